@@ -1,0 +1,290 @@
+"""The command line: the only module that prints and chooses exit codes.
+
+Exit codes: 0 success, 1 content/config/template errors, 2 usage error or refused request,
+70 internal error (a bug), 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .build import BuildOptions, BuildResult, build, check, clock
+from .config import load_config
+from .errors import BuildFailed, ContentError, Problem, RefusedError
+from .linkcheck import check_links
+from .urls import Urls
+from .vietnamese import VN_TZ, format_datetime, parse_date
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if threading_main():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args))
+    except BuildFailed as error:
+        _print_problems(error.problems)
+        return EXIT_CONTENT
+    except ContentError as error:
+        _print_problems([error.problem])
+        return EXIT_CONTENT
+    except RefusedError as error:
+        _print_problems([error.problem])
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Đã dừng (Ctrl-C); đầu ra cũ giữ nguyên.", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print("Đã dừng (SIGTERM); đầu ra cũ giữ nguyên.", file=sys.stderr)
+        return 143
+    except Exception:  # noqa: BLE001 - anything else is our bug, never the editor's
+        fd, path = tempfile.mkstemp(prefix="ancongthuong-site-bug-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            traceback.print_exc(file=handle)
+        print(
+            f"Lỗi nội bộ — đây là lỗi của chương trình (this is a bug). Chi tiết đã ghi vào {path}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _print_problems(problems: list[Problem] | tuple[Problem, ...]) -> None:
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+    count = len(problems)
+    print(
+        f"Có {count} lỗi; chưa ghi gì ra đầu ra."
+        if count > 1
+        else "Có 1 lỗi; chưa ghi gì ra đầu ra.",
+        file=sys.stderr,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ancongthuong-site",
+        description="Dựng cổng thông tin tĩnh từ các bài viết Markdown.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def site_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--root", type=Path, default=Path("."), help="thư mục gốc của site")
+        command.add_argument("--drafts", action="store_true", help="dựng cả bài nháp")
+        command.add_argument("--future", action="store_true", help="dựng cả bài hẹn giờ đăng")
+        command.add_argument("--jobs", type=_positive, default=None, help="số tiến trình song song")
+        command.add_argument("--quiet", action="store_true", help="không in tiến độ")
+
+    build_cmd = commands.add_parser("build", help="dựng site vào thư mục đầu ra")
+    site_options(build_cmd)
+    build_cmd.add_argument("--out", type=Path, default=None, help="thư mục đầu ra (mặc định _site)")
+    build_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="cho phép thay thế một thư mục đầu ra không do công cụ tạo",
+    )
+    build_cmd.add_argument(
+        "--next-change",
+        action="store_true",
+        help="chỉ in thời điểm nội dung thay đổi tiếp theo (ISO 8601)",
+    )
+    build_cmd.set_defaults(func=_cmd_build)
+
+    check_cmd = commands.add_parser("check", help="kiểm tra nội dung và liên kết, không ghi gì")
+    site_options(check_cmd)
+    check_cmd.set_defaults(func=_cmd_check)
+
+    serve_cmd = commands.add_parser("serve", help="xem trước và tự tải lại khi sửa")
+    serve_cmd.add_argument("--root", type=Path, default=Path("."))
+    serve_cmd.add_argument("--out", type=Path, default=None)
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--no-drafts", action="store_true", help="ẩn bài nháp và bài hẹn giờ")
+    serve_cmd.add_argument("--jobs", type=_positive, default=None)
+    serve_cmd.set_defaults(func=_cmd_serve)
+
+    new_cmd = commands.add_parser("new", help="tạo bài viết mới")
+    new_cmd.add_argument("title")
+    new_cmd.add_argument("--category", required=True)
+    new_cmd.add_argument("--source", default=None)
+    new_cmd.add_argument("--date", default=None, help="YYYY-MM-DD [HH:MM] hoặc DD/MM/YYYY")
+    new_cmd.add_argument("--root", type=Path, default=Path("."))
+    new_cmd.set_defaults(func=_cmd_new)
+
+    import_cmd = commands.add_parser("import", help="nhập bài xuất từ cổng thông tin cũ")
+    import_cmd.add_argument("files", nargs="+", type=Path)
+    import_cmd.add_argument("--category", required=True)
+    import_cmd.add_argument("--date", default=None)
+    import_cmd.add_argument("--root", type=Path, default=Path("."))
+    import_cmd.set_defaults(func=_cmd_import)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("phải là số nguyên dương")
+    return value
+
+
+def _options(args: argparse.Namespace, **more: object) -> BuildOptions:
+    return BuildOptions(
+        out=getattr(args, "out", None),
+        drafts=getattr(args, "drafts", False),
+        future=getattr(args, "future", False),
+        jobs=args.jobs,
+        force=getattr(args, "force", False),
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "quiet", False)) or not sys.stderr.isatty()
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    result = build(args.root, _options(args))
+    if args.next_change:
+        print(result.next_change.isoformat() if result.next_change else "")
+        return EXIT_OK
+    elapsed = time.perf_counter() - started
+    print(_summary(result, elapsed))
+    return EXIT_OK
+
+
+def _summary(result: BuildResult, elapsed: float) -> str:
+    lines = [
+        f"Đã dựng {result.articles} bài viết, {result.pages} trang tĩnh vào {result.output} "
+        f"trong {elapsed:.2f} giây: ghi {len(result.written)} tệp, giữ {result.kept}, "
+        f"xóa {len(result.removed)}."
+    ]
+    if result.next_change:
+        lines.append(
+            f"Lần thay đổi nội dung tiếp theo: {format_datetime(result.next_change)} "
+            f"({result.next_change.isoformat()})"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    result, out = check(args.root, _options(args, use_cache=True))
+    try:
+        config = load_config(args.root)
+        sources = _link_sources(args.root, result)
+        problems = check_links(out, config.base_url, sources)
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if problems:
+        raise BuildFailed(problems)
+    print(
+        f"Không có lỗi: {result.articles} bài viết, {result.pages} trang tĩnh, liên kết đều đúng."
+    )
+    return EXIT_OK
+
+
+def _link_sources(root: Path, result: BuildResult) -> dict[str, tuple[str, int]]:
+    """Output page → (content file, line of its body) for link problems."""
+    index = result.index
+    if index is None:
+        return {}
+    sources = {}
+    for article in index.listed + index.unlisted + index.pages:
+        sources[Urls.output_path(article.rel_url)] = (
+            f"content/{article.path}",
+            article.parsed.body_line,
+        )
+    return sources
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .devloop import run_dev_server
+
+    return run_dev_server(args)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_article
+
+    config = load_config(args.root)
+    date = _date_arg(args.date)
+    path = new_article(
+        config.content_dir,
+        args.title,
+        args.category,
+        [(c.name, c.slug) for c in config.categories],
+        now=clock().astimezone(VN_TZ),
+        source=args.source,
+        date=date,
+    )
+    print(path.relative_to(args.root).as_posix() if path.is_relative_to(args.root) else path)
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_file
+
+    config = load_config(args.root)
+    date = _date_arg(args.date)
+    problems: list[Problem] = []
+    for file in args.files:
+        try:
+            path, article = import_file(
+                file,
+                config.content_dir,
+                category=args.category,
+                categories=[(c.name, c.slug) for c in config.categories],
+                date=date,
+            )
+        except ContentError as error:
+            problems.append(error.problem)
+            continue
+        except OSError as error:
+            problems.append(Problem(str(file), 0, "E210", f"không đọc được tệp: {error.strerror}"))
+            continue
+        print(f"{file} → {path.relative_to(args.root) if path.is_relative_to(args.root) else path}")
+        for line in article.inferred:
+            print(f"    {line}")
+    if problems:
+        raise BuildFailed(problems)
+    return EXIT_OK
+
+
+def _date_arg(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        raise ContentError(
+            Problem("--date", 0, "E112", str(error), "dùng YYYY-MM-DD [HH:MM] hoặc DD/MM/YYYY")
+        ) from None

@@ -1,0 +1,264 @@
+"""site.yaml → `SiteConfig`: a typed schema, unknown keys refused, every problem collected."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import BuildFailed, ContentError, Problem
+from .frontmatter import load_yaml
+from .vietnamese import is_slug, make_slug, nfc
+
+CONFIG_NAME = "site.yaml"
+FOOTER_FIELDS = ("owner", "address", "phone", "fax", "email", "responsible", "license", "note")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    slug: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    title: str
+    base_url: str
+    short_title: str = ""
+    description: str = ""
+    categories: tuple[Category, ...] = ()
+    menu: tuple[MenuItem, ...] = ()
+    footer: tuple[tuple[str, str], ...] = ()
+    paginate: int = 20
+    feed_size: int = 20
+    home_latest: int = 10
+    home_per_category: int = 5
+    related: int = 5
+    allow_raw_html: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    digest: str = ""
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        return self.root / "static"
+
+    def category(self, value: str) -> Category | None:
+        """Find a category by name (NFC, case-insensitive) or by slug."""
+        wanted = nfc(value).strip().casefold()
+        for category in self.categories:
+            if category.name.casefold() == wanted or category.slug == wanted:
+                return category
+        return None
+
+
+_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "title": str,
+    "short_title": str,
+    "description": str,
+    "base_url": str,
+    "language": str,
+    "categories": list,
+    "menu": list,
+    "footer": dict,
+    "paginate": int,
+    "feed_size": int,
+    "home_latest": int,
+    "home_per_category": int,
+    "related": int,
+    "allow_raw_html": bool,
+    "extra": dict,
+}
+_REQUIRED = ("title", "base_url", "categories")
+
+
+def load_config(root: Path) -> SiteConfig:
+    """Read `root/site.yaml`; raise BuildFailed listing every problem."""
+    path = root / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise BuildFailed(
+            [
+                Problem(
+                    CONFIG_NAME,
+                    0,
+                    "E180",
+                    f"không đọc được {CONFIG_NAME}: {error.strerror}",
+                    "chạy lệnh trong thư mục gốc của site hoặc dùng --root",
+                )
+            ]
+        ) from None
+    try:
+        text = nfc(raw.decode("utf-8-sig")).replace("\r\n", "\n").replace("\r", "\n")
+        data, lines = load_yaml(text, CONFIG_NAME, 1)
+    except UnicodeDecodeError:
+        raise BuildFailed(
+            [Problem(CONFIG_NAME, 0, "E120", "tệp không phải UTF-8", "lưu tệp dưới dạng UTF-8")]
+        ) from None
+    except ContentError as error:
+        raise BuildFailed([error.problem]) from None
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(CONFIG_NAME, lines.get(key, 0), "E180", message, hint))
+
+    for key, value in data.items():
+        if key not in _SCHEMA:
+            close = difflib.get_close_matches(str(key), list(_SCHEMA), n=1)
+            problem(
+                key,
+                f'khóa không hợp lệ "{key}"',
+                f'có phải ý bạn là "{close[0]}"?'
+                if close
+                else "xóa khóa này hoặc đặt nó dưới extra:",
+            )
+        elif not isinstance(value, _SCHEMA[key]) or (
+            _SCHEMA[key] is int and isinstance(value, bool)
+        ):
+            problem(key, f'"{key}" phải là {_TYPE_NAMES[_SCHEMA[key]]}')
+    for key in _REQUIRED:
+        if key not in data:
+            problem(key, f'thiếu khóa bắt buộc "{key}"')
+    for key in ("paginate", "feed_size", "home_latest", "home_per_category", "related"):
+        value = data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 1000:
+            problem(key, f'"{key}" phải từ 1 đến 1000')
+    base_url = data.get("base_url", "")
+    if isinstance(base_url, str) and "base_url" in data:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problem(
+                "base_url",
+                f'base_url "{base_url}" không hợp lệ',
+                "ví dụ: base_url: https://sct.angiang.gov.vn/",
+            )
+        elif not base_url.endswith("/"):
+            base_url += "/"
+    categories = _categories(data.get("categories"), problem)
+    menu = _menu(data.get("menu"), categories, problem)
+    footer = _footer(data.get("footer"), problem)
+    if problems:
+        raise BuildFailed(problems)
+    return SiteConfig(
+        root=root,
+        title=data["title"],
+        short_title=data.get("short_title", ""),
+        description=data.get("description", ""),
+        base_url=base_url,
+        categories=categories,
+        menu=menu,
+        footer=footer,
+        paginate=data.get("paginate", 20),
+        feed_size=data.get("feed_size", 20),
+        home_latest=data.get("home_latest", 10),
+        home_per_category=data.get("home_per_category", 5),
+        related=data.get("related", 5),
+        allow_raw_html=data.get("allow_raw_html", False),
+        extra=data.get("extra", {}),
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+_TYPE_NAMES: dict[Any, str] = {
+    str: "chuỗi chữ",
+    list: "danh sách",
+    dict: "một nhóm khóa",
+    int: "số nguyên",
+    bool: "true hoặc false",
+}
+
+
+def _categories(value: Any, problem: Any) -> tuple[Category, ...]:
+    if not isinstance(value, list):
+        return ()
+    result: list[Category] = []
+    slugs: set[str] = set()
+    for entry in value:
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            problem("categories", "mỗi chuyên mục cần có name", 'ví dụ: - name: "Tin hoạt động"')
+            continue
+        unknown = set(entry) - {"name", "slug", "description"}
+        if unknown:
+            problem(
+                "categories", f"khóa không hợp lệ trong chuyên mục: {', '.join(sorted(unknown))}"
+            )
+        slug = entry.get("slug") or make_slug(entry["name"])
+        if not isinstance(slug, str) or not is_slug(slug):
+            problem(
+                "categories",
+                f'slug chuyên mục "{slug}" không hợp lệ',
+                "chỉ dùng chữ thường không dấu, số và dấu gạch nối",
+            )
+            continue
+        if slug in slugs:
+            problem("categories", f'hai chuyên mục cùng slug "{slug}"')
+        slugs.add(slug)
+        result.append(Category(entry["name"].strip(), slug, str(entry.get("description", ""))))
+    if not result:
+        problem("categories", "cần ít nhất một chuyên mục")
+    return tuple(result)
+
+
+def _menu(value: Any, categories: tuple[Category, ...], problem: Any) -> tuple[MenuItem, ...]:
+    if value is None:
+        return ()
+    items: list[MenuItem] = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("title"), str)
+            or not isinstance(entry.get("url"), str)
+        ):
+            problem(
+                "menu",
+                "mỗi mục menu cần title và url",
+                'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}',
+            )
+            continue
+        url = entry["url"]
+        if not (url.startswith("/") and not url.startswith("//")) and not url.startswith(
+            ("https://", "http://")
+        ):
+            problem("menu", f'url menu "{url}" phải bắt đầu bằng / hoặc https://')
+            continue
+        items.append(MenuItem(entry["title"], url))
+    return tuple(items)
+
+
+def _footer(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    result: list[tuple[str, str]] = []
+    for key, text in value.items():
+        if key not in FOOTER_FIELDS:
+            problem(
+                "footer",
+                f'khóa footer không hợp lệ "{key}"',
+                "các khóa được dùng: " + ", ".join(FOOTER_FIELDS),
+            )
+        elif text is not None and not isinstance(text, str):
+            problem("footer", f"footer.{key} phải là chuỗi chữ")
+        elif text and text.strip():
+            result.append((key, text.strip()))
+    return tuple(result)

@@ -1,0 +1,96 @@
+"""Error types with a place: every problem an editor can cause is a `Problem`.
+
+A `Problem` prints like a compiler message, `path:line: CODE message`, followed by
+a hint line. Codes are stable (documented in README.md with their English title);
+messages are in Vietnamese, the editors' language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Code → (Vietnamese title, English title). The README's table is built from the same list.
+CODES: dict[str, tuple[str, str]] = {
+    "E100": ("thiếu phần khai báo (front matter)", "missing front matter"),
+    "E101": ("phần khai báo không được đóng", "unterminated front matter"),
+    "E102": ("lỗi cú pháp YAML", "YAML syntax error"),
+    "E103": ("khóa bị lặp", "duplicate key"),
+    "E104": ("không cho phép thẻ YAML", "YAML tags are not allowed"),
+    "E105": ("không cho phép anchor/alias YAML", "YAML anchors and aliases are not allowed"),
+    "E106": ("phần khai báo lồng quá sâu", "front matter nested too deeply"),
+    "E107": ("vượt giới hạn kích thước", "size limit exceeded"),
+    "E110": ("thiếu trường bắt buộc", "required field missing"),
+    "E111": ("sai kiểu giá trị", "wrong value type"),
+    "E112": ("ngày giờ không hợp lệ", "invalid date"),
+    "E113": ("chuyên mục không tồn tại", "unknown category"),
+    "E114": ("trường không được hỗ trợ", "unknown field"),
+    "E115": ("địa chỉ URL không được phép", "URL not allowed"),
+    "E120": ("tệp không phải UTF-8", "file is not UTF-8"),
+    "E121": ("tệp UTF-16", "file is UTF-16"),
+    "E122": ("ký tự không được phép", "forbidden character"),
+    "E130": ("hai trang trùng địa chỉ", "two pages write the same URL"),
+    "E131": ("slug rỗng", "empty slug"),
+    "E132": ("đường dẫn vượt ra ngoài thư mục", "path escapes its folder"),
+    "E140": ("nội dung Markdown quá phức tạp", "Markdown too complex"),
+    "E150": ("lỗi khi hiển thị mẫu", "template rendering error"),
+    "E151": ("lỗi cú pháp mẫu", "template syntax error"),
+    "E160": ("không cho phép liên kết tượng trưng", "symbolic links are not allowed"),
+    "E170": ("liên kết hỏng", "broken link"),
+    "E180": ("lỗi cấu hình site.yaml", "site.yaml configuration error"),
+    "E201": ("thư mục đầu ra không an toàn", "unsafe output folder"),
+    "E203": ("thư mục đầu ra không do công cụ tạo", "output folder not created by this tool"),
+    "E210": ("lỗi ghi đĩa", "disk write error"),
+    "E212": ("một lần dựng khác đang chạy", "another build is running"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the site, at a place an editor can open."""
+
+    path: str
+    line: int
+    code: str
+    message: str
+    hint: str = ""
+
+    def format(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        text = f"{where}: {self.code} {self.message}"
+        if self.hint:
+            text += f"\n    gợi ý: {self.hint}"
+        return text
+
+
+class SiteError(Exception):
+    """Base class of every error the builder reports to a user."""
+
+
+class ContentError(SiteError):
+    """A single problem found while reading one file."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+class BuildFailed(SiteError):
+    """Content, config or templates are wrong: every problem found, reported at once."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(sorted(set(problems), key=problem_order))
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class RefusedError(SiteError):
+    """A request the builder will not carry out (unsafe output folder, lock held). Exit 2."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def problem_order(problem: Problem) -> tuple[int, str, int, str]:
+    """Config and template problems first (they break every page), then files in order."""
+    first = 0 if problem.code in {"E180", "E150", "E151"} else 1
+    return (first, problem.path, problem.line, problem.code)

@@ -1,0 +1,120 @@
+"""`SiteIndex`: what is published now, newest first, grouped by category, source, tag, year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from .config import SiteConfig
+from .models import Article
+from .vietnamese import vi_key
+
+
+@dataclass(frozen=True)
+class Group:
+    """Articles sharing a category, source or tag; `name` is the most common spelling."""
+
+    slug: str
+    name: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    listed: tuple[Article, ...]  # published and not expired, newest first
+    unlisted: tuple[Article, ...]  # expired: the page stays, marked, but no listing shows it
+    pages: tuple[Article, ...]
+    categories: tuple[Group, ...]  # in site.yaml order, empty ones included
+    sources: tuple[Group, ...]
+    tags: tuple[Group, ...]
+    years: tuple[tuple[int, tuple[Article, ...]], ...]  # newest year first
+    now: dt.datetime
+    next_change: dt.datetime | None  # when a scheduled article appears or one expires
+
+
+def sort_key(article: Article) -> tuple[float, str]:
+    """Newest first; the path breaks ties so the order never depends on the file system."""
+    assert article.meta.date is not None
+    return (-article.meta.date.timestamp(), article.path)
+
+
+def build_index(
+    config: SiteConfig,
+    articles: list[Article],
+    *,
+    now: dt.datetime,
+    drafts: bool = False,
+    future: bool = False,
+) -> SiteIndex:
+    visible: list[Article] = []
+    expired: list[Article] = []
+    pages: list[Article] = []
+    upcoming: list[dt.datetime] = []
+    for article in articles:
+        meta = article.meta
+        if meta.draft and not drafts:
+            continue
+        if article.parsed.kind == "page":
+            pages.append(article)
+            continue
+        assert meta.date is not None
+        if meta.date > now and not future:
+            upcoming.append(meta.date)
+            continue
+        if meta.expires is not None and meta.expires <= now:
+            expired.append(article)
+            continue
+        if meta.expires is not None:
+            upcoming.append(meta.expires)
+        visible.append(article)
+    visible.sort(key=sort_key)
+    expired.sort(key=sort_key)
+    pages.sort(key=lambda page: page.path)
+
+    by_category: dict[str, list[Article]] = {c.slug: [] for c in config.categories}
+    for article in visible:
+        by_category[article.category_slug].append(article)
+    categories = tuple(Group(c.slug, c.name, tuple(by_category[c.slug])) for c in config.categories)
+    sources = _group(visible, lambda a: [(a.source_slug, a.meta.source)] if a.source_slug else [])
+    tags = _group(visible, lambda a: list(zip(a.tag_slugs, a.meta.tags, strict=True)))
+    years: dict[int, list[Article]] = {}
+    for article in visible:
+        assert article.meta.date is not None
+        years.setdefault(article.meta.date.year, []).append(article)
+    return SiteIndex(
+        listed=tuple(visible),
+        unlisted=tuple(expired),
+        pages=tuple(pages),
+        categories=categories,
+        sources=sources,
+        tags=tags,
+        years=tuple(sorted(((y, tuple(a)) for y, a in years.items()), reverse=True)),
+        now=now,
+        next_change=min(upcoming) if upcoming else None,
+    )
+
+
+def _group(articles: list[Article], keys) -> tuple[Group, ...]:  # type: ignore[no-untyped-def]
+    members: dict[str, list[Article]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for article in articles:
+        for slug, name in keys(article):
+            members.setdefault(slug, []).append(article)
+            spellings.setdefault(slug, Counter())[name] += 1
+    groups = []
+    for slug, items in members.items():
+        # Most common spelling wins; ties go to the first in Vietnamese order.
+        name = min(spellings[slug].items(), key=lambda item: (-item[1], vi_key(item[0]), item[0]))[
+            0
+        ]
+        groups.append(Group(slug, name, tuple(items)))
+    groups.sort(key=lambda g: (vi_key(g.name), g.slug))
+    return tuple(groups)
+
+
+def paginate(items: tuple[Article, ...], per_page: int) -> list[tuple[Article, ...]]:
+    """Pages of `per_page`; an empty listing still has one (empty) page."""
+    if not items:
+        return [()]
+    return [items[i : i + per_page] for i in range(0, len(items), per_page)]

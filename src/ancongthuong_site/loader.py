@@ -1,0 +1,441 @@
+"""Walk content/, read and validate every file → `ParsedFile`s, then place them as `Article`s.
+
+`parse_file` depends only on the file's bytes and the markup settings, so its result is
+cached by content hash and it can run in a worker process. `place` adds what depends on
+the site (categories, URLs) and is cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .config import SiteConfig
+from .errors import BuildFailed, ContentError, Problem
+from .frontmatter import parse as parse_front_matter
+from .markup import BodyTooComplex, Renderer, summarize
+from .models import Article, Meta, ParsedFile
+from .urls import Urls
+from .vietnamese import fold, has_time, is_slug, make_slug, nfc, parse_date
+
+PAGES_DIR = "pages"
+ARTICLE_FIELDS = (
+    "title", "date", "category", "source", "author", "summary", "tags", "image",
+    "image_caption", "slug", "updated", "expires", "draft", "aliases",
+)  # fmt: skip
+_TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption")
+# C0 controls but tab and newline, DEL, C1 controls, and the non-characters U+FFFE/U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+_SCHEME = re.compile(r"^([^/?#]*?):")
+
+
+class FileProblems(Exception):
+    """Every problem found in one file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.format() for p in problems))
+        self.problems = problems
+
+
+# -- discovery --------------------------------------------------------------------------
+
+
+def discover(content_dir: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """Every .md file under content/, sorted by relative path; symlinks are refused."""
+    found: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        return found, [
+            Problem(
+                "content",
+                0,
+                "E180",
+                "không có thư mục content/",
+                "tạo thư mục content/ chứa các bài viết",
+            )
+        ]
+    for rel, path, is_link in _walk(content_dir):
+        label = f"content/{rel}"
+        if is_link:
+            problems.append(
+                Problem(
+                    label,
+                    0,
+                    "E160",
+                    "không cho phép liên kết tượng trưng (symlink)",
+                    "thay liên kết bằng tệp thật",
+                )
+            )
+        elif rel.endswith(".md"):
+            found.append((rel, path))
+    found.sort()
+    return found, problems
+
+
+def _walk(top: Path, prefix: str = "") -> Iterator[tuple[str, Path, bool]]:
+    """Yield (relative path, path, is_symlink) without following links; dotfiles skipped."""
+    with os.scandir(top) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            rel = nfc(prefix + entry.name)
+            if entry.is_symlink():
+                yield rel, Path(entry.path), True
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path), rel + "/")
+            else:
+                yield rel, Path(entry.path), False
+
+
+def walk_files(top: Path) -> Iterator[tuple[str, Path, bool]]:
+    """Public walk used for static/ and templates/: (relative path, path, is_symlink)."""
+    if top.is_dir():
+        yield from _walk(top)
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read without following a symlink swapped in since discovery."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("not a regular file")
+        return handle.read()
+
+
+# -- one file -------------------------------------------------------------------------------
+
+
+def decode(label: str, data: bytes) -> str:
+    """UTF-8 only (BOM allowed); line ends normalised to LF; NFC; no control characters."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ContentError(
+            Problem(
+                label, 1, "E121", "tệp được lưu dạng UTF-16", "mở tệp và lưu lại với bảng mã UTF-8"
+            )
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ContentError(
+            Problem(
+                label,
+                line,
+                "E120",
+                f"tệp không phải UTF-8 (byte 0x{data[error.start]:02X} ở cột {column})",
+                "có thể tệp dùng bảng mã TCVN3/VNI/Windows-1258: mở và lưu lại dạng UTF-8",
+            )
+        ) from None
+    text = nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ContentError(
+            Problem(
+                label,
+                line,
+                "E122",
+                f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
+                "xóa ký tự này (thường lẫn vào khi dán từ Word)",
+            )
+        )
+    return text
+
+
+def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
+    """Read one content file completely, or raise FileProblems with all its problems."""
+    label = f"content/{rel}"
+    kind = "page" if rel.startswith(PAGES_DIR + "/") else "article"
+    try:
+        front = parse_front_matter(decode(label, data), label)
+    except ContentError as error:
+        raise FileProblems([error.problem]) from None
+    problems: list[Problem] = []
+    meta = _validate(label, rel, kind, front.data, front.key_lines, problems)
+    body_html, first = "", ""
+    try:
+        body_html, first = renderer.render(front.body)
+    except BodyTooComplex as error:
+        problems.append(
+            Problem(
+                label,
+                front.body_line,
+                error.code,
+                str(error),
+                "chia bài thành nhiều bài nhỏ hoặc sửa định dạng",
+            )
+        )
+    if problems or meta is None:
+        raise FileProblems(problems)
+    return ParsedFile(
+        path=rel,
+        kind=kind,
+        meta=meta,
+        key_lines=tuple(sorted(front.key_lines.items())),
+        body_html=body_html,
+        summary=meta.summary or summarize(first),
+        body_line=front.body_line,
+        digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
+    )
+
+
+def _validate(
+    label: str,
+    rel: str,
+    kind: str,
+    data: dict[str, Any],
+    lines: dict[str, int],
+    problems: list[Problem],
+) -> Meta | None:
+    def problem(key: str, code: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(label, lines.get(key, 1), code, message, hint))
+
+    # An optional field left empty ("" or an empty list, as `new` writes them) is unset.
+    required_keys = ("title", "date", "category") if kind == "article" else ("title",)
+    data = {
+        k: v for k, v in data.items() if k in required_keys or not (v == "" or v == [] or v is None)
+    }
+    for key in data:
+        if key not in ARTICLE_FIELDS:
+            close = difflib.get_close_matches(str(key), ARTICLE_FIELDS, n=1)
+            hint = (
+                f'có phải ý bạn là "{close[0]}"?'
+                if close
+                else "các trường: " + ", ".join(ARTICLE_FIELDS)
+            )
+            problem(key, "E114", f'trường không được hỗ trợ "{key}"', hint)
+    values: dict[str, Any] = {}
+    for key in _TEXT_FIELDS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problem(
+                key,
+                "E111",
+                f'"{key}" phải là chữ, không phải {_type_name(value)}',
+                f'đặt giá trị trong ngoặc kép, ví dụ {key}: "{value}"',
+            )
+            continue
+        values[key] = " ".join(value.split()) if key != "summary" else value.strip()
+    for key in required_keys:
+        if key not in data:
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    "E110",
+                    f'thiếu trường bắt buộc "{key}"',
+                    f"thêm dòng {key}: … vào phần khai báo",
+                )
+            )
+        elif data[key] is None or (isinstance(data[key], str) and not data[key].strip()):
+            problem(key, "E110", f'trường "{key}" đang để trống')
+    dates: dict[str, Any] = {}
+    for key in ("date", "updated", "expires"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problem(
+                key, "E111", f'"{key}" phải là ngày dạng chữ', 'ví dụ: date: "2024-02-27 14:00"'
+            )
+            continue
+        try:
+            dates[key] = parse_date(value)
+        except ValueError as error:
+            problem(
+                key,
+                "E112",
+                f"{key}: {error}",
+                "dùng YYYY-MM-DD, YYYY-MM-DD HH:MM hoặc DD/MM/YYYY [HH:MM]",
+            )
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        problem(
+            "draft",
+            "E111",
+            f'"draft" phải là true hoặc false, không phải "{draft}"',
+            "viết draft: true (bản nháp) hoặc draft: false",
+        )
+        draft = False
+    tags = _string_list(data.get("tags"), "tags", problem, split_commas=True)
+    for tag in tags:
+        if not make_slug(tag):
+            problem(
+                "tags",
+                "E131",
+                f'thẻ "{tag}" không tạo được địa chỉ',
+                "dùng chữ hoặc số trong tên thẻ",
+            )
+    aliases = _string_list(data.get("aliases"), "aliases", problem, split_commas=False)
+    for alias in aliases:
+        if Urls.alias_rel_url(alias) is None:
+            problem(
+                "aliases",
+                "E132",
+                f'địa chỉ cũ "{alias}" không hợp lệ',
+                "chỉ dùng đường dẫn trong site, ví dụ /tin-tuc/bai-cu.html, không có .. hay %",
+            )
+    image = data.get("image")
+    if image is not None and not isinstance(image, str):
+        problem("image", "E111", '"image" phải là đường dẫn ảnh dạng chữ')
+        image = None
+    if image and not url_allowed(image):
+        problem(
+            "image",
+            "E115",
+            f'địa chỉ ảnh "{image}" không được phép',
+            "chỉ dùng http(s):// hoặc đường dẫn trong site như /images/anh.jpg",
+        )
+    slug = _slug(rel, data.get("slug"), problem)
+    if problems:
+        return None
+    return Meta(
+        title=values.get("title", ""),
+        date=dates.get("date"),
+        category=values.get("category", ""),
+        source=values.get("source", ""),
+        author=values.get("author", ""),
+        summary=values.get("summary", ""),
+        tags=tags,
+        image=(image or "").strip(),
+        image_caption=values.get("image_caption", ""),
+        slug=slug,
+        updated=dates.get("updated"),
+        expires=dates.get("expires"),
+        draft=draft,
+        aliases=aliases,
+        date_has_time=has_time(data["date"]) if "date" in dates else True,
+    )
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "giá trị đúng/sai"
+    if isinstance(value, int):
+        return "số"
+    if isinstance(value, list):
+        return "danh sách"
+    if isinstance(value, dict):
+        return "nhóm khóa"
+    return type(value).__name__
+
+
+def _string_list(value: Any, key: str, problem: Any, *, split_commas: bool) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = value.split(",") if split_commas else [value]
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        problem(key, "E111", f'"{key}" phải là danh sách chữ', f'ví dụ: {key}: ["a", "b"]')
+        return ()
+    result: list[str] = []
+    for item in items:
+        clean = " ".join(item.split())
+        if clean and clean not in result:
+            result.append(clean)
+    return tuple(result)
+
+
+def _slug(rel: str, value: Any, problem: Any) -> str:
+    if value is None:
+        stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
+        slug = stem if is_slug(stem) else make_slug(stem)
+        if not slug:
+            problem("title", "E131", f'tên tệp "{stem}" không tạo được slug', "thêm trường slug:")
+        return slug
+    if not isinstance(value, str):
+        problem("slug", "E111", '"slug" phải là chữ')
+        return ""
+    if "/" in value or "\\" in value or ".." in value or "%" in value:
+        problem(
+            "slug",
+            "E132",
+            f'slug "{value}" không được chứa /, \\, % hay ..',
+            "slug chỉ gồm chữ thường không dấu, số và dấu gạch nối",
+        )
+        return ""
+    slug = value if is_slug(value) else make_slug(value)
+    if not slug:
+        problem(
+            "slug", "E131", "slug rỗng", "ghi slug bằng chữ không dấu, ví dụ: slug: hoi-nghi-2024"
+        )
+    return slug
+
+
+def url_allowed(url: str) -> bool:
+    """http(s), mailto and scheme-less (relative or root-relative) URLs only."""
+    text = url.strip()
+    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return False
+    match = _SCHEME.match(text)
+    if match is None:
+        return True
+    return match.group(1).lower() in ("http", "https", "mailto")
+
+
+# -- placing files in the site --------------------------------------------------------------
+
+
+def place(parsed: ParsedFile, config: SiteConfig) -> Article:
+    """Resolve category, source and URL; raise FileProblems on an unknown category."""
+    meta = parsed.meta
+    label = f"content/{parsed.path}"
+    if parsed.kind == "page":
+        return Article(parsed, meta.slug, Urls.page(meta.slug), "", "", "", ())
+    category = config.category(meta.category)
+    if category is None:
+        names = [c.name for c in config.categories]
+        folded = {fold(n): n for n in names}
+        close = difflib.get_close_matches(fold(meta.category), list(folded), n=1, cutoff=0.6)
+        hint = (
+            f'có phải ý bạn là "{folded[close[0]]}"?'
+            if close
+            else "các chuyên mục: " + "; ".join(names)
+        )
+        raise FileProblems(
+            [
+                Problem(
+                    label,
+                    parsed.line_of("category"),
+                    "E113",
+                    f'chuyên mục không tồn tại "{meta.category}"',
+                    hint,
+                )
+            ]
+        )
+    assert meta.date is not None
+    return Article(
+        parsed=parsed,
+        slug=meta.slug,
+        rel_url=Urls.article(meta.date, meta.slug),
+        category_slug=category.slug,
+        category_name=category.name,
+        source_slug=make_slug(meta.source) if meta.source else "",
+        tag_slugs=tuple(make_slug(tag) for tag in meta.tags),
+    )
+
+
+def load_all(
+    config: SiteConfig, parsed: list[ParsedFile], problems: list[Problem]
+) -> list[Article]:
+    """Place every parsed file; raise BuildFailed with every problem found so far."""
+    articles: list[Article] = []
+    for item in parsed:
+        try:
+            articles.append(place(item, config))
+        except FileProblems as error:
+            problems.extend(error.problems)
+    if problems:
+        raise BuildFailed(problems)
+    return articles

@@ -1,0 +1,155 @@
+"""Markdown → safe HTML: one configured Python-Markdown instance and the nh3 allow-list."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from .urls import Urls
+from .vietnamese import make_slug
+
+MAX_BODY_BYTES = 1024 * 1024
+# Python-Markdown is quadratic on runs of unclosed "[" (Python-Markdown/markdown #798).
+MAX_OPEN_BRACKETS = 1000
+SUMMARY_CHARS = 300
+
+_TAGS = (set(nh3.ALLOWED_TAGS) | {"iframe"}) - {"center", "strike", "tt", "acronym"}
+_ATTRIBUTES: dict[str, set[str]] = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+    "a": {"href", "title", "id"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"style", "align", "colspan", "rowspan", "scope"},
+    "td": {"style", "align", "colspan", "rowspan"},
+    "iframe": {"src", "width", "height", "title", "allowfullscreen"},
+    "code": {"class"},
+    "figure": {"class"},
+}
+_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+class BodyTooComplex(ValueError):
+    """The body is over the size or complexity budget (reported as E107/E140)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class MarkupSettings:
+    """Everything besides the text that changes the HTML (part of the parse-cache key)."""
+
+    base_url: str
+    allow_raw_html: bool
+
+    def key(self) -> str:
+        return f"{self.base_url}|{int(self.allow_raw_html)}"
+
+
+class _FigureProcessor(Treeprocessor):
+    """An image alone in its paragraph becomes a figure with its caption (title, else alt).
+
+    An empty src means the photo is not available: only the caption is shown, never a
+    broken image. Also records the first text paragraph as the summary.
+    """
+
+    def run(self, root: etree.Element) -> None:
+        self.md.first_paragraph = ""  # type: ignore[attr-defined]
+        for element in list(root.iter("p")):
+            children = list(element)
+            only_image = (
+                len(children) == 1
+                and children[0].tag == "img"
+                and not (element.text or "").strip()
+                and not (children[0].tail or "").strip()
+            )
+            if only_image:
+                image = children[0]
+                caption = image.get("title") or image.get("alt") or ""
+                element.tag = "figure"
+                element.text = None
+                if not image.get("src"):
+                    element.remove(image)
+                else:
+                    image.tail = None
+                if caption:
+                    figcaption = etree.SubElement(element, "figcaption")
+                    figcaption.text = caption
+            elif not self.md.first_paragraph:  # type: ignore[attr-defined]
+                text = "".join(element.itertext()).strip()
+                if text:
+                    self.md.first_paragraph = text  # type: ignore[attr-defined]
+
+
+class _PortalExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown API)
+        md.treeprocessors.register(_FigureProcessor(md), "portal_figures", 5)
+
+
+class Renderer:
+    """Reused per process: Python-Markdown is reset per document (toc state included)."""
+
+    def __init__(self, settings: MarkupSettings) -> None:
+        self.settings = settings
+        self.urls = Urls(settings.base_url)
+        self.md = markdown.Markdown(
+            extensions=["tables", "toc", "sane_lists", "fenced_code", _PortalExtension()],
+            extension_configs={"toc": {"slugify": lambda value, sep: make_slug(value) or "muc"}},
+            output_format="html",
+        )
+        if not settings.allow_raw_html:
+            # Raw HTML in a body is shown as text unless the site opts in.
+            self.md.preprocessors.deregister("html_block")
+            self.md.inlinePatterns.deregister("html")
+
+    def render(self, text: str) -> tuple[str, str]:
+        """Return (sanitised HTML, first paragraph as plain text)."""
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_BODY_BYTES:
+            raise BodyTooComplex("E107", f"thân bài quá lớn ({size} byte, tối đa {MAX_BODY_BYTES})")
+        if text.count("[") - text.count("]") > MAX_OPEN_BRACKETS:
+            raise BodyTooComplex("E140", "quá nhiều dấu [ chưa đóng")
+        self.md.reset()
+        try:
+            html = self.md.convert(text)
+        except RecursionError:
+            raise BodyTooComplex(
+                "E140", "nội dung lồng nhau quá sâu (danh sách, trích dẫn)"
+            ) from None
+        first = getattr(self.md, "first_paragraph", "")
+        return self.sanitize(html), first
+
+    def sanitize(self, html: str) -> str:
+        return nh3.clean(
+            html,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            attribute_filter=self._filter_attribute,
+            filter_style_properties={"text-align"},
+            link_rel=None,
+            strip_comments=True,
+        )
+
+    def _filter_attribute(self, tag: str, attribute: str, value: str) -> str | None:
+        if attribute in ("href", "src"):
+            if tag == "iframe" and not value.startswith("https://"):
+                return None
+            return self.urls.rebase(value)
+        return value
+
+
+def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """Cut plain text at a word boundary within `limit` characters, adding an ellipsis."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:–-")
+    return cut + "…"

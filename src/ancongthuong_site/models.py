@@ -1,0 +1,82 @@
+"""Plain frozen data: what a file says, what an article is, what a page shows. No I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Validated front matter of one file (articles and static pages alike)."""
+
+    title: str
+    date: dt.datetime | None
+    category: str = ""
+    source: str = ""
+    author: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    image: str = ""
+    image_caption: str = ""
+    slug: str = ""
+    updated: dt.datetime | None = None
+    expires: dt.datetime | None = None
+    draft: bool = False
+    aliases: tuple[str, ...] = ()
+    date_has_time: bool = True  # "27/02/2024" is shown without a made-up 00:00
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one source file says, independent of the site around it (so it can be cached)."""
+
+    path: str  # relative to content/, POSIX, NFC
+    kind: str  # "article" or "page"
+    meta: Meta
+    key_lines: tuple[tuple[str, int], ...]
+    body_html: str
+    summary: str  # plain text
+    body_line: int
+    digest: str  # hash of the file's bytes
+
+    def line_of(self, key: str) -> int:
+        return dict(self.key_lines).get(key, 1)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A file placed in the site: its slug, URL, category and source resolved."""
+
+    parsed: ParsedFile
+    slug: str
+    rel_url: str  # site-relative, e.g. "2024/02/slug/"
+    category_slug: str
+    category_name: str
+    source_slug: str
+    tag_slugs: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return self.parsed.path
+
+    @property
+    def meta(self) -> Meta:
+        return self.parsed.meta
+
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    total: int
+    rel_urls: tuple[str, ...]  # one per page, page 1 first
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """One output file: which template, with what context, and the digest of both."""
+
+    output_path: str
+    template: str
+    context: dict
+    source: str = ""  # the content file this page comes from, for error messages

@@ -1,0 +1,418 @@
+"""`SiteIndex` → sorted `RenderTask`s: one per output file, each with the data it shows.
+
+Contexts are plain dicts of strings, numbers and lists, prepared here so templates stay
+simple and so a task's digest (the hash of its context) covers everything the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from .config import FOOTER_FIELDS, SiteConfig
+from .errors import Problem
+from .index import Group, SiteIndex, paginate
+from .models import Article, RenderTask
+from .urls import Urls
+from .vietnamese import fold, format_date, format_datetime
+
+FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
+    "Cơ quan chủ quản", "Địa chỉ", "Điện thoại", "Fax", "Thư điện tử",
+    "Chịu trách nhiệm chính", "Giấy phép", "Ghi chú",
+), strict=True))  # fmt: skip
+
+NEEDED_TEMPLATES = (
+    "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
+    "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
+)  # fmt: skip
+
+
+def site_globals(config: SiteConfig) -> dict[str, Any]:
+    """What every page shows: the same for all tasks, so it lives in the Jinja globals."""
+    urls = Urls(config.base_url)
+    categories = [
+        {"name": c.name, "url": urls.link(Urls.listing("category", c.slug))}
+        for c in config.categories
+    ]
+    menu = [{"title": m.title, "url": urls.rebase(m.url)} for m in config.menu] or categories
+    return {
+        "title": config.title,
+        "short_title": config.short_title or config.title,
+        "description": config.description,
+        "base_url": urls.base_url,
+        "home_url": urls.link(Urls.HOME),
+        "css_url": urls.link("css/style.css"),
+        "feed_url": urls.link(Urls.FEED),
+        "search_url": urls.link(Urls.SEARCH),
+        "archive_url": urls.link(Urls.archive()),
+        "menu": menu,
+        "categories": categories,
+        "footer": [{"label": FOOTER_LABELS[k], "key": k, "value": v} for k, v in config.footer],
+        "extra": config.extra,
+    }
+
+
+class Planner:
+    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+        self.config = config
+        self.index = index
+        self.urls = Urls(config.base_url)
+        self._cards: dict[str, dict[str, Any]] = {}
+
+    # -- shared pieces --------------------------------------------------------------
+    def card(self, article: Article) -> dict[str, Any]:
+        """How an article appears in a list; computed once per article."""
+        found = self._cards.get(article.path)
+        if found is None:
+            meta = article.meta
+            assert meta.date is not None
+            found = {
+                "title": meta.title,
+                "url": self.urls.link(article.rel_url),
+                "date_iso": (
+                    meta.date.isoformat() if meta.date_has_time else f"{meta.date:%Y-%m-%d}"
+                ),
+                "date_text": format_date(meta.date),
+                "datetime_text": (
+                    format_datetime(meta.date) if meta.date_has_time else format_date(meta.date)
+                ),
+                "summary": article.parsed.summary,
+                "image": self.urls.rebase(meta.image) if meta.image else "",
+                "image_alt": meta.image_caption or meta.title,
+                "category": {
+                    "name": article.category_name,
+                    "url": self.urls.link(Urls.listing("category", article.category_slug)),
+                },
+            }
+            self._cards[article.path] = found
+        return found
+
+    def pager(self, rel_urls: list[str], number: int) -> dict[str, Any]:
+        links = [{"number": i + 1, "url": self.urls.link(u)} for i, u in enumerate(rel_urls)]
+        return {
+            "number": number,
+            "total": len(rel_urls),
+            "links": links,
+            "prev": links[number - 2]["url"] if number > 1 else "",
+            "next": links[number]["url"] if number < len(links) else "",
+        }
+
+    def page_meta(
+        self, title: str, rel_url: str, description: str = "", **more: Any
+    ) -> dict[str, Any]:
+        return {
+            "title": title,
+            "url": self.urls.link(rel_url),
+            "canonical": self.urls.absolute(rel_url),
+            "description": description or self.config.description,
+            **more,
+        }
+
+    # -- tasks ----------------------------------------------------------------------------
+    def tasks(self) -> list[RenderTask]:
+        tasks: list[RenderTask] = [self.home()]
+        tasks += self.article_pages()
+        tasks += [self.static_page(page) for page in self.index.pages]
+        for group in self.index.categories:
+            tasks += self.listing("category", group, f"Chuyên mục: {group.name}")
+            tasks.append(self.feed(Urls.category_feed(group.slug), group.articles, group.name))
+        for group in self.index.sources:
+            tasks += self.listing("source", group, f"Nguồn: {group.name}")
+        for group in self.index.tags:
+            tasks += self.listing("tag", group, f"Thẻ: {group.name}")
+        tasks += self.archives()
+        tasks.append(self.feed(Urls.FEED, self.index.listed, ""))
+        tasks += self.aliases()
+        tasks += [
+            self.sitemap(),
+            self.search_page(),
+            self.search_index(),
+            self.not_found(),
+            RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
+        ]
+        tasks.sort(key=lambda t: t.output_path)
+        return tasks
+
+    def home(self) -> RenderTask:
+        listed = self.index.listed
+        head = listed[: 1 + self.config.home_latest]
+        blocks = [
+            {
+                "name": group.name,
+                "url": self.urls.link(Urls.listing("category", group.slug)),
+                "items": [self.card(a) for a in group.articles[: self.config.home_per_category]],
+            }
+            for group in self.index.categories
+            if group.articles
+        ]
+        context = {
+            "page": self.page_meta(self.config.title, Urls.HOME, kind="home"),
+            "lead": self.card(head[0]) if head else None,
+            "latest": [self.card(a) for a in head[1:]],
+            "blocks": blocks,
+        }
+        return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
+
+    def article_pages(self) -> list[RenderTask]:
+        tasks = []
+        listed = self.index.listed
+        position = {a.path: i for i, a in enumerate(listed)}
+        for article in listed + self.index.unlisted:
+            i = position.get(article.path)
+            newer = self.card(listed[i - 1]) if i is not None and i > 0 else None
+            older = self.card(listed[i + 1]) if i is not None and i + 1 < len(listed) else None
+            tasks.append(self.article_page(article, newer, older))
+        return tasks
+
+    def article_page(self, article: Article, newer: Any, older: Any) -> RenderTask:
+        meta = article.meta
+        assert meta.date is not None
+        card = self.card(article)
+        category_url = card["category"]["url"]
+        group = next(g for g in self.index.categories if g.slug == article.category_slug)
+        related = [self.card(a) for a in group.articles if a.path != article.path]
+        source = None
+        if article.source_slug:
+            source_group = next(
+                (g for g in self.index.sources if g.slug == article.source_slug), None
+            )
+            source = {
+                "name": source_group.name if source_group else meta.source,
+                "url": self.urls.link(Urls.listing("source", article.source_slug)),
+            }
+        tags = [
+            {"name": name, "url": self.urls.link(Urls.listing("tag", slug))}
+            for name, slug in zip(meta.tags, article.tag_slugs, strict=True)
+        ]
+        now = self.index.now
+        data = {
+            **card,
+            "body_html": article.parsed.body_html,
+            "lede": meta.summary,
+            "image_caption": meta.image_caption,
+            "author": meta.author,
+            "source": source,
+            "tags": tags,
+            "updated_iso": meta.updated.isoformat() if meta.updated else "",
+            "updated_text": format_datetime(meta.updated) if meta.updated else "",
+            "draft": meta.draft,
+            "scheduled": meta.date > now,
+            "expired": meta.expires is not None and meta.expires <= now,
+        }
+        canonical = self.urls.absolute(article.rel_url)
+        json_ld = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": meta.title,
+            "datePublished": meta.date.isoformat(),
+            "dateModified": (meta.updated or meta.date).isoformat(),
+            "mainEntityOfPage": canonical,
+            "articleSection": article.category_name,
+            "inLanguage": "vi",
+            "publisher": {"@type": "GovernmentOrganization", "name": self.config.title},
+        }
+        if meta.author:
+            json_ld["author"] = {"@type": "Person", "name": meta.author}
+        if card["image"]:
+            json_ld["image"] = self._absolute_link(card["image"])
+        context = {
+            "page": self.page_meta(
+                meta.title,
+                article.rel_url,
+                article.parsed.summary,
+                kind="article",
+                og_type="article",
+                og_image=self._absolute_link(card["image"]) if card["image"] else "",
+            ),
+            "article": data,
+            "breadcrumb": [{"name": article.category_name, "url": category_url}],
+            "related": related[: self.config.related],
+            "newer": newer,
+            "older": older,
+            "json_ld": json_ld,
+        }
+        return RenderTask(Urls.output_path(article.rel_url), "article.html", context, article.path)
+
+    def _absolute_link(self, link: str) -> str:
+        if link.startswith("/") and not link.startswith("//"):
+            return self.urls.origin + link
+        return link
+
+    def static_page(self, page: Article) -> RenderTask:
+        context = {
+            "page": self.page_meta(page.meta.title, page.rel_url, page.parsed.summary, kind="page"),
+            "body_html": page.parsed.body_html,
+            "draft": page.meta.draft,
+        }
+        return RenderTask(Urls.output_path(page.rel_url), "page.html", context, page.path)
+
+    def listing(self, kind: str, group: Group, title: str) -> list[RenderTask]:
+        chunks = paginate(group.articles, self.config.paginate)
+        rel_urls = [Urls.listing(kind, group.slug, n + 1) for n in range(len(chunks))]
+        feed = self.urls.link(Urls.category_feed(group.slug)) if kind == "category" else ""
+        return self._listing_tasks(
+            kind, title, group.name, chunks, rel_urls, len(group.articles), feed
+        )
+
+    def _listing_tasks(
+        self,
+        kind: str,
+        title: str,
+        name: str,
+        chunks: list,
+        rel_urls: list[str],
+        count: int,
+        feed: str,
+    ) -> list[RenderTask]:
+        tasks = []
+        for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
+            page_title = title if number == 1 else f"{title} – Trang {number}"
+            context = {
+                "page": self.page_meta(page_title, rel_url, kind=kind),
+                "heading": title,
+                "name": name,
+                "count": count,
+                "items": [self.card(a) for a in chunk],
+                "pager": self.pager(rel_urls, number),
+                "feed": feed,
+            }
+            tasks.append(RenderTask(Urls.output_path(rel_url), "list.html", context))
+        return tasks
+
+    def archives(self) -> list[RenderTask]:
+        years = [
+            {"year": year, "count": len(items), "url": self.urls.link(Urls.archive(year))}
+            for year, items in self.index.years
+        ]
+        tasks = [
+            RenderTask(
+                Urls.output_path(Urls.archive()),
+                "archive.html",
+                {"page": self.page_meta("Lưu trữ", Urls.archive(), kind="archive"), "years": years},
+            )
+        ]
+        for year, items in self.index.years:
+            chunks = paginate(items, self.config.paginate)
+            rel_urls = [Urls.archive(year, n + 1) for n in range(len(chunks))]
+            tasks += self._listing_tasks(
+                "year", f"Lưu trữ năm {year}", str(year), chunks, rel_urls, len(items), ""
+            )
+        return tasks
+
+    def feed(self, rel_url: str, articles: tuple[Article, ...], category: str) -> RenderTask:
+        chosen = articles[: self.config.feed_size]
+        entries = []
+        for article in chosen:
+            meta = article.meta
+            assert meta.date is not None
+            entries.append(
+                {
+                    "title": meta.title,
+                    "url": self.urls.absolute(article.rel_url),
+                    "published": meta.date.isoformat(),
+                    "updated": (meta.updated or meta.date).isoformat(),
+                    "summary": article.parsed.summary,
+                    "content": article.parsed.body_html,
+                    "category": article.category_name,
+                    "author": meta.author or meta.source or self.config.title,
+                }
+            )
+        newest = max((a.meta.updated or a.meta.date for a in chosen), default=None)
+        title = self.config.title if not category else f"{category} – {self.config.title}"
+        context = {
+            "feed": {
+                "title": title,
+                "id": self.urls.absolute(rel_url),
+                "self_url": self.urls.absolute(rel_url),
+                "site_url": self.urls.absolute(Urls.HOME),
+                # From content, never the clock: an empty feed carries a fixed date.
+                "updated": (newest or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).isoformat(),
+            },
+            "entries": entries,
+        }
+        return RenderTask(rel_url, "feed.xml", context)
+
+    def aliases(self) -> list[RenderTask]:
+        tasks = []
+        for article in self.index.listed + self.index.unlisted + self.index.pages:
+            for alias in article.meta.aliases:
+                rel = Urls.alias_rel_url(alias)
+                assert rel is not None  # validated by the loader
+                context = {
+                    "page": self.page_meta(article.meta.title, article.rel_url, kind="redirect"),
+                    "target": self.urls.link(article.rel_url),
+                }
+                tasks.append(
+                    RenderTask(Urls.output_path(rel), "redirect.html", context, article.path)
+                )
+        return tasks
+
+    def sitemap(self) -> RenderTask:
+        entries = [{"loc": self.urls.absolute(Urls.HOME), "lastmod": ""}]
+        for article in self.index.listed:
+            meta = article.meta
+            assert meta.date is not None
+            entries.append(
+                {
+                    "loc": self.urls.absolute(article.rel_url),
+                    "lastmod": (meta.updated or meta.date).isoformat(),
+                }
+            )
+        for page in self.index.pages:
+            entries.append({"loc": self.urls.absolute(page.rel_url), "lastmod": ""})
+        for group in self.index.categories:
+            entries.append(
+                {"loc": self.urls.absolute(Urls.listing("category", group.slug)), "lastmod": ""}
+            )
+        return RenderTask(Urls.SITEMAP, "sitemap.xml", {"entries": entries})
+
+    def search_page(self) -> RenderTask:
+        context = {
+            "page": self.page_meta("Tìm kiếm", Urls.SEARCH, kind="search"),
+            "index_url": self.urls.link(Urls.SEARCH_INDEX),
+        }
+        return RenderTask(Urls.output_path(Urls.SEARCH), "search.html", context)
+
+    def search_index(self) -> RenderTask:
+        """A folded index (no tone marks, đ → d) searched by a small script on /tim-kiem/."""
+        docs = [
+            [
+                self.card(a)["url"],
+                a.meta.title,
+                self.card(a)["date_text"],
+                fold(f"{a.meta.title} {a.parsed.summary} {' '.join(a.meta.tags)}"),
+            ]
+            for a in self.index.listed
+        ]
+        payload = json.dumps(docs, ensure_ascii=False, separators=(",", ":"))
+        return RenderTask(Urls.SEARCH_INDEX, "", {"raw": payload})
+
+    def not_found(self) -> RenderTask:
+        context = {"page": self.page_meta("Không tìm thấy trang", Urls.NOT_FOUND, kind="404")}
+        return RenderTask(Urls.NOT_FOUND, "404.html", context)
+
+
+def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Problem]:
+    """Two things writing one file (compared case-insensitively, as editors' Macs do)."""
+    owners: dict[str, list[str]] = {}
+    for task in tasks:
+        owners.setdefault(task.output_path.casefold(), []).append(
+            f"content/{task.source}" if task.source else f"trang tự sinh /{task.output_path}"
+        )
+    for rel in static_files:
+        owners.setdefault(rel.casefold(), []).append(f"static/{rel}")
+    problems = []
+    for output, names in sorted(owners.items()):
+        if len(names) > 1:
+            first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
+            problems.append(
+                Problem(
+                    first,
+                    1 if first.startswith("content/") else 0,
+                    "E130",
+                    f"nhiều nguồn cùng ghi ra /{output}: {', '.join(sorted(names))}",
+                    "đổi slug (hoặc tên tệp) của một bài để địa chỉ khác nhau",
+                )
+            )
+    return problems

@@ -1,0 +1,191 @@
+"""`new`: write a valid article stub at the conventional path, never over an existing file.
+
+The helpers here (category lookup, front matter, the never-overwrite write) are shared with
+importer.py so both commands produce files in exactly the same shape.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from ancongthuong_site.errors import ContentError, Problem
+from ancongthuong_site.vietnamese import VN_TZ, make_slug, nfc
+
+# Every front-matter field, in the order DESIGN.md §2 lists them: a stub shows editors the
+# whole format, so nothing has to be remembered or looked up.
+FIELDS = (
+    "title",
+    "date",
+    "category",
+    "source",
+    "author",
+    "summary",
+    "tags",
+    "image",
+    "image_caption",
+    "slug",
+    "updated",
+    "expires",
+    "draft",
+    "aliases",
+)
+
+PLACEHOLDER = "Viết nội dung bài tại đây. Các đoạn văn cách nhau bằng một dòng trống."
+DRAFT_COMMENT = (
+    "# draft: true — bài nháp chưa được đăng lên trang; sửa thành false khi bài đã hoàn chỉnh."
+)
+
+# Characters YAML cannot hold literally in a double-quoted scalar: non-printables are refused
+# by the reader and NEL/LS/PS would be folded as line breaks. json.dumps leaves them raw.
+_YAML_UNSAFE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]"
+)
+
+
+def yaml_str(value: str) -> str:
+    """A YAML double-quoted scalar that loads back to exactly `value`."""
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def one_line(text: str) -> str:
+    """NFC with every run of whitespace (line breaks included) collapsed to one space."""
+    return " ".join(nfc(text).split())
+
+
+def vn_minute(moment: datetime) -> datetime:
+    """Vietnam time to the minute; a naive moment is taken as Vietnam time (as parse_date does)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ).replace(second=0, microsecond=0)
+
+
+def resolve_category(
+    category: str, categories: Sequence[tuple[str, str]], *, where: str = "--category"
+) -> tuple[str, str]:
+    """Return the (name, slug) that `category` names, by name (any case, NFC) or by slug.
+
+    Raises ContentError E113 listing every valid name, so the editor can copy one.
+    """
+    wanted = one_line(category)
+    folded = wanted.casefold()
+    for name, slug in categories:
+        if one_line(name).casefold() == folded or slug == wanted.lower():
+            return name, slug
+    names = [name for name, _ in categories]
+    listed = ", ".join(f'"{name}"' for name in names) or "(site.yaml chưa khai báo chuyên mục nào)"
+    message = f'chuyên mục "{wanted}" không tồn tại'
+    # An editor typing without diacritics gets the same slug; otherwise fall back to spelling.
+    guess = [name for name, slug in categories if slug and slug == make_slug(wanted)]
+    guess = guess or difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
+    if guess:
+        message += f' — có phải ý bạn là "{guess[0]}"?'
+    raise ContentError(
+        Problem(
+            where,
+            0,
+            "E113",
+            f"{message} Các chuyên mục hợp lệ: {listed}",
+            "dùng đúng tên hoặc slug của một chuyên mục khai báo trong site.yaml",
+        )
+    )
+
+
+def render_front_matter(
+    *, title: str, date: datetime, category: str, source: str | None, draft: bool
+) -> str:
+    """The `---` block with every field; optional ones empty so editors see what exists."""
+    values: dict[str, str] = {field: '""' for field in FIELDS}
+    values.update(
+        title=yaml_str(title),
+        date=yaml_str(f"{vn_minute(date):%Y-%m-%d %H:%M}"),
+        category=yaml_str(category),
+        source=yaml_str(source or ""),
+        tags="[]",
+        aliases="[]",
+        draft="true" if draft else "false",
+    )
+    lines = ["---"]
+    for field in FIELDS:
+        if field == "draft" and draft:
+            lines.append(DRAFT_COMMENT)
+        lines.append(f"{field}: {values[field]}")
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+def article_path(content_dir: Path, slug: str, date: datetime) -> Path:
+    """content/<yyyy>/<mm>/<slug>.md, the convention of DESIGN.md §1 (Vietnam calendar)."""
+    local = vn_minute(date)
+    return content_dir / f"{local:%Y}" / f"{local:%m}" / f"{slug}.md"
+
+
+def title_slug(title: str, where: str) -> str:
+    """make_slug(title), or ContentError E131 when nothing is left to name the file by."""
+    slug = make_slug(title)
+    if not slug:
+        raise ContentError(
+            Problem(
+                where,
+                0,
+                "E131",
+                f'tiêu đề "{title}" không tạo được slug (không có chữ hay số nào)',
+                "đặt tiêu đề có chữ hoặc số",
+            )
+        )
+    return slug
+
+
+def write_new(path: Path, text: str, content_dir: Path) -> Path:
+    """Create `path` with `text`; ContentError E130 if it exists (mode "x": no check-then-race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError:
+        shown = path.relative_to(content_dir.parent).as_posix()
+        raise ContentError(
+            Problem(
+                shown,
+                0,
+                "E130",
+                f"tệp {shown} đã có, không ghi đè",
+                "sửa tệp đã có, hoặc đặt tiêu đề khác cho bài mới",
+            )
+        ) from None
+    return path
+
+
+def new_article(
+    content_dir: Path,
+    title: str,
+    category: str,
+    categories: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    source: str | None = None,
+    date: datetime | None = None,
+) -> Path:
+    """Write a draft stub for `title` under content_dir and return its path.
+
+    Raises ContentError: E113 unknown category, E131 empty slug, E130 file already there.
+    """
+    clean_title = one_line(title)
+    name, _ = resolve_category(category, categories)
+    slug = title_slug(clean_title, "new")
+    moment = vn_minute(date if date is not None else now)
+    text = render_front_matter(
+        title=clean_title,
+        date=moment,
+        category=name,
+        source=one_line(source) if source else None,
+        # A stub is unfinished by definition: it must never go live by accident.
+        draft=True,
+    )
+    return write_new(
+        article_path(content_dir, slug, moment), text + PLACEHOLDER + "\n", content_dir
+    )
