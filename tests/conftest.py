@@ -1,0 +1,139 @@
+"""Shared helpers: fixture sites from a dict, built with the real builder, parsed as HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+# A fixed clock: every test build sees the same "now" (2025-01-01 00:00 UTC).
+EPOCH = "1735689600"
+
+SITE_YAML = """\
+title: "Cổng thử nghiệm"
+short_title: "Thử nghiệm"
+base_url: "https://example.org/"
+paginate: 3
+categories:
+  - name: "Tin hoạt động"
+    slug: "tin-hoat-dong"
+  - name: "Hoạt động Đảng - Đoàn thể"
+    slug: "hoat-dong-dang-doan-the"
+  - name: "Thông báo"
+"""
+
+
+def article(
+    title: str = "Bài viết thử",
+    date: str = "2024-02-27 14:00",
+    category: str = "Tin hoạt động",
+    body: str = "Đoạn văn đầu tiên của bài.\n\nĐoạn thứ hai.",
+    **fields: object,
+) -> str:
+    """Text of an article file in our format; extra fields are written as given (YAML)."""
+    lines = ["---", f'title: "{title}"', f'date: "{date}"', f'category: "{category}"']
+    for key, value in fields.items():
+        if isinstance(value, list):
+            inner = ", ".join(f'"{v}"' for v in value)
+            lines.append(f"{key}: [{inner}]")
+        elif isinstance(value, bool):
+            lines.append(f"{key}: {'true' if value else 'false'}")
+        else:
+            lines.append(f'{key}: "{value}"')
+    lines += ["---", "", body, ""]
+    return "\n".join(lines)
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """Make a site root: the repository's templates/ and static/, a test site.yaml, files."""
+
+    def make(
+        files: dict[str, str | bytes] | None = None,
+        *,
+        name: str = "site",
+        site_yaml: str = SITE_YAML,
+    ) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(REPO / "static", root / "static")
+        (root / "site.yaml").write_text(site_yaml, encoding="utf-8")
+        (root / "content").mkdir()
+        write_tree(root, files or {})
+        return root
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def run_cli(
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess (as a user would)."""
+    full_env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ancongthuong_site", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def tree_digest(root: Path) -> list[tuple[str, str, int, str]]:
+    """(relative path, type, mode, sha256 or link target) of everything under root."""
+    if not root.exists():
+        return []
+    entries = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            entries.append((rel, "link", 0, os.readlink(path)))
+        elif stat.S_ISDIR(info.st_mode):
+            entries.append((rel, "dir", 0, ""))
+        else:
+            entries.append(
+                (
+                    rel,
+                    "file",
+                    stat.S_IMODE(info.st_mode),
+                    hashlib.sha256(path.read_bytes()).hexdigest(),
+                )
+            )
+    return entries
+
+
+def html(path: Path):  # type: ignore[no-untyped-def]
+    """Parse a built page with a real HTML parser (lexbor)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser(path.read_text(encoding="utf-8"))
