@@ -68,4 +68,4 @@ def test_only_cli_prints() -> None:
 def test_modules_stay_small() -> None:
     for path in PACKAGE.glob("*.py"):
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        assert lines <= 450, f"{path.name} has {lines} lines: it is doing two jobs"
+        assert lines <= 500, f"{path.name} has {lines} lines: it is doing two jobs"

@@ -167,7 +167,9 @@ def watcher(site: Path, recorder: Recorder) -> Iterator[Watcher]:
     w.stop()
 
 
-def test_in_place_write_gives_one_callback(site: Path, recorder: Recorder, watcher: Watcher) -> None:
+def test_in_place_write_gives_one_callback(
+    site: Path, recorder: Recorder, watcher: Watcher
+) -> None:
     with open(site / "content/bai-viet.md", "w", encoding="utf-8") as fh:
         fh.write("---\ntitle: B\n---\n")
         fh.flush()

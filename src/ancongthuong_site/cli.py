@@ -14,6 +14,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if threading_main():
+    if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args))
@@ -69,12 +70,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-
-
-def threading_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _print_problems(problems: list[Problem] | tuple[Problem, ...]) -> None:
@@ -227,9 +222,73 @@ def _link_sources(root: Path, result: BuildResult) -> dict[str, tuple[str, int]]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .devloop import run_dev_server
+    """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
+    from .serve import DevServer
+    from .watch import Watcher
 
-    return run_dev_server(args)
+    root: Path = args.root
+    load_config(root)  # a broken site.yaml is reported before anything starts
+    temp = Path(tempfile.mkdtemp(prefix="ancongthuong-serve-"))
+    out = args.out or temp / "site"
+    options = BuildOptions(
+        out=out, drafts=not args.no_drafts, future=not args.no_drafts, jobs=args.jobs
+    )
+    server = DevServer(out, host=args.host, port=args.port)
+
+    def rebuild(changed: frozenset[str] = frozenset()) -> None:
+        started = time.perf_counter()
+        try:
+            result = build(root, options)
+        except (BuildFailed, RefusedError, ContentError) as error:
+            problems = getattr(error, "problems", None) or (error.problem,)  # type: ignore[attr-defined]
+            _print_problems(problems)
+            server.set_error([p.format() for p in problems])
+            return
+        took = (time.perf_counter() - started) * 1000
+        print(
+            f"Đã dựng lại: ghi {len(result.written)} tệp trong {took:.0f} ms"
+            + (f" ({', '.join(sorted(changed)[:3])})" if changed else ""),
+            flush=True,
+        )
+        server.set_error(None)
+
+    rebuild()
+    try:
+        server.start()
+    except OSError as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        print(
+            f"Không mở được cổng {args.port}: {error.strerror or error}. "
+            "Dùng --port để chọn cổng khác.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"Cảnh báo: máy chủ xem trước đang mở ra ngoài ({args.host}); "
+            "chỉ dùng trong mạng tin cậy.",
+            file=sys.stderr,
+        )
+    print(f"Xem trước tại {server.url} — Ctrl-C để dừng.", flush=True)
+    watcher = Watcher(root, rebuild, quiet=0.1, output_dir=_relative_name(root, out))
+    watcher.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("Đã dừng máy chủ xem trước.", flush=True)
+        return EXIT_OK
+    finally:
+        watcher.stop()
+        server.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _relative_name(root: Path, out: Path) -> str:
+    try:
+        return out.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return "_site"
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

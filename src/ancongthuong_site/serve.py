@@ -194,6 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     _responded = False
 
+    def version_string(self) -> str:
+        return self.server_version  # no Python version in the Server header
+
     # -- plumbing -------------------------------------------------------------------------
 
     def handle_one_request(self) -> None:
