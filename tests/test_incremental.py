@@ -190,9 +190,9 @@ class IncrementalMachine(RuleBasedStateMachine):
     def edit_config(self, per_page: int) -> None:
         config = self.root / "site.yaml"
         lines = [
-            l
-            for l in config.read_text(encoding="utf-8").splitlines()
-            if not l.startswith("paginate:")
+            line
+            for line in config.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("paginate:")
         ]
         config.write_text("\n".join(lines + [f"paginate: {per_page}"]) + "\n", encoding="utf-8")
 
