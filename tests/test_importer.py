@@ -105,7 +105,7 @@ def test_import_original_article(original: str, tmp_path: Path) -> None:
     assert path == content / "2024" / "02" / f"{make_slug(article.title)}.md"
     meta, body = split(path)
     assert meta["title"] == article.title
-    assert meta["date"] == "2024-02-27 00:00"
+    assert meta["date"] == "2024-02-27"
     assert meta["category"] == "Hoạt động Đảng - Đoàn thể"
     assert meta["source"] == "Văn phòng"
     assert meta["image_caption"] == ""
@@ -275,3 +275,32 @@ def test_markdown_syntax_in_plain_text_is_shown_as_written() -> None:
     shown = re.sub(r"<[^>]+>", "", html)
     shown = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     assert shown.strip() == paragraph
+
+
+def test_import_of_the_original_equals_the_article_in_content(tmp_path: Path) -> None:
+    """The command a user runs, on the original export: same article as content/ holds."""
+    from conftest import REPO, run_cli
+
+    from ancongthuong_site.loader import parse_file
+    from ancongthuong_site.markup import MarkupSettings, Renderer
+
+    original = SHARED / "original-articles" / "000_14497ebb8a2868b0.txt"
+    if not original.is_file():
+        pytest.skip("the original article is not available")
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "site.yaml").write_bytes((REPO / "site.yaml").read_bytes())
+    result = run_cli("import", original, "--category", "hoat-dong-dang-doan-the", "--root", site)
+    assert result.returncode == 0, result.stderr
+    assert "27/02/2024" in result.stdout  # it shows what it inferred
+    imported = next((site / "content").rglob("*.md"))
+    ours = next((REPO / "content" / "2024" / "02").glob("*.md"))
+    assert imported.relative_to(site) == ours.relative_to(REPO)
+    renderer = Renderer(MarkupSettings("https://sct.angiang.gov.vn/", False))
+    a = parse_file("2024/02/x.md", imported.read_bytes(), renderer)
+    b = parse_file("2024/02/x.md", ours.read_bytes(), renderer)
+    for field in ("title", "date", "category", "source", "date_has_time"):
+        assert getattr(a.meta, field) == getattr(b.meta, field), field
+    assert a.body_html == b.body_html
+    again = run_cli("import", original, "--category", "hoat-dong-dang-doan-the", "--root", site)
+    assert again.returncode == 1 and "E130" in again.stderr

@@ -94,7 +94,9 @@ def _find_date(text: str, notes: list[str]) -> datetime | None:
     except ValueError:
         notes.append(f"“{phrase}” (dòng {line}) không phải ngày có thật, nên không dùng làm ngày.")
         return None
-    notes.append(f"Ngày đăng {found:%Y-%m-%d} lấy từ “{phrase}” (dòng {line}); giờ đặt là 00:00.")
+    notes.append(
+        f"Ngày đăng {found:%Y-%m-%d} lấy từ “{phrase}” (dòng {line}); bài không ghi giờ nên chỉ hiện ngày."
+    )
     return found
 
 
@@ -208,6 +210,7 @@ def render_markdown(article: ImportedArticle, *, category: str, date: datetime) 
         source=article.source,
         # The old portal had already published it, so it goes live as it was.
         draft=False,
+        with_time=(date.hour, date.minute) != (0, 0),
     )
     parts: list[str] = []
     for block in article.blocks:

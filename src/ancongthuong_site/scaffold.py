@@ -96,13 +96,22 @@ def resolve_category(
 
 
 def render_front_matter(
-    *, title: str, date: datetime, category: str, source: str | None, draft: bool
+    *,
+    title: str,
+    date: datetime,
+    category: str,
+    source: str | None,
+    draft: bool,
+    with_time: bool = True,
 ) -> str:
-    """The `---` block with every field; optional ones empty so editors see what exists."""
+    """The `---` block with every field; optional ones empty so editors see what exists.
+
+    Without `with_time` the date is written as a day only, so no made-up 00:00 is shown.
+    """
     values: dict[str, str] = {field: '""' for field in FIELDS}
     values.update(
         title=yaml_str(title),
-        date=yaml_str(f"{vn_minute(date):%Y-%m-%d %H:%M}"),
+        date=yaml_str(f"{vn_minute(date):%Y-%m-%d %H:%M}" if with_time else f"{date:%Y-%m-%d}"),
         category=yaml_str(category),
         source=yaml_str(source or ""),
         tags="[]",
