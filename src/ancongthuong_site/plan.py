@@ -59,6 +59,8 @@ class Planner:
         self.index = index
         self.urls = Urls(config.base_url)
         self._cards: dict[str, dict[str, Any]] = {}
+        self._categories = {group.slug: group for group in index.categories}
+        self._sources = {group.slug: group for group in index.sources}
 
     # -- shared pieces --------------------------------------------------------------
     def card(self, article: Article) -> dict[str, Any]:
@@ -170,13 +172,15 @@ class Planner:
         assert meta.date is not None
         card = self.card(article)
         category_url = card["category"]["url"]
-        group = next(g for g in self.index.categories if g.slug == article.category_slug)
-        related = [self.card(a) for a in group.articles if a.path != article.path]
+        related = []
+        for other in self._categories[article.category_slug].articles:
+            if len(related) == self.config.related:
+                break
+            if other.path != article.path:
+                related.append(self.card(other))
         source = None
         if article.source_slug:
-            source_group = next(
-                (g for g in self.index.sources if g.slug == article.source_slug), None
-            )
+            source_group = self._sources.get(article.source_slug)
             source = {
                 "name": source_group.name if source_group else meta.source,
                 "url": self.urls.link(Urls.listing("source", article.source_slug)),
@@ -227,7 +231,7 @@ class Planner:
             ),
             "article": data,
             "breadcrumb": [{"name": article.category_name, "url": category_url}],
-            "related": related[: self.config.related],
+            "related": related,
             "newer": newer,
             "older": older,
             "json_ld": json_ld,
