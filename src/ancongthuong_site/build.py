@@ -5,12 +5,13 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import os
 import signal
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
 from .templating import check_templates, make_environment, render_error, templates_digest
-from .writer import OutputLock, Staging, guard_output, read_manifest, recover
+from .writer import OutputLock, Standby, guard_output, read_manifest, recover
 
 log = logging.getLogger(__name__)
 # Below this many items a process pool costs more than it saves.
 POOL_THRESHOLD = 200
+BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     out = guard_output(root, options.out or root / "_site", force=options.force)
     with OutputLock(out):
         recover(out)
-        tasks, static, index, result_counts = _prepare(config, options)
-        return _write(config, out, tasks, static, index, options, result_counts)
+        return _write(config, out, _prepare(config, options), options)
 
 
 def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult, Path]:
@@ -92,16 +93,24 @@ def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult,
     """
     options = options or BuildOptions()
     config = load_config(root)
-    tasks, static, index, counts = _prepare(config, options)
+    prepared = _prepare(config, options)
     temp = Path(tempfile.mkdtemp(prefix="ancongthuong-check-"))
     out = temp / "site"
-    result = _write(config, out, tasks, static, index, options, counts, use_manifest=False)
+    result = _write(config, out, prepared, options, use_manifest=False)
     return result, out
 
 
-def _prepare(
-    config: SiteConfig, options: BuildOptions
-) -> tuple[list[RenderTask], list[tuple[str, Path]], SiteIndex, tuple[int, int]]:
+@dataclass(frozen=True)
+class Prepared:
+    """Everything known before the first page is rendered."""
+
+    tasks: list[RenderTask]
+    static: list[tuple[str, Path]]
+    index: SiteIndex
+    body_of: Callable[[ParsedFile], str]
+
+
+def _prepare(config: SiteConfig, options: BuildOptions) -> Prepared:
     now = options.now or clock()
     problems: list[Problem] = []
     files, found = discover(config.content_dir)
@@ -110,17 +119,16 @@ def _prepare(
     problems += found
     problems += _template_links(config)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
-    parsed = _parse_all(config, files, settings, options, problems)
+    parsed, body_of = _parse_all(config, files, settings, options, problems)
     articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
-    tasks = Planner(config, index).tasks()
+    tasks = Planner(config, index, body_of).tasks()
     problems += find_collisions(tasks, [rel for rel, _ in static])
     env = make_environment(config.templates_dir, site_globals(config))
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     if problems:
         raise BuildFailed(problems)
-    counts = (len(index.listed) + len(index.unlisted), len(index.pages))
-    return tasks, static, index, counts
+    return Prepared(tasks, static, index, body_of)
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
@@ -180,7 +188,7 @@ def _parse_all(
     settings: MarkupSettings,
     options: BuildOptions,
     problems: list[Problem],
-) -> list[ParsedFile]:
+) -> tuple[list[ParsedFile], Callable[[ParsedFile], str]]:
     cache = ParseCache(config.root, settings.key()) if options.use_cache else None
     results: dict[str, ParsedFile] = {}
     todo: list[tuple[str, bytes]] = []
@@ -203,41 +211,70 @@ def _parse_all(
             results[rel] = hit
         else:
             todo.append((rel, data))
-    for outcome in _map(_init_parse_worker, (settings,), _parse_one, todo, options.jobs):
+    for outcome in _map(_init_parse_worker, (settings,), _parse_one, todo, len(todo), options.jobs):
         if isinstance(outcome, ParsedFile):
-            results[outcome.path] = outcome
-            if cache:
-                cache.put(outcome)
+            results[outcome.path] = cache.put(outcome) if cache else outcome
         else:
             problems.extend(outcome)
     if cache and not problems:
         cache.save()
-    return [results[rel] for rel, _ in files if rel in results]
+    parsed = [results[rel] for rel, _ in files if rel in results]
+    return parsed, _body_reader(config, settings, cache)
+
+
+def _body_reader(
+    config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
+) -> Callable[[ParsedFile], str]:
+    """Bodies come from the parse, else from the cache, else the file is parsed again."""
+    renderer: list[Renderer] = []
+
+    def body_of(parsed: ParsedFile) -> str:
+        if parsed.body_html is not None:
+            return parsed.body_html
+        text = cache.body(parsed) if cache else None
+        if text is None:
+            renderer[:] = renderer or [Renderer(settings)]
+            data = read_bytes(config.content_dir / parsed.path)
+            try:
+                text = parse_file(parsed.path, data, renderer[0]).body_html
+            except FileProblems as error:  # the file changed during the build
+                raise BuildFailed(error.problems) from None
+        assert text is not None
+        return text
+
+    return body_of
 
 
 def _map(
     initializer: Callable[..., None],
     initargs: tuple[Any, ...],
     function: Callable[[Any], Any],
-    items: list[Any],
+    items: Iterable[Any],
+    count: int,
     jobs: int | None,
 ) -> Iterator[Any]:
-    """Map in order, in a process pool when it pays; the results are the same either way."""
+    """Map in order, in a process pool when it pays; the results are the same either way.
+
+    Items are fed to the pool in batches, so memory holds a batch, not the whole site.
+    """
     workers = jobs or os.cpu_count() or 1
-    if not items:
+    if not count:
         return
-    if workers <= 1 or len(items) < POOL_THRESHOLD:
+    if workers <= 1 or count < POOL_THRESHOLD:
         initializer(*initargs)
         yield from map(function, items)
         return
     context = multiprocessing.get_context("fork")
+    chunk = max(1, min(32, count // (workers * 8)))
+    iterator = iter(items)
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_pool_worker_init,
         initargs=(initializer, initargs),
     ) as pool:
-        yield from pool.map(function, items, chunksize=max(1, min(64, len(items) // (workers * 8))))
+        while batch := list(itertools.islice(iterator, BATCH)):
+            yield from pool.map(function, batch, chunksize=chunk)
 
 
 def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
@@ -271,109 +308,125 @@ def _render_one(task: RenderTask) -> tuple[str, bytes | Problem]:
 def _write(
     config: SiteConfig,
     out: Path,
-    tasks: list[RenderTask],
-    static: list[tuple[str, Path]],
-    index: SiteIndex,
+    prepared: Prepared,
     options: BuildOptions,
-    counts: tuple[int, int],
     *,
     use_manifest: bool = True,
 ) -> BuildResult:
-    global_digest = hashlib.blake2b(
-        f"{code_version()}|{config.digest}|{templates_digest(config.templates_dir)}".encode(),
-        digest_size=16,
-    ).hexdigest()
+    index = prepared.index
+    counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
-    manifest: dict[str, str] = {}
-    changed: list[RenderTask] = []
-    for task in tasks:
-        digest = task_digest(global_digest, task.template, task.context)
-        manifest[task.output_path] = digest
-        if previous.get(task.output_path) != digest:
-            changed.append(task)
-    static_data: dict[str, bytes] = {}
-    for rel, path in static:
-        data = read_bytes(path)
-        manifest[rel] = "static:" + file_digest(data)
-        if previous.get(rel) != manifest[rel]:
-            static_data[rel] = data
+    manifest, changed = _plan_changes(config, prepared, previous)
     removed = tuple(sorted(set(previous) - set(manifest)))
-    if out.is_dir() and not changed and not static_data and not removed and previous:
-        return BuildResult(
-            out, *counts, kept=len(manifest), next_change=index.next_change, index=index
-        )
+    if out.is_dir() and not changed and not removed and previous:
+        return BuildResult(out, *counts, kept=len(manifest), next_change=index.next_change,
+                           index=index)  # fmt: skip
 
-    rendered: dict[str, bytes] = {}
-    problems: list[Problem] = []
-    site = site_globals(config)
-    for output_path, outcome in _map(
-        _init_render_worker, (config.templates_dir, site), _render_one, changed, options.jobs
-    ):
-        if isinstance(outcome, Problem):
-            problems.append(outcome)
-        else:
-            rendered[output_path] = outcome
-    if problems:
-        # A broken template fails every page that uses it: report each place once.
-        unique: dict[tuple[str, int], Problem] = {}
-        for problem in problems:
-            unique.setdefault((problem.path, problem.line), problem)
-        raise BuildFailed(list(unique.values()))
-    rendered.update(static_data)
-
-    staging = Staging(out)
-    kept = 0
+    standby = Standby(out)
     try:
-        for rel in sorted(manifest):
-            if rel in rendered:
-                staging.write(rel, rendered[rel])
-            elif staging.keep(rel):
-                kept += 1
-            else:
-                # The live file vanished (deleted by hand): render it again.
-                staging.write(rel, _render_missing(config, tasks, static, rel, site))
-        staging.commit(manifest)
+        written = _render_into(standby, config, prepared, changed, manifest, options)
+        for rel in sorted(set(manifest) - set(written)):
+            if not standby.current(rel, manifest[rel]) and not standby.link(rel, manifest[rel]):
+                # The live file vanished (deleted by hand): make it again.
+                standby.write(rel, manifest[rel], _render_missing(config, prepared, rel))
+        standby.remove_others(manifest)
+        standby.commit(manifest)
     except OSError as error:
-        staging.abort()
-        raise BuildFailed(
-            [
-                Problem(
-                    str(out),
-                    0,
-                    "E210",
-                    f"không ghi được đầu ra: {error.strerror or error}",
-                    "kiểm tra dung lượng đĩa và quyền ghi",
-                )
-            ]
-        ) from None
+        standby.abort()
+        raise BuildFailed([Problem(
+            out.name, 0, "E210", f"không ghi được đầu ra: {error.strerror or error}",
+            "kiểm tra dung lượng đĩa và quyền ghi; đầu ra cũ vẫn giữ nguyên",
+        )]) from None  # fmt: skip
     except BaseException:
-        staging.abort()
+        standby.abort()
         raise
     return BuildResult(
         output=out,
         articles=counts[0],
         pages=counts[1],
-        written=tuple(sorted(rendered)),
-        kept=kept,
+        written=tuple(sorted(written)),
+        kept=len(manifest) - len(written),
         removed=removed,
         next_change=index.next_change,
         index=index,
     )
 
 
-def _render_missing(
+def _plan_changes(
+    config: SiteConfig, prepared: Prepared, previous: dict[str, str]
+) -> tuple[dict[str, str], list[RenderTask | tuple[str, Path]]]:
+    """Every output file's digest, and the tasks and static files whose digest changed."""
+    global_digest = hashlib.blake2b(
+        f"{code_version()}|{config.digest}|{templates_digest(config.templates_dir)}".encode(),
+        digest_size=16,
+    ).hexdigest()
+    manifest: dict[str, str] = {}
+    changed: list[RenderTask | tuple[str, Path]] = []
+    for task in prepared.tasks:
+        body_digest = task.body.digest if task.body else ""
+        digest = task_digest(global_digest, task.template, task.context, body_digest)
+        manifest[task.output_path] = digest
+        if previous.get(task.output_path) != digest:
+            changed.append(task)
+    for rel, path in prepared.static:
+        manifest[rel] = "static:" + file_digest(read_bytes(path))
+        if previous.get(rel) != manifest[rel]:
+            changed.append((rel, path))
+    return manifest, changed
+
+
+def _render_into(
+    standby: Standby,
     config: SiteConfig,
-    tasks: list[RenderTask],
-    static: list[tuple[str, Path]],
-    rel: str,
-    site: dict[str, Any],
+    prepared: Prepared,
+    changed: list[RenderTask | tuple[str, Path]],
+    manifest: dict[str, str],
+    options: BuildOptions,
+) -> set[str]:
+    """Render the changed pages (in a pool) and write each as it arrives; copy static files."""
+    tasks = [item for item in changed if isinstance(item, RenderTask)]
+    written: set[str] = set()
+    problems: list[Problem] = []
+    site = site_globals(config)
+    ready = (_with_body(task, prepared.body_of) for task in tasks)
+    for output_path, outcome in _map(_init_render_worker, (config.templates_dir, site),
+                                     _render_one, ready, len(tasks), options.jobs):  # fmt: skip
+        if isinstance(outcome, Problem):
+            problems.append(outcome)
+        elif not problems:
+            standby.write(output_path, manifest[output_path], outcome)
+            written.add(output_path)
+    if problems:
+        # A broken template fails every page that uses it: report each place once.
+        unique: dict[tuple[str, int], Problem] = {}
+        for problem in problems:
+            unique.setdefault((problem.path, problem.line), problem)
+        raise BuildFailed(list(unique.values()))
+    for item in changed:
+        if isinstance(item, tuple):
+            rel, path = item
+            standby.write(rel, manifest[rel], read_bytes(path))
+            written.add(rel)
+    return written
+
+
+def _with_body(task: RenderTask, body_of: Callable[[ParsedFile], str]) -> RenderTask:
+    """The task ready to render: its body read in, nothing else to carry to a worker."""
+    if task.body is None:
+        return task
+    context = {**task.context, "body_html": body_of(task.body)}
+    return RenderTask(task.output_path, task.template, context, task.source)
+
+
+def _render_missing(
+    config: SiteConfig, prepared: Prepared, rel: str, site: dict[str, Any]
 ) -> bytes:
-    for static_rel, path in static:
+    for static_rel, path in prepared.static:
         if static_rel == rel:
             return read_bytes(path)
-    _init_render_worker(config.templates_dir, site)
-    task = next(t for t in tasks if t.output_path == rel)
-    _, outcome = _render_one(task)
+    _init_render_worker(config.templates_dir, site_globals(config))
+    task = next(t for t in prepared.tasks if t.output_path == rel)
+    _, outcome = _render_one(_with_body(task, prepared.body_of))
     if isinstance(outcome, Problem):
         raise BuildFailed([outcome])
     return outcome

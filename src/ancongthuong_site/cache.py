@@ -2,10 +2,16 @@
 
 The cache is an optimisation only: deleting it is always safe, and a cache that is corrupt,
 foreign or from another version is ignored, never trusted.
+
+Two files: `parse.pickle` holds every parsed file without its body HTML (small, read on
+every build), `bodies.pack` holds the bodies back to back (read only for the pages that
+are rendered again). Each body carries a checksum, so a damaged pack is noticed and the
+file is parsed again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -13,13 +19,18 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from . import __version__
 from .models import ParsedFile
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".cache"
-_PARSE_FILE = "parse.pickle"
+_INDEX_FILE = "parse.pickle"
+_PACK_FILE = "bodies.pack"
+
+Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
+Location = tuple[int, int, str]  # (offset, length, checksum) in the pack
 
 
 def code_version() -> str:
@@ -27,63 +38,153 @@ def code_version() -> str:
     return f"{__version__}|{sys.version_info[:2]}"
 
 
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 class ParseCache:
     """ParsedFile by (relative path, file digest), valid for one set of markup settings."""
 
     def __init__(self, root: Path, settings_key: str) -> None:
-        self.path = root / CACHE_DIR / _PARSE_FILE
+        self.folder = root / CACHE_DIR
         self.stamp = f"{code_version()}|{settings_key}"
-        self.entries: dict[tuple[str, str], ParsedFile] = {}
-        self.used: dict[tuple[str, str], ParsedFile] = {}
+        self.entries: dict[Key, tuple[ParsedFile, Location]] = {}
+        self.used: dict[Key, tuple[ParsedFile, Location]] = {}
+        self.pack_size = 0
+        self._append: BinaryIO | None = None
+        self._reader: BinaryIO | None = None
+        self._end = 0
         self._load()
 
     def _load(self) -> None:
         try:
-            with open(self.path, "rb") as handle:
-                stamp, entries = pickle.load(handle)
+            with open(self.folder / _INDEX_FILE, "rb") as handle:
+                stamp, pack_size, entries = pickle.load(handle)
+            actual = (self.folder / _PACK_FILE).stat().st_size
         except FileNotFoundError:
             return
         except Exception as error:  # noqa: BLE001 - any damage means "no cache"
             log.info("ignoring unreadable parse cache: %s", error)
             return
-        if stamp != self.stamp or not isinstance(entries, dict):
+        if stamp != self.stamp or not isinstance(entries, dict) or actual < pack_size:
             return
+        self.pack_size = pack_size
         self.entries = {
-            key: value for key, value in entries.items() if isinstance(value, ParsedFile)
+            key: value
+            for key, value in entries.items()
+            if isinstance(value, tuple) and isinstance(value[0], ParsedFile)
         }
 
     def get(self, rel: str, digest: str) -> ParsedFile | None:
+        """The cached ParsedFile, its body_html None (see `body`)."""
         found = self.entries.get((rel, digest))
-        if found is not None:
-            self.used[(rel, digest)] = found
-        return found
+        if found is None:
+            return None
+        self.used[(rel, digest)] = found
+        return found[0]
 
-    def put(self, parsed: ParsedFile) -> None:
-        self.used[(parsed.path, parsed.digest)] = parsed
+    def put(self, parsed: ParsedFile) -> ParsedFile:
+        """Store a freshly parsed file; its body goes to the pack at once (memory stays flat).
+
+        Returns the cached form, without the body.
+        """
+        key = (parsed.path, parsed.digest)
+        assert parsed.body_html is not None
+        data = parsed.body_html.encode("utf-8")
+        if self._append is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._append = open(self.folder / _PACK_FILE, "ab")  # noqa: SIM115 - kept open
+            self._append.truncate(self.pack_size)  # drop what a killed build appended
+            self._end = self.pack_size
+        self._append.write(data)
+        location = (self._end, len(data), file_digest(data))
+        self._end += len(data)
+        stripped = dataclasses.replace(parsed, body_html=None)
+        self.used[key] = (stripped, location)
+        return stripped
+
+    def body(self, parsed: ParsedFile) -> str | None:
+        """The body HTML of a cached file; None if the pack is missing or damaged."""
+        key = (parsed.path, parsed.digest)
+        entry = self.used.get(key) or self.entries.get(key)
+        if entry is None:
+            return None
+        if self._append is not None:
+            self._append.flush()
+        offset, length, checksum = entry[1]
+        try:
+            if self._reader is None:
+                self._reader = open(self.folder / _PACK_FILE, "rb")  # noqa: SIM115 - kept open
+            data = os.pread(self._reader.fileno(), length, offset)
+        except OSError:
+            return None
+        if len(data) != length or file_digest(data) != checksum:
+            log.info("damaged body in the parse cache: %s", parsed.path)
+            return None
+        return data.decode("utf-8")
 
     def save(self) -> None:
-        """Keep only the entries of this build; write atomically."""
-        if self.used.keys() == self.entries.keys():
+        """Keep only the entries of this build and write the small index.
+
+        The pack is rewritten whole when less than half of it is still in use.
+        """
+        if self._append is not None:
+            self._append.close()
+            self._append = None
+            self.pack_size = self._end
+        elif self.used.keys() == self.entries.keys():
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".parse-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump((self.stamp, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        live = sum(location[1] for _, location in self.used.values())
+        if live * 2 < self.pack_size:
+            self._compact()
+        else:
+            self._write_index(self.pack_size, dict(self.used))
+
+    def _compact(self) -> None:
+        index: dict[Key, tuple[ParsedFile, Location]] = {}
+        bodies: list[bytes] = []
+        offset = 0
+        for key, (parsed, _location) in self.used.items():
+            text = self.body(parsed)
+            if text is None:
+                continue
+            data = text.encode("utf-8")
+            bodies.append(data)
+            index[key] = (parsed, (offset, len(data), file_digest(data)))
+            offset += len(data)
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        _atomic_write(self.folder / _PACK_FILE, b"".join(bodies))
+        self._write_index(offset, index)
+
+    def _write_index(self, pack_size: int, index: dict) -> None:
+        data = pickle.dumps((self.stamp, pack_size, index), protocol=pickle.HIGHEST_PROTOCOL)
+        _atomic_write(self.folder / _INDEX_FILE, data)
+        self.used, self.entries, self.pack_size = dict(index), dict(index), pack_size
 
 
-def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".cache")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
-def task_digest(global_digest: str, template: str, context: dict) -> str:
-    """Covers everything a page shows: its context, the templates, the config, the code."""
+def task_digest(global_digest: str, template: str, context: dict, body_digest: str = "") -> str:
+    """Covers everything a page shows: its context, the templates, the config, the code.
+
+    A page that shows an article's body carries the digest of the article's file instead
+    of the body itself: the body is a function of those bytes and of the markup settings,
+    which the config digest covers.
+    """
     digest = hashlib.blake2b(digest_size=16)
     digest.update(global_digest.encode())
     digest.update(template.encode())
+    digest.update(body_digest.encode())
     digest.update(pickle.dumps(context, protocol=5))
     return digest.hexdigest()

@@ -174,15 +174,17 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         )
     if problems or meta is None:
         raise FileProblems(problems)
+    summary = meta.summary or summarize(first)
     return ParsedFile(
         path=rel,
         kind=kind,
         meta=meta,
         key_lines=tuple(sorted(front.key_lines.items())),
         body_html=body_html,
-        summary=meta.summary or summarize(first),
+        summary=summary,
         body_line=front.body_line,
         digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        search_text=fold(" ".join((meta.title, summary, *meta.tags))),
     )
 
 

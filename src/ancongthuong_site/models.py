@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class ParsedFile:
     kind: str  # "article" or "page"
     meta: Meta
     key_lines: tuple[tuple[str, int], ...]
-    body_html: str
+    body_html: str | None  # None when it comes from the cache and has not been read yet
     summary: str  # plain text
     body_line: int
     digest: str  # hash of the file's bytes
+    search_text: str = ""  # title, summary and tags folded for search (no tones, đ → d)
 
     def line_of(self, key: str) -> int:
         return dict(self.key_lines).get(key, 1)
@@ -55,14 +56,13 @@ class Article:
     category_name: str
     source_slug: str
     tag_slugs: tuple[str, ...]
+    # Copies of parsed.path and parsed.meta: read hundreds of thousands of times per build.
+    path: str = field(init=False)
+    meta: Meta = field(init=False)
 
-    @property
-    def path(self) -> str:
-        return self.parsed.path
-
-    @property
-    def meta(self) -> Meta:
-        return self.parsed.meta
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", self.parsed.path)
+        object.__setattr__(self, "meta", self.parsed.meta)
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,4 @@ class RenderTask:
     template: str
     context: dict
     source: str = ""  # the content file this page comes from, for error messages
+    body: ParsedFile | None = None  # whose body the page shows (added just before rendering)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .config import FOOTER_FIELDS, SiteConfig
 from .errors import Problem
 from .index import Group, SiteIndex, paginate
-from .models import Article, RenderTask
+from .models import Article, ParsedFile, RenderTask
 from .urls import Urls
-from .vietnamese import fold, format_date, format_datetime
+from .vietnamese import format_date, format_datetime
 
 FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
     "Cơ quan chủ quản", "Địa chỉ", "Điện thoại", "Fax", "Thư điện tử",
@@ -54,8 +55,11 @@ def site_globals(config: SiteConfig) -> dict[str, Any]:
 
 
 class Planner:
-    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+    def __init__(
+        self, config: SiteConfig, index: SiteIndex, body_of: Callable[[ParsedFile], str]
+    ) -> None:
         self.config = config
+        self.body_of = body_of  # bodies are read lazily: only feeds need them while planning
         self.index = index
         self.urls = Urls(config.base_url)
         self._cards: dict[str, dict[str, Any]] = {}
@@ -192,7 +196,6 @@ class Planner:
         now = self.index.now
         data = {
             **card,
-            "body_html": article.parsed.body_html,
             "lede": meta.summary,
             "image_caption": meta.image_caption,
             "author": meta.author,
@@ -236,7 +239,9 @@ class Planner:
             "older": older,
             "json_ld": json_ld,
         }
-        return RenderTask(Urls.output_path(article.rel_url), "article.html", context, article.path)
+        return RenderTask(
+            Urls.output_path(article.rel_url), "article.html", context, article.path, article.parsed
+        )
 
     def _absolute_link(self, link: str) -> str:
         if link.startswith("/") and not link.startswith("//"):
@@ -246,10 +251,11 @@ class Planner:
     def static_page(self, page: Article) -> RenderTask:
         context = {
             "page": self.page_meta(page.meta.title, page.rel_url, page.parsed.summary, kind="page"),
-            "body_html": page.parsed.body_html,
             "draft": page.meta.draft,
         }
-        return RenderTask(Urls.output_path(page.rel_url), "page.html", context, page.path)
+        return RenderTask(
+            Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed
+        )
 
     def listing(self, kind: str, group: Group, title: str) -> list[RenderTask]:
         chunks = paginate(group.articles, self.config.paginate)
@@ -317,7 +323,7 @@ class Planner:
                     "published": meta.date.isoformat(),
                     "updated": (meta.updated or meta.date).isoformat(),
                     "summary": article.parsed.summary,
-                    "content": article.parsed.body_html,
+                    "content": self.body_of(article.parsed),
                     "category": article.category_name,
                     "author": meta.author or meta.source or self.config.title,
                 }
@@ -385,7 +391,7 @@ class Planner:
                 self.card(a)["url"],
                 a.meta.title,
                 self.card(a)["date_text"],
-                fold(f"{a.meta.title} {a.parsed.summary} {' '.join(a.meta.tags)}"),
+                a.parsed.search_text,
             ]
             for a in self.index.listed
         ]

@@ -1,13 +1,14 @@
 """Safe output: guard the folder, lock it, stage a complete tree beside it, swap atomically.
 
-The live output is never written into. A build fills a staging folder next to it (hard
-links for unchanged files, new files for the rest), then exchanges the two folders in one
-`renameat2(RENAME_EXCHANGE)` call where Linux offers it, so an interrupted or failed build
-leaves the previous tree exactly as it was.
+The live output is never written into. A build brings a standby tree next to it up to
+date (see `Standby`), then exchanges the two folders in one `renameat2(RENAME_EXCHANGE)`
+call where Linux offers it, so an interrupted or failed build leaves the previous tree
+exactly as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -118,88 +119,128 @@ def read_manifest(out: Path) -> dict[str, str]:
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _staging_names(out: Path) -> tuple[str, str]:
-    return f".{out.name}.staging-", f".{out.name}.old-"
+def standby_path(out: Path) -> Path:
+    """The previous tree, kept beside the output and brought up to date by the next build."""
+    return out.parent / f".{out.name}.standby"
+
+
+def _old_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.old"
 
 
 def recover(out: Path) -> None:
-    """Clean what a killed build left (called with the lock held, so nothing else is running)."""
-    staging_prefix, old_prefix = _staging_names(out)
-    leftovers = sorted(
-        p for p in out.parent.iterdir() if p.name.startswith((staging_prefix, old_prefix))
-    )
-    if not out.exists():
-        # Killed between the two renames of the fallback swap: put the old tree back.
-        for path in leftovers:
-            if path.name.startswith(old_prefix) and (path / MARKER).is_file():
-                os.rename(path, out)
-                leftovers.remove(path)
-                break
-    for path in leftovers:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+    """Repair what a killed build left (called with the lock held, so nothing else runs)."""
+    old = _old_path(out)
+    if old.is_dir() and not old.is_symlink():
+        if not out.exists() and (old / MARKER).is_file():
+            os.rename(old, out)  # killed between the renames of the fallback swap
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    standby = standby_path(out)
+    if standby.is_symlink() or (standby.exists() and not standby.is_dir()):
+        standby.unlink()
 
 
-class Staging:
-    """A complete new output tree being assembled beside the live one."""
+class Standby:
+    """The next output tree, assembled beside the live one, then swapped in atomically.
+
+    The folder holds the tree of the build before last: only the files that differ from
+    the new tree are written (changed pages) or linked (pages that changed last time and
+    are identical in the live tree). Making and removing thousands of folders each build
+    would cost seconds; this costs in proportion to the change. Its marker is removed
+    while it is being changed, so a tree left half-updated by a kill is never trusted.
+    """
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        prefix, _ = _staging_names(out)
-        self.path = out.parent / f"{prefix}{os.getpid()}"
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        self.path.mkdir(parents=True)
-        self._dirs: set[str] = set()
+        self.path = standby_path(out)
+        self.files = read_manifest(self.path) if self.path.is_dir() else {}
+        if self.files:
+            (self.path / MARKER).unlink()
+            _fsync_dir(self.path)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True)
+        self.linked = 0
 
-    def _parent(self, rel: str) -> Path:
+    def current(self, rel: str, digest: str) -> bool:
+        """Whether the standby file already has this digest."""
+        return self.files.get(rel) == digest
+
+    def _target(self, rel: str) -> Path:
+        self.files.pop(rel, None)
         target = self.path / rel
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(folder)
+        target.unlink(missing_ok=True)
         return target
 
-    def write(self, rel: str, data: bytes) -> None:
-        target = self._parent(rel)
-        with open(target, "xb") as handle:
-            handle.write(data)
+    def write(self, rel: str, digest: str, data: bytes) -> None:
+        target = self._target(rel)
+        try:
+            handle = open(target, "xb")  # noqa: SIM115 - the folder may need making first
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(target, "xb")  # noqa: SIM115
+        try:
+            with handle:
+                handle.write(data)
+        except BaseException:
+            target.unlink(missing_ok=True)  # never leave a truncated file behind
+            raise
+        self.files[rel] = digest
 
-    def keep(self, rel: str) -> bool:
-        """Reuse the live file by hard link; False if it is missing (then write it anew)."""
+    def link(self, rel: str, digest: str) -> bool:
+        """Take the live file by hard link; False if it is missing (then write it anew)."""
         source = self.out / rel
-        target = self._parent(rel)
+        target = self._target(rel)
         try:
             os.link(source, target, follow_symlinks=False)
         except FileNotFoundError:
-            return False
-        except OSError:
-            try:
-                shutil.copy2(source, target, follow_symlinks=False)
-            except OSError:
+            if not source.is_file():
                 return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target, follow_symlinks=False)
+        self.files[rel] = digest
         return True
 
-    def commit(self, manifest: dict[str, str]) -> None:
-        """Write the marker and swap the staging tree in; the old tree is then removed."""
-        marker = {"version": MANIFEST_VERSION, "files": dict(sorted(manifest.items()))}
-        self.write(MARKER, json.dumps(marker, ensure_ascii=False, indent=0).encode())
+    def remove_others(self, keep: dict[str, str]) -> None:
+        """Delete the files of the old tree that the new one no longer has."""
+        for rel in sorted(set(self.files) - set(keep), reverse=True):
+            target = self.path / rel
+            target.unlink(missing_ok=True)
+            del self.files[rel]
+            folder = target.parent
+            while folder != self.path:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                folder = folder.parent
+
+    def _mark(self, files: dict[str, str]) -> None:
+        marker = {"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}
+        data = json.dumps(marker, ensure_ascii=False, indent=0).encode()
+        (self.path / MARKER).write_bytes(data)
         _fsync_dir(self.path)
-        if self.out.exists():
-            if _exchange(self.path, self.out):
-                old = self.path  # after the exchange the staging name holds the old tree
-            else:
-                _, old_prefix = _staging_names(self.out)
-                old = self.out.parent / f"{old_prefix}{os.getpid()}"
-                os.rename(self.out, old)
-                os.rename(self.path, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
+
+    def commit(self, manifest: dict[str, str]) -> None:
+        """Write the marker, then swap: the live tree becomes the standby for next time."""
+        self._mark(manifest)
+        if not self.out.exists():
             os.rename(self.path, self.out)
+        elif not _exchange(self.path, self.out):
+            old = _old_path(self.out)
+            os.rename(self.out, old)
+            os.rename(self.path, self.out)
+            os.rename(old, self.path)
         _fsync_dir(self.out.parent)
 
     def abort(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """After a failure: record what the standby now holds, so the next build can reuse it.
+
+        If even that fails (a full disk), the standby stays unmarked and is made afresh.
+        """
+        with contextlib.suppress(OSError):
+            self._mark(self.files)
 
 
 _RENAME_EXCHANGE = 2
