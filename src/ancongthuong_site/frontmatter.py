@@ -25,6 +25,8 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """libyaml's safe loader with YAML 1.1 implicit types removed and duplicate keys refused."""
 
+    first_line = 1
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, int] = {}
         for key_node, _value in node.value:
@@ -35,7 +37,7 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                 raise _YamlProblem(
                     key_node.start_mark.line,
                     "E103",
-                    f'khóa "{key}" bị lặp (lần đầu ở dòng {seen[key]})',
+                    f'khóa "{key}" bị lặp (lần đầu ở dòng {self.first_line + seen[key]})',
                     "xóa một trong hai dòng",
                 )
             seen[key] = key_node.start_mark.line
@@ -136,6 +138,7 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[dict[str, Any], di
     if "&" in text or "*" in text or "!" in text:
         _refuse_tags_and_aliases(text, fail)
     loader = StrictLoader(text)
+    loader.first_line = first_line  # file line of the YAML's first line, for messages
     try:
         root = loader.get_single_node()
         if root is None:

@@ -87,7 +87,7 @@ class OutputLock:
             os.close(handle)
             raise RefusedError(
                 Problem(
-                    str(self.path.parent),
+                    self.path.name,
                     0,
                     "E212",
                     f"một lần dựng khác đang chạy (pid {holder})",
