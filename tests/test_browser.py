@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import EPOCH, article
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -66,12 +67,14 @@ def test_edit_reload_overlay_and_recovery(served: tuple[Path, str], tmp_path: Pa
 
         # An editor saves a new title: the open page reloads by itself and shows it.
         source.write_text(good.replace("Hội nghị tổng kết", "Hội nghị sơ kết"), encoding="utf-8")
-        page.wait_for_function("document.querySelector('h1').innerText === 'Hội nghị sơ kết'",
-                               timeout=10_000)
+        page.wait_for_function(
+            "document.querySelector('h1').innerText === 'Hội nghị sơ kết'", timeout=10_000
+        )
 
         # A broken save keeps the last good page and shows the error over it.
-        source.write_text(good.replace('date: "2024-02-27 14:00"', 'date: "2024-02-30"'),
-                          encoding="utf-8")
+        source.write_text(
+            good.replace('date: "2024-02-27 14:00"', 'date: "2024-02-30"'), encoding="utf-8"
+        )
         overlay = page.locator("#ancongthuong-error-overlay")
         overlay.wait_for(state="visible", timeout=10_000)
         assert "content/2024/02/hoi-nghi.md:3: E112" in overlay.inner_text()
@@ -81,6 +84,7 @@ def test_edit_reload_overlay_and_recovery(served: tuple[Path, str], tmp_path: Pa
         # The fix: the overlay goes and the page is current again.
         source.write_text(good, encoding="utf-8")
         overlay.wait_for(state="detached", timeout=10_000)
-        page.wait_for_function("document.querySelector('h1').innerText === 'Hội nghị tổng kết'",
-                               timeout=10_000)
+        page.wait_for_function(
+            "document.querySelector('h1').innerText === 'Hội nghị tổng kết'", timeout=10_000
+        )
         browser.close()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import REPO, SHARED, html, tree_digest
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.linkcheck import check_links
+from conftest import REPO, SHARED, html, tree_digest
 
 N = 400
 # After every date the corpus generates, so that all N articles are published.

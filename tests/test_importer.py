@@ -279,10 +279,9 @@ def test_markdown_syntax_in_plain_text_is_shown_as_written() -> None:
 
 def test_import_of_the_original_equals_the_article_in_content(tmp_path: Path) -> None:
     """The command a user runs, on the original export: same article as content/ holds."""
-    from conftest import REPO, run_cli
-
     from ancongthuong_site.loader import parse_file
     from ancongthuong_site.markup import MarkupSettings, Renderer
+    from conftest import REPO, run_cli
 
     original = SHARED / "original-articles" / "000_14497ebb8a2868b0.txt"
     if not original.is_file():

@@ -7,12 +7,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from conftest import REPO, SITE_YAML, article, tree_digest, write_tree
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ancongthuong_site.build import BuildOptions, build
+from conftest import REPO, SITE_YAML, article, tree_digest, write_tree
 
 CATEGORIES = ["Tin hoạt động", "Hoạt động Đảng - Đoàn thể", "Thông báo"]
 SOURCES = ["Văn phòng", "Phòng Quản lý Thương mại", ""]

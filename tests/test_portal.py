@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, SHARED, html, run_cli
 
 ORIGINAL = SHARED / "original-articles" / "000_14497ebb8a2868b0.txt"

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
-from conftest import SITE_YAML, article, html, run_cli, tree_digest
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.vietnamese import VN_TZ
+from conftest import SITE_YAML, article, html, run_cli, tree_digest
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

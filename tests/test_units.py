@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SITE_YAML
 
 from ancongthuong_site.config import load_config
 from ancongthuong_site.errors import BuildFailed, ContentError, RefusedError
@@ -13,6 +12,7 @@ from ancongthuong_site.frontmatter import load_yaml, parse
 from ancongthuong_site.markup import MarkupSettings, Renderer
 from ancongthuong_site.urls import Urls
 from ancongthuong_site.writer import MARKER, guard_output
+from conftest import SITE_YAML
 
 
 def problem_of(text: str):  # type: ignore[no-untyped-def]
