@@ -25,7 +25,7 @@ from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
 from .templating import check_templates, make_environment, render_error, templates_digest
-from .writer import OutputLock, Standby, guard_output, read_manifest, recover
+from .writer import OutputLock, Standby, guard_output, mirror_standby, read_manifest, recover
 
 log = logging.getLogger(__name__)
 # Below this many items a process pool costs more than it saves.
@@ -42,6 +42,7 @@ class BuildOptions:
     force: bool = False
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
+    warm_standby: bool = False  # serve: prepare the next build's tree right away
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,10 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     out = guard_output(root, options.out or root / "_site", force=options.force)
     with OutputLock(out):
         recover(out)
-        return _write(config, out, _prepare(config, options), options)
+        result = _write(config, out, _prepare(config, options), options)
+        if options.warm_standby:
+            mirror_standby(out)
+        return result
 
 
 def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult, Path]:
@@ -108,6 +112,7 @@ class Prepared:
     static: list[tuple[str, Path]]
     index: SiteIndex
     body_of: Callable[[ParsedFile], str]
+    templates: str  # digest of templates/
 
 
 def _prepare(config: SiteConfig, options: BuildOptions) -> Prepared:
@@ -124,11 +129,12 @@ def _prepare(config: SiteConfig, options: BuildOptions) -> Prepared:
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     tasks = Planner(config, index, body_of).tasks()
     problems += find_collisions(tasks, [rel for rel, _ in static])
-    env = make_environment(config.templates_dir, site_globals(config))
+    templates = templates_digest(config.templates_dir)
+    env = _environment(config.templates_dir, templates, site_globals(config))
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     if problems:
         raise BuildFailed(problems)
-    return Prepared(tasks, static, index, body_of)
+    return Prepared(tasks, static, index, body_of, templates)
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
@@ -170,7 +176,7 @@ _worker_renderer: Renderer | None = None
 
 def _init_parse_worker(settings: MarkupSettings) -> None:
     global _worker_renderer
-    _worker_renderer = Renderer(settings)
+    _worker_renderer = _renderer(settings)
 
 
 def _parse_one(item: tuple[str, bytes]) -> ParsedFile | list[Problem]:
@@ -233,7 +239,7 @@ def _body_reader(
             return parsed.body_html
         text = cache.body(parsed) if cache else None
         if text is None:
-            renderer[:] = renderer or [Renderer(settings)]
+            renderer[:] = renderer or [_renderer(settings)]
             data = read_bytes(config.content_dir / parsed.path)
             try:
                 text = parse_file(parsed.path, data, renderer[0]).body_html
@@ -286,11 +292,30 @@ def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...
 
 _worker_env: Any = None
 _worker_templates: Path | None = None
+# Built once per process and reused while nothing they depend on changes: compiling the
+# templates and setting up Python-Markdown cost more than a small rebuild (serve).
+_environments: dict[tuple[str, str, str], Any] = {}
+_renderers: dict[MarkupSettings, Renderer] = {}
 
 
-def _init_render_worker(templates_dir: Path, site: dict[str, Any]) -> None:
+def _environment(templates_dir: Path, templates: str, site: dict[str, Any]) -> Any:
+    key = (str(templates_dir), templates, repr(site))
+    if key not in _environments:
+        _environments.clear()
+        _environments[key] = make_environment(templates_dir, site)
+    return _environments[key]
+
+
+def _renderer(settings: MarkupSettings) -> Renderer:
+    if settings not in _renderers:
+        _renderers.clear()
+        _renderers[settings] = Renderer(settings)
+    return _renderers[settings]
+
+
+def _init_render_worker(templates_dir: Path, templates: str, site: dict[str, Any]) -> None:
     global _worker_env, _worker_templates
-    _worker_env = make_environment(templates_dir, site)
+    _worker_env = _environment(templates_dir, templates, site)
     _worker_templates = templates_dir
 
 
@@ -357,7 +382,7 @@ def _plan_changes(
 ) -> tuple[dict[str, str], list[RenderTask | tuple[str, Path]]]:
     """Every output file's digest, and the tasks and static files whose digest changed."""
     global_digest = hashlib.blake2b(
-        f"{code_version()}|{config.digest}|{templates_digest(config.templates_dir)}".encode(),
+        f"{code_version()}|{config.digest}|{prepared.templates}".encode(),
         digest_size=16,
     ).hexdigest()
     manifest: dict[str, str] = {}
@@ -389,7 +414,8 @@ def _render_into(
     problems: list[Problem] = []
     site = site_globals(config)
     ready = (_with_body(task, prepared.body_of) for task in tasks)
-    for output_path, outcome in _map(_init_render_worker, (config.templates_dir, site),
+    setup = (config.templates_dir, prepared.templates, site)
+    for output_path, outcome in _map(_init_render_worker, setup,
                                      _render_one, ready, len(tasks), options.jobs):  # fmt: skip
         if isinstance(outcome, Problem):
             problems.append(outcome)
@@ -424,7 +450,7 @@ def _render_missing(
     for static_rel, path in prepared.static:
         if static_rel == rel:
             return read_bytes(path)
-    _init_render_worker(config.templates_dir, site_globals(config))
+    _init_render_worker(config.templates_dir, prepared.templates, site_globals(config))
     task = next(t for t in prepared.tasks if t.output_path == rel)
     _, outcome = _render_one(_with_body(task, prepared.body_of))
     if isinstance(outcome, Problem):

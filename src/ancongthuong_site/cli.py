@@ -231,7 +231,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     temp = Path(tempfile.mkdtemp(prefix="ancongthuong-serve-"))
     out = args.out or temp / "site"
     options = BuildOptions(
-        out=out, drafts=not args.no_drafts, future=not args.no_drafts, jobs=args.jobs
+        out=out,
+        drafts=not args.no_drafts,
+        future=not args.no_drafts,
+        jobs=args.jobs,
+        warm_standby=True,
     )
     server = DevServer(out, host=args.host, port=args.port)
 

@@ -141,6 +141,27 @@ def recover(out: Path) -> None:
         standby.unlink()
 
 
+def mirror_standby(out: Path) -> None:
+    """Make the standby a hard-linked copy of the live tree now, if it is not usable.
+
+    The dev server calls this after its first build, so that the first save costs what a
+    save costs, not the making of a whole tree.
+    """
+    files = read_manifest(out)
+    standby = standby_path(out)
+    if not files or read_manifest(standby):
+        return
+    shutil.rmtree(standby, ignore_errors=True)
+    for rel in sorted(files):
+        target = standby / rel
+        try:
+            os.link(out / rel, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / rel, target)
+    shutil.copyfile(out / MARKER, standby / MARKER)
+
+
 class Standby:
     """The next output tree, assembled beside the live one, then swapped in atomically.
 
