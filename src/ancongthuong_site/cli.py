@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BuildFailed as error:
-        _print_problems(error.problems)
+        _print_problems(error.problems, output=args.command == "build")
         return EXIT_CONTENT
     except ContentError as error:
         _print_problems([error.problem])
@@ -72,16 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def _print_problems(problems: list[Problem] | tuple[Problem, ...]) -> None:
+def _print_problems(problems: list[Problem] | tuple[Problem, ...], *, output: bool = False) -> None:
     for problem in problems:
         print(problem.format(), file=sys.stderr)
-    count = len(problems)
-    print(
-        f"Có {count} lỗi; chưa ghi gì ra đầu ra."
-        if count > 1
-        else "Có 1 lỗi; chưa ghi gì ra đầu ra.",
-        file=sys.stderr,
-    )
+    summary = f"Có {len(problems)} lỗi."
+    if output:
+        summary += " Không ghi gì ra đầu ra; bản dựng trước vẫn giữ nguyên."
+    print(summary, file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,61 @@
+"""The command line as an editor uses it: new, build, exit codes, the bug path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ancongthuong_site import cli
+from conftest import run_cli
+
+
+def test_new_writes_a_valid_draft_stub_and_never_overwrites(make_site) -> None:
+    root = make_site()
+    result = run_cli("new", "Hội nghị triển khai nhiệm vụ", "--category", "thong-bao",
+                     "--source", "Văn phòng", "--date", "2024-05-02 08:00", "--root", root)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "content/2024/05/hoi-nghi-trien-khai-nhiem-vu.md"
+    assert run_cli("build", "--root", root).returncode == 0
+    assert not (root / "_site/2024/05/hoi-nghi-trien-khai-nhiem-vu").exists()  # a draft
+    drafts = run_cli("build", "--root", root, "--drafts", "--out", root / "drafts")
+    assert drafts.returncode == 0, drafts.stderr
+    page = (root / "drafts/2024/05/hoi-nghi-trien-khai-nhiem-vu/index.html").read_text()
+    assert "Hội nghị triển khai nhiệm vụ" in page and "Bản nháp" in page
+    again = run_cli("new", "Hội nghị triển khai nhiệm vụ", "--category", "thong-bao",
+                    "--date", "2024-05-02", "--root", root)  # fmt: skip
+    assert again.returncode == 1 and "E130" in again.stderr
+
+
+def test_new_refuses_an_unknown_category_listing_the_valid_ones(make_site) -> None:
+    root = make_site()
+    result = run_cli("new", "Tin", "--category", "Tin hoat dong", "--root", root)
+    assert result.returncode == 1
+    assert "E113" in result.stderr and "Thông báo" in result.stderr
+    assert list((root / "content").rglob("*.md")) == []
+
+
+def test_usage_errors_exit_2(make_site) -> None:
+    assert run_cli("build", "--jobs", "0").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+
+
+def test_an_internal_error_is_reported_as_a_bug(monkeypatch, capsys, make_site) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "build", broken)
+    code = cli.main(["build", "--root", str(make_site())])
+    err = capsys.readouterr().err
+    assert code == 70
+    assert "this is a bug" in err and "Traceback" not in err
+    report = Path(err.split("vào ")[-1].strip())
+    assert "RuntimeError: boom" in report.read_text()
+    report.unlink()
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_site_without_site_yaml_is_a_clear_error(tmp_path: Path, command: str) -> None:
+    result = run_cli(command, "--root", tmp_path)
+    assert result.returncode == 1
+    assert "site.yaml: E180" in result.stderr and "Traceback" not in result.stderr
