@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from .errors import Problem
 
@@ -25,6 +26,15 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
         auto_reload=False,
     )
     env.globals["site"] = site
+    rendered: dict[str, markupsafe.Markup] = {}
+
+    def cached(name: str) -> markupsafe.Markup:
+        """A partial that shows only site-wide data (header, footer): rendered once."""
+        if name not in rendered:
+            rendered[name] = markupsafe.Markup(env.get_template(name).render())
+        return rendered[name]
+
+    env.globals["cached"] = cached
     return env
 
 
