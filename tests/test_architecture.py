@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
     "errors", "vietnamese", "frontmatter", "config", "models", "urls", "markup", "loader",
-    "index", "templating", "plan", "cache", "writer", "build", "linkcheck", "watch", "serve",
+    "index", "templating", "plan", "cache", "pool", "writer", "build", "linkcheck", "watch", "serve",
     "scaffold", "importer", "cli",
 ]  # fmt: skip
 ALWAYS_ALLOWED = {"__init__"}  # the version string

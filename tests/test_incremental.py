@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -227,3 +228,41 @@ TestIncremental.settings = settings(
     max_examples=12, stateful_step_count=8, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )  # fmt: skip
+
+
+def test_scheduled_and_expiring_articles_follow_the_clock_without_any_edit(make_site) -> None:
+    root = make_site()
+    write_tree(root, {
+        "content/a.md": article(title="Đã đăng", date="2024-01-01"),
+        "content/b.md": article(title="Hẹn giờ", date="2024-06-01 08:00"),
+        "content/c.md": article(title="Hết hạn", date="2024-01-02", expires="2024-09-01"),
+    })  # fmt: skip
+
+    def build_at(day: str) -> set[str]:
+        moment = dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+        out = build(root, BuildOptions(now=moment)).output
+        assert out is not None
+        return {p.parent.name for p in (out / "2024").glob("*/*/index.html")}
+
+    assert build_at("2024-03-01") == {"a", "c"}
+    assert build_at("2024-03-02") == {"a", "c"}  # nothing changed: the quick path
+    assert build_at("2024-07-01") == {"a", "b", "c"}
+    listed = (root / "_site/chuyen-muc/tin-hoat-dong/index.html").read_text()
+    assert "Hết hạn" in listed
+    build_at("2024-10-01")
+    listed = (root / "_site/chuyen-muc/tin-hoat-dong/index.html").read_text()
+    assert "Hết hạn" not in listed and "Hẹn giờ" in listed
+    assert build_at("2024-03-01") == {"a", "c"}  # a clock set back is honoured too
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(make_site) -> None:
+    root = make_site()
+    path = root / "content/a.md"
+    path.write_text(article(title="Bản AAAA"), encoding="utf-8")
+    os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    build(root)
+    path.write_text(article(title="Bản BBBB"), encoding="utf-8")  # same size
+    os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    result = build(root)
+    assert "2024/02/a/index.html" in result.written
+    assert "Bản BBBB" in (root / "_site/2024/02/a/index.html").read_text()

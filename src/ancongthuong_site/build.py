@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import hashlib
-import itertools
 import logging
-import multiprocessing
 import os
-import signal
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .cache import ParseCache, code_version, file_digest, task_digest
+from .cache import ParseCache, StatCache, code_version, file_digest, task_digest
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, Problem
 from .index import SiteIndex, build_index
 from .loader import FileProblems, discover, load_all, parse_file, read_bytes, walk_files
-from .markup import MarkupSettings, Renderer
+from .markup import MarkupSettings
 from .models import ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
-from .templating import check_templates, make_environment, render_error, templates_digest
-from .writer import OutputLock, Standby, guard_output, mirror_standby, read_manifest, recover
+from .pool import (
+    environment,
+    init_parse_worker,
+    init_render_worker,
+    map_in_order,
+    parse_one,
+    render_one,
+    renderer,
+)
+from .templating import check_templates, templates_digest
+from .vietnamese import VN_TZ
+from .writer import (
+    OutputLock,
+    Standby,
+    guard_output,
+    mirror_standby,
+    read_manifest,
+    read_marker,
+    recover,
+    update_marker,
+)
 
 log = logging.getLogger(__name__)
-# Below this many items a process pool costs more than it saves.
-POOL_THRESHOLD = 200
-BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,11 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     out = guard_output(root, options.out or root / "_site", force=options.force)
     with OutputLock(out):
         recover(out)
-        result = _write(config, out, _prepare(config, options), options)
+        now = options.now or clock()
+        inputs = _read_inputs(config, options)
+        result = _unchanged(out, inputs, now)
+        if result is None:
+            result = _write(config, out, _prepare(config, options, inputs, now), options)
         if options.warm_standby:
             mirror_standby(out)
         return result
@@ -97,11 +112,87 @@ def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult,
     """
     options = options or BuildOptions()
     config = load_config(root)
-    prepared = _prepare(config, options)
+    now = options.now or clock()
+    prepared = _prepare(config, options, _read_inputs(config, options), now)
     temp = Path(tempfile.mkdtemp(prefix="ancongthuong-check-"))
     out = temp / "site"
     result = _write(config, out, prepared, options, use_manifest=False)
     return result, out
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """Every source file, with the digest of its bytes; the bytes only where they were read."""
+
+    content: list[tuple[str, Path, str, bytes | None]]  # (rel, path, digest, data)
+    static: list[tuple[str, Path, str]]
+    templates: str
+    problems: list[Problem]
+    fingerprint: str
+    stats: StatCache | None
+
+
+def _read_inputs(config: SiteConfig, options: BuildOptions) -> Inputs:
+    problems: list[Problem] = []
+    files, found = discover(config.content_dir)
+    problems += found
+    static_files, found = _static_files(config)
+    problems += found
+    problems += _template_links(config)
+    stats = StatCache(config.root) if options.use_cache else None
+    content = []
+    for rel, path in files:
+        digest = stats.digest(rel, path) if stats else None
+        data = None
+        if digest is None:
+            try:
+                data = read_bytes(path)
+            except OSError as error:
+                code = "E160" if error.errno == 40 else "E210"
+                problems.append(Problem(f"content/{rel}", 0, code,
+                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+                continue
+            digest = file_digest(data)
+            if stats:
+                stats.learn(rel, digest)
+        content.append((rel, path, digest, data))
+    static = [(rel, path, file_digest(read_bytes(path))) for rel, path in static_files]
+    templates = templates_digest(config.templates_dir)
+    fingerprint = hashlib.blake2b(digest_size=16)
+    for part in (
+        code_version(),
+        config.digest,
+        templates,
+        repr((options.drafts, options.future)),
+        repr([(rel, d) for rel, _, d, _ in content]),
+        repr([(r, d) for r, _, d in static]),
+    ):
+        fingerprint.update(part.encode() + b"\0")  # fmt: skip
+    return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
+
+
+def _unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> BuildResult | None:
+    """The previous build's result when no input changed and no scheduled moment passed."""
+    if inputs.problems:
+        return None
+    marker = read_marker(out)
+    seen = marker.get("inputs") if marker else None
+    if not isinstance(seen, dict) or seen.get("fingerprint") != inputs.fingerprint:
+        return None
+    valid_from, valid_until = seen.get("valid_from"), seen.get("valid_until")
+    moment = now.timestamp()
+    if (valid_from is not None and moment < valid_from) or (
+        valid_until is not None and moment >= valid_until
+    ):
+        return None
+    if inputs.stats:
+        inputs.stats.save()
+    next_change = dt.datetime.fromtimestamp(valid_until, VN_TZ) if valid_until else None
+    return BuildResult(out, seen.get("articles", 0), seen.get("pages", 0),
+                       kept=len(marker.get("files", {})), next_change=next_change)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,47 +200,38 @@ class Prepared:
     """Everything known before the first page is rendered."""
 
     tasks: list[RenderTask]
-    static: list[tuple[str, Path]]
+    static: list[tuple[str, Path, str]]
     index: SiteIndex
     body_of: Callable[[ParsedFile], str]
-    templates: str  # digest of templates/
+    inputs: Inputs
 
 
-def _prepare(config: SiteConfig, options: BuildOptions) -> Prepared:
-    now = options.now or clock()
-    problems: list[Problem] = []
-    files, found = discover(config.content_dir)
-    problems += found
-    static, found = _static_files(config)
-    problems += found
-    problems += _template_links(config)
+def _prepare(
+    config: SiteConfig, options: BuildOptions, inputs: Inputs, now: dt.datetime
+) -> Prepared:
+    problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
-    parsed, body_of = _parse_all(config, files, settings, options, problems)
+    parsed, body_of = _parse_all(config, inputs, settings, options, problems)
     articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     tasks = Planner(config, index, body_of).tasks()
-    problems += find_collisions(tasks, [rel for rel, _ in static])
-    templates = templates_digest(config.templates_dir)
-    env = _environment(config.templates_dir, templates, site_globals(config))
+    problems += find_collisions(tasks, [rel for rel, _, _ in inputs.static])
+    env = environment(config.templates_dir, inputs.templates, site_globals(config))
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     if problems:
         raise BuildFailed(problems)
-    return Prepared(tasks, static, index, body_of, templates)
+    if inputs.stats:
+        inputs.stats.save()
+    return Prepared(tasks, inputs.static, index, body_of, inputs)
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
     files, problems = [], []
     for rel, path, is_link in walk_files(config.static_dir):
         if is_link:
-            problems.append(
-                Problem(
-                    f"static/{rel}",
-                    0,
-                    "E160",
-                    "không cho phép liên kết tượng trưng (symlink)",
-                    "thay liên kết bằng tệp thật",
-                )
-            )
+            problems.append(Problem(f"static/{rel}", 0, "E160",
+                                    "không cho phép liên kết tượng trưng (symlink)",
+                                    "thay liên kết bằng tệp thật"))  # fmt: skip
         else:
             files.append((rel, path))
     return files, problems
@@ -163,7 +245,7 @@ def _template_links(config: SiteConfig) -> list[Problem]:
             "E160",
             "không cho phép liên kết tượng trưng (symlink)",
             "thay liên kết bằng tệp thật",
-        )
+        )  # fmt: skip
         for rel, _path, is_link in walk_files(config.templates_dir)
         if is_link
     ]
@@ -171,26 +253,10 @@ def _template_links(config: SiteConfig) -> list[Problem]:
 
 # -- parsing ----------------------------------------------------------------------------------
 
-_worker_renderer: Renderer | None = None
-
-
-def _init_parse_worker(settings: MarkupSettings) -> None:
-    global _worker_renderer
-    _worker_renderer = _renderer(settings)
-
-
-def _parse_one(item: tuple[str, bytes]) -> ParsedFile | list[Problem]:
-    assert _worker_renderer is not None
-    rel, data = item
-    try:
-        return parse_file(rel, data, _worker_renderer)
-    except FileProblems as error:
-        return error.problems
-
 
 def _parse_all(
     config: SiteConfig,
-    files: list[tuple[str, Path]],
+    inputs: Inputs,
     settings: MarkupSettings,
     options: BuildOptions,
     problems: list[Problem],
@@ -198,33 +264,28 @@ def _parse_all(
     cache = ParseCache(config.root, settings.key()) if options.use_cache else None
     results: dict[str, ParsedFile] = {}
     todo: list[tuple[str, bytes]] = []
-    for rel, path in files:
-        try:
-            data = read_bytes(path)
-        except OSError as error:
-            problems.append(
-                Problem(
-                    f"content/{rel}",
-                    0,
-                    "E160" if error.errno == 40 else "E210",
-                    f"không đọc được tệp: {error.strerror or error}",
-                    "",
-                )
-            )
-            continue
-        hit = cache.get(rel, file_digest(data)) if cache else None
+    for rel, path, digest, data in inputs.content:
+        hit = cache.get(rel, digest) if cache else None
         if hit is not None:
             results[rel] = hit
-        else:
-            todo.append((rel, data))
-    for outcome in _map(_init_parse_worker, (settings,), _parse_one, todo, len(todo), options.jobs):
+            continue
+        if data is None:  # known by its stats, but not in the parse cache: read it now
+            try:
+                data = read_bytes(path)
+            except OSError as error:
+                problems.append(Problem(f"content/{rel}", 0, "E210",
+                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+                continue
+        todo.append((rel, data))
+    for outcome in map_in_order(init_parse_worker, (settings,), parse_one, todo, len(todo),
+                                options.jobs):  # fmt: skip
         if isinstance(outcome, ParsedFile):
             results[outcome.path] = cache.put(outcome) if cache else outcome
         else:
             problems.extend(outcome)
     if cache and not problems:
         cache.save()
-    parsed = [results[rel] for rel, _ in files if rel in results]
+    parsed = [results[rel] for rel, _, _, _ in inputs.content if rel in results]
     return parsed, _body_reader(config, settings, cache)
 
 
@@ -232,102 +293,21 @@ def _body_reader(
     config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
 ) -> Callable[[ParsedFile], str]:
     """Bodies come from the parse, else from the cache, else the file is parsed again."""
-    renderer: list[Renderer] = []
 
     def body_of(parsed: ParsedFile) -> str:
         if parsed.body_html is not None:
             return parsed.body_html
         text = cache.body(parsed) if cache else None
         if text is None:
-            renderer[:] = renderer or [_renderer(settings)]
             data = read_bytes(config.content_dir / parsed.path)
             try:
-                text = parse_file(parsed.path, data, renderer[0]).body_html
+                text = parse_file(parsed.path, data, renderer(settings)).body_html
             except FileProblems as error:  # the file changed during the build
                 raise BuildFailed(error.problems) from None
         assert text is not None
         return text
 
     return body_of
-
-
-def _map(
-    initializer: Callable[..., None],
-    initargs: tuple[Any, ...],
-    function: Callable[[Any], Any],
-    items: Iterable[Any],
-    count: int,
-    jobs: int | None,
-) -> Iterator[Any]:
-    """Map in order, in a process pool when it pays; the results are the same either way.
-
-    Items are fed to the pool in batches, so memory holds a batch, not the whole site.
-    """
-    workers = jobs or os.cpu_count() or 1
-    if not count:
-        return
-    if workers <= 1 or count < POOL_THRESHOLD:
-        initializer(*initargs)
-        yield from map(function, items)
-        return
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, min(32, count // (workers * 8)))
-    iterator = iter(items)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_pool_worker_init,
-        initargs=(initializer, initargs),
-    ) as pool:
-        while batch := list(itertools.islice(iterator, BATCH)):
-            yield from pool.map(function, batch, chunksize=chunk)
-
-
-def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
-    initializer(*initargs)
-
-
-# -- rendering and writing ------------------------------------------------------------------
-
-_worker_env: Any = None
-_worker_templates: Path | None = None
-# Built once per process and reused while nothing they depend on changes: compiling the
-# templates and setting up Python-Markdown cost more than a small rebuild (serve).
-_environments: dict[tuple[str, str, str], Any] = {}
-_renderers: dict[MarkupSettings, Renderer] = {}
-
-
-def _environment(templates_dir: Path, templates: str, site: dict[str, Any]) -> Any:
-    key = (str(templates_dir), templates, repr(site))
-    if key not in _environments:
-        _environments.clear()
-        _environments[key] = make_environment(templates_dir, site)
-    return _environments[key]
-
-
-def _renderer(settings: MarkupSettings) -> Renderer:
-    if settings not in _renderers:
-        _renderers.clear()
-        _renderers[settings] = Renderer(settings)
-    return _renderers[settings]
-
-
-def _init_render_worker(templates_dir: Path, templates: str, site: dict[str, Any]) -> None:
-    global _worker_env, _worker_templates
-    _worker_env = _environment(templates_dir, templates, site)
-    _worker_templates = templates_dir
-
-
-def _render_one(task: RenderTask) -> tuple[str, bytes | Problem]:
-    assert _worker_env is not None and _worker_templates is not None
-    if not task.template:
-        return task.output_path, task.context["raw"].encode("utf-8")
-    try:
-        text = _worker_env.get_template(task.template).render(**task.context)
-    except Exception as error:  # noqa: BLE001 - every template failure becomes a Problem
-        return task.output_path, render_error(error, _worker_templates, "/" + task.output_path)
-    return task.output_path, text.encode("utf-8")
 
 
 def _write(
@@ -343,7 +323,15 @@ def _write(
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous)
     removed = tuple(sorted(set(previous) - set(manifest)))
+    inputs = {
+        "fingerprint": prepared.inputs.fingerprint,
+        "valid_from": index.last_change.timestamp() if index.last_change else None,
+        "valid_until": index.next_change.timestamp() if index.next_change else None,
+        "articles": counts[0],
+        "pages": counts[1],
+    }
     if out.is_dir() and not changed and not removed and previous:
+        update_marker(out, manifest, inputs)
         return BuildResult(out, *counts, kept=len(manifest), next_change=index.next_change,
                            index=index)  # fmt: skip
 
@@ -355,7 +343,7 @@ def _write(
                 # The live file vanished (deleted by hand): make it again.
                 standby.write(rel, manifest[rel], _render_missing(config, prepared, rel))
         standby.remove_others(manifest)
-        standby.commit(manifest)
+        standby.commit(manifest, inputs)
     except OSError as error:
         standby.abort()
         raise BuildFailed([Problem(
@@ -382,7 +370,7 @@ def _plan_changes(
 ) -> tuple[dict[str, str], list[RenderTask | tuple[str, Path]]]:
     """Every output file's digest, and the tasks and static files whose digest changed."""
     global_digest = hashlib.blake2b(
-        f"{code_version()}|{config.digest}|{prepared.templates}".encode(),
+        f"{code_version()}|{config.digest}|{prepared.inputs.templates}".encode(),
         digest_size=16,
     ).hexdigest()
     manifest: dict[str, str] = {}
@@ -393,8 +381,8 @@ def _plan_changes(
         manifest[task.output_path] = digest
         if previous.get(task.output_path) != digest:
             changed.append(task)
-    for rel, path in prepared.static:
-        manifest[rel] = "static:" + file_digest(read_bytes(path))
+    for rel, path, digest in prepared.static:
+        manifest[rel] = "static:" + digest
         if previous.get(rel) != manifest[rel]:
             changed.append((rel, path))
     return manifest, changed
@@ -414,9 +402,9 @@ def _render_into(
     problems: list[Problem] = []
     site = site_globals(config)
     ready = (_with_body(task, prepared.body_of) for task in tasks)
-    setup = (config.templates_dir, prepared.templates, site)
-    for output_path, outcome in _map(_init_render_worker, setup,
-                                     _render_one, ready, len(tasks), options.jobs):  # fmt: skip
+    setup = (config.templates_dir, prepared.inputs.templates, site)
+    for output_path, outcome in map_in_order(init_render_worker, setup,
+                                     render_one, ready, len(tasks), options.jobs):  # fmt: skip
         if isinstance(outcome, Problem):
             problems.append(outcome)
         elif not problems:
@@ -444,15 +432,13 @@ def _with_body(task: RenderTask, body_of: Callable[[ParsedFile], str]) -> Render
     return RenderTask(task.output_path, task.template, context, task.source)
 
 
-def _render_missing(
-    config: SiteConfig, prepared: Prepared, rel: str, site: dict[str, Any]
-) -> bytes:
-    for static_rel, path in prepared.static:
+def _render_missing(config: SiteConfig, prepared: Prepared, rel: str) -> bytes:
+    for static_rel, path, _digest in prepared.static:
         if static_rel == rel:
             return read_bytes(path)
-    _init_render_worker(config.templates_dir, prepared.templates, site_globals(config))
+    init_render_worker(config.templates_dir, prepared.inputs.templates, site_globals(config))
     task = next(t for t in prepared.tasks if t.output_path == rel)
-    _, outcome = _render_one(_with_body(task, prepared.body_of))
+    _, outcome = render_one(_with_body(task, prepared.body_of))
     if isinstance(outcome, Problem):
         raise BuildFailed([outcome])
     return outcome

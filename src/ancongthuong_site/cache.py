@@ -18,6 +18,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -173,6 +174,56 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+class StatCache:
+    """File digests by (size, mtime, ctime, inode), so unchanged files need not be read.
+
+    The digest is still of the content: this only remembers it. ctime changes on every
+    write (and cannot be set back by hand), and a file modified within two seconds of the
+    last save is read again, as git does for "racy" entries.
+    """
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / CACHE_DIR / "stat.pickle"
+        self.saved_ns = 0
+        self.known: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+        self.seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+        try:
+            with open(self.path, "rb") as handle:
+                stamp, self.saved_ns, self.known = pickle.load(handle)
+            if stamp != code_version() or not isinstance(self.known, dict):
+                self.known = {}
+        except Exception:  # noqa: BLE001 - any damage means "no cache"
+            self.known = {}
+
+    def digest(self, rel: str, path: Path) -> str | None:
+        """The remembered digest if the file is unchanged, else None (read and hash it)."""
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return None
+        key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        found = self.known.get(rel)
+        if found is None or found[0] != key or info.st_mtime_ns >= self.saved_ns - self.RACY_NS:
+            self.seen[rel] = (key, "")
+            return None
+        self.seen[rel] = found
+        return found[1]
+
+    def learn(self, rel: str, digest: str) -> None:
+        key = self.seen.get(rel, ((0, 0, 0, 0), ""))[0]
+        self.seen[rel] = (key, digest)
+
+    def save(self) -> None:
+        entries = {rel: value for rel, value in self.seen.items() if value[1]}
+        if entries == self.known:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = pickle.dumps((code_version(), time.time_ns(), entries), protocol=5)
+        _atomic_write(self.path, data)
 
 
 def task_digest(global_digest: str, template: str, context: dict, body_digest: str = "") -> str:

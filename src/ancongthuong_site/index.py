@@ -31,6 +31,7 @@ class SiteIndex:
     years: tuple[tuple[int, tuple[Article, ...]], ...]  # newest year first
     now: dt.datetime
     next_change: dt.datetime | None  # when a scheduled article appears or one expires
+    last_change: dt.datetime | None = None  # the latest such moment up to now
 
 
 def sort_key(article: Article) -> tuple[float, str]:
@@ -59,9 +60,10 @@ def build_index(
             pages.append(article)
             continue
         assert meta.date is not None
-        if meta.date > now and not future:
-            upcoming.append(meta.date)
-            continue
+        if meta.date > now:
+            upcoming.append(meta.date)  # it appears then, or loses its "scheduled" notice
+            if not future:
+                continue
         if meta.expires is not None and meta.expires <= now:
             expired.append(article)
             continue
@@ -92,7 +94,12 @@ def build_index(
         years=tuple(sorted(((y, tuple(a)) for y, a in years.items()), reverse=True)),
         now=now,
         next_change=min(upcoming) if upcoming else None,
-    )
+        last_change=max(
+            (moment for a in articles for moment in (a.meta.date, a.meta.expires)
+             if moment is not None and moment <= now),
+            default=None,
+        ),
+    )  # fmt: skip
 
 
 def _group(articles: list[Article], keys) -> tuple[Group, ...]:  # type: ignore[no-untyped-def]

@@ -105,18 +105,35 @@ class OutputLock:
             self.handle = None
 
 
-def read_manifest(out: Path) -> dict[str, str]:
-    """Output path → digest of every file the previous build wrote; {} if unknown."""
+def read_marker(out: Path) -> dict:
+    """The marker of a tree this tool wrote: its files' digests and what it was built from."""
     try:
         data = json.loads((out / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
         return {}
-    files = data.get("files")
+    return data
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    """Output path → digest of every file the previous build wrote; {} if unknown."""
+    files = read_marker(out).get("files")
     if not isinstance(files, dict):
         return {}
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _marker_bytes(files: dict[str, str], inputs: dict | None) -> bytes:
+    marker = {"version": MANIFEST_VERSION, "inputs": inputs, "files": dict(sorted(files.items()))}
+    return json.dumps(marker, ensure_ascii=False, indent=0).encode()
+
+
+def update_marker(out: Path, files: dict[str, str], inputs: dict) -> None:
+    """Record new inputs for an unchanged tree (one atomic file replace; pages untouched)."""
+    temp = out / (MARKER + ".tmp")
+    temp.write_bytes(_marker_bytes(files, inputs))
+    os.replace(temp, out / MARKER)
 
 
 def standby_path(out: Path) -> Path:
@@ -237,15 +254,13 @@ class Standby:
                     break
                 folder = folder.parent
 
-    def _mark(self, files: dict[str, str]) -> None:
-        marker = {"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}
-        data = json.dumps(marker, ensure_ascii=False, indent=0).encode()
-        (self.path / MARKER).write_bytes(data)
+    def _mark(self, files: dict[str, str], inputs: dict | None = None) -> None:
+        (self.path / MARKER).write_bytes(_marker_bytes(files, inputs))
         _fsync_dir(self.path)
 
-    def commit(self, manifest: dict[str, str]) -> None:
+    def commit(self, manifest: dict[str, str], inputs: dict | None = None) -> None:
         """Write the marker, then swap: the live tree becomes the standby for next time."""
-        self._mark(manifest)
+        self._mark(manifest, inputs)
         if not self.out.exists():
             os.rename(self.path, self.out)
         elif not _exchange(self.path, self.out):

@@ -1,0 +1,122 @@
+"""The process pool: parse and render workers, each set up once, results in order.
+
+Only the main process writes; workers return values. `--jobs 1` and `--jobs N` give the
+same bytes because results come back in the order the items went in.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+from .loader import FileProblems, parse_file
+from .markup import MarkupSettings, Renderer
+from .models import ParsedFile, RenderTask
+from .templating import make_environment, render_error
+
+# Below this many items a process pool costs more than it saves.
+POOL_THRESHOLD = 200
+BATCH = 1024
+
+
+_worker_renderer: Renderer | None = None
+
+
+def init_parse_worker(settings: MarkupSettings) -> None:
+    global _worker_renderer
+    _worker_renderer = renderer(settings)
+
+
+def parse_one(item: tuple[str, bytes]) -> ParsedFile | list[Problem]:
+    assert _worker_renderer is not None
+    rel, data = item
+    try:
+        return parse_file(rel, data, _worker_renderer)
+    except FileProblems as error:
+        return error.problems
+
+
+def map_in_order(
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    function: Callable[[Any], Any],
+    items: Iterable[Any],
+    count: int,
+    jobs: int | None,
+) -> Iterator[Any]:
+    """Map in order, in a process pool when it pays; the results are the same either way.
+
+    Items are fed to the pool in batches, so memory holds a batch, not the whole site.
+    """
+    workers = jobs or os.cpu_count() or 1
+    if not count:
+        return
+    if workers <= 1 or count < POOL_THRESHOLD:
+        initializer(*initargs)
+        yield from map(function, items)
+        return
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, min(32, count // (workers * 8)))
+    iterator = iter(items)
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_pool_worker_init,
+        initargs=(initializer, initargs),
+    ) as pool:
+        while batch := list(itertools.islice(iterator, BATCH)):
+            yield from pool.map(function, batch, chunksize=chunk)
+
+
+def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    initializer(*initargs)
+
+
+# -- rendering and writing ------------------------------------------------------------------
+
+_worker_env: Any = None
+_worker_templates: Path | None = None
+# Built once per process and reused while nothing they depend on changes: compiling the
+# templates and setting up Python-Markdown cost more than a small rebuild (serve).
+_environments: dict[tuple[str, str, str], Any] = {}
+_renderers: dict[MarkupSettings, Renderer] = {}
+
+
+def environment(templates_dir: Path, templates: str, site: dict[str, Any]) -> Any:
+    key = (str(templates_dir), templates, repr(site))
+    if key not in _environments:
+        _environments.clear()
+        _environments[key] = make_environment(templates_dir, site)
+    return _environments[key]
+
+
+def renderer(settings: MarkupSettings) -> Renderer:
+    if settings not in _renderers:
+        _renderers.clear()
+        _renderers[settings] = Renderer(settings)
+    return _renderers[settings]
+
+
+def init_render_worker(templates_dir: Path, templates: str, site: dict[str, Any]) -> None:
+    global _worker_env, _worker_templates
+    _worker_env = environment(templates_dir, templates, site)
+    _worker_templates = templates_dir
+
+
+def render_one(task: RenderTask) -> tuple[str, bytes | Problem]:
+    assert _worker_env is not None and _worker_templates is not None
+    if not task.template:
+        return task.output_path, task.context["raw"].encode("utf-8")
+    try:
+        text = _worker_env.get_template(task.template).render(**task.context)
+    except Exception as error:  # noqa: BLE001 - every template failure becomes a Problem
+        return task.output_path, render_error(error, _worker_templates, "/" + task.output_path)
+    return task.output_path, text.encode("utf-8")
