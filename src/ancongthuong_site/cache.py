@@ -12,7 +12,9 @@ file is parsed again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
-from .models import ParsedFile
+from .models import ParsedFile, SharedData
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".cache"
@@ -34,9 +36,17 @@ Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
 Location = tuple[int, int, str]  # (offset, length, checksum) in the pack
 
 
+@functools.cache
 def code_version() -> str:
-    """Changes whenever the code or the Python that made a cache entry changes."""
-    return f"{__version__}|{sys.version_info[:2]}"
+    """Changes whenever the builder's code or the Python running it changes.
+
+    The sources are hashed, not just the version string, so a developer's edit to the
+    builder can never be mistaken for "nothing changed".
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{__version__}|{sys.version_info[:2]}|{digest.hexdigest()}"
 
 
 def file_digest(data: bytes) -> str:
@@ -226,6 +236,15 @@ class StatCache:
         _atomic_write(self.path, data)
 
 
+class _DigestPickler(pickle.Pickler):
+    """Pickles shared data (article cards) as their own digest: same bytes, far fewer."""
+
+    def reducer_override(self, obj: object) -> object:
+        if isinstance(obj, SharedData):
+            return (str, (obj.key,))
+        return NotImplemented
+
+
 def task_digest(global_digest: str, template: str, context: dict, body_digest: str = "") -> str:
     """Covers everything a page shows: its context, the templates, the config, the code.
 
@@ -233,9 +252,11 @@ def task_digest(global_digest: str, template: str, context: dict, body_digest: s
     of the body itself: the body is a function of those bytes and of the markup settings,
     which the config digest covers.
     """
+    buffer = io.BytesIO()
+    _DigestPickler(buffer, protocol=5).dump(context)
     digest = hashlib.blake2b(digest_size=16)
     digest.update(global_digest.encode())
     digest.update(template.encode())
     digest.update(body_digest.encode())
-    digest.update(pickle.dumps(context, protocol=5))
+    digest.update(buffer.getbuffer())
     return digest.hexdigest()

@@ -1,8 +1,10 @@
-"""Plain frozen data: what a file says, what an article is, what a page shows. No I/O."""
+"""Plain data: what a file says, what an article is, what a page shows. No I/O."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 
 
@@ -63,6 +65,18 @@ class Article:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", self.parsed.path)
         object.__setattr__(self, "meta", self.parsed.meta)
+
+
+class SharedData(dict):
+    """A dict shown on many pages (an article's card in listings and "related" lists).
+
+    It carries a digest of its own content, so that page digests can stand for it by that
+    digest instead of pickling the same data into thousands of page digests.
+    """
+
+    def __init__(self, data: dict) -> None:
+        super().__init__(data)
+        self.key = hashlib.blake2b(pickle.dumps(data, protocol=5), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from .config import FOOTER_FIELDS, SiteConfig
 from .errors import Problem
 from .index import Group, SiteIndex, paginate
-from .models import Article, ParsedFile, RenderTask
+from .models import Article, ParsedFile, RenderTask, SharedData
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
 
@@ -73,7 +73,7 @@ class Planner:
         if found is None:
             meta = article.meta
             assert meta.date is not None
-            found = {
+            found = SharedData({
                 "title": meta.title,
                 "url": self.urls.link(article.rel_url),
                 "date_iso": (
@@ -90,7 +90,7 @@ class Planner:
                     "name": article.category_name,
                     "url": self.urls.link(Urls.listing("category", article.category_slug)),
                 },
-            }
+            })  # fmt: skip
             self._cards[article.path] = found
         return found
 
