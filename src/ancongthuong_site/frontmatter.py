@@ -177,20 +177,18 @@ def parse(text: str, path: str) -> FrontMatter:
 
 
 def _too_deep(text: str) -> int | None:
-    """0-based line where flow brackets nest deeper than MAX_DEPTH (quoted text skipped)."""
+    """0-based line where brackets nest deeper than MAX_DEPTH, or None.
+
+    Counted on the raw text, quotes included: skipping quoted text would let a stray
+    apostrophe hide a bracket bomb from this check, and no real front matter nests 50 deep.
+    """
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return None
     depth = 0
     line = 0
-    quote = ""
     for ch in text:
         if ch == "\n":
             line += 1
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
