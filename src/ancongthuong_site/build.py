@@ -54,6 +54,7 @@ class BuildOptions:
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
     warm_standby: bool = False  # serve: prepare the next build's tree right away
+    progress: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,11 @@ class Inputs:
     stats: StatCache | None
 
 
+def _report(options: BuildOptions, message: str) -> None:
+    if options.progress is not None:
+        options.progress(message)
+
+
 def _read_inputs(config: SiteConfig, options: BuildOptions) -> Inputs:
     problems: list[Problem] = []
     files, found = discover(config.content_dir)
@@ -211,6 +217,7 @@ def _prepare(
 ) -> Prepared:
     problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
+    _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
     parsed, body_of = _parse_all(config, inputs, settings, options, problems)
     articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
@@ -399,6 +406,7 @@ def _render_into(
     """Render the changed pages (in a pool) and write each as it arrives; copy static files."""
     tasks = [item for item in changed if isinstance(item, RenderTask)]
     written: set[str] = set()
+    _report(options, f"Dựng {len(tasks)} trang…")
     problems: list[Problem] = []
     site = site_globals(config)
     ready = (_with_body(task, prepared.body_of) for task in tasks)

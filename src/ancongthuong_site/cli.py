@@ -155,8 +155,14 @@ def _options(args: argparse.Namespace, **more: object) -> BuildOptions:
         future=getattr(args, "future", False),
         jobs=args.jobs,
         force=getattr(args, "force", False),
+        progress=None if _quiet(args) else _progress,
         **more,  # type: ignore[arg-type]
     )
+
+
+def _progress(message: str) -> None:
+    """One status line on a terminal, overwritten by the next (quiet in CI, see _quiet)."""
+    print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
 
 def _quiet(args: argparse.Namespace) -> bool:
@@ -170,6 +176,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(result.next_change.isoformat() if result.next_change else "")
         return EXIT_OK
     elapsed = time.perf_counter() - started
+    if not _quiet(args):
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     print(_summary(result, elapsed))
     return EXIT_OK
 
