@@ -218,13 +218,13 @@ def _prepare(
     problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
+    env = environment(config.templates_dir, inputs.templates, site_globals(config))
+    problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     parsed, body_of = _parse_all(config, inputs, settings, options, problems)
     articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     tasks = Planner(config, index, body_of).tasks()
     problems += find_collisions(tasks, [rel for rel, _, _ in inputs.static])
-    env = environment(config.templates_dir, inputs.templates, site_globals(config))
-    problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     if problems:
         raise BuildFailed(problems)
     if inputs.stats:

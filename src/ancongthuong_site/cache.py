@@ -64,6 +64,7 @@ class ParseCache:
         self.pack_size = 0
         self._append: BinaryIO | None = None
         self._reader: BinaryIO | None = None
+        self.broken = False
         self._end = 0
         self._load()
 
@@ -102,12 +103,20 @@ class ParseCache:
         key = (parsed.path, parsed.digest)
         assert parsed.body_html is not None
         data = parsed.body_html.encode("utf-8")
-        if self._append is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._append = open(self.folder / _PACK_FILE, "ab")  # noqa: SIM115 - kept open
-            self._append.truncate(self.pack_size)  # drop what a killed build appended
-            self._end = self.pack_size
-        self._append.write(data)
+        if self.broken:
+            return parsed
+        try:
+            if self._append is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._append = open(self.folder / _PACK_FILE, "ab")  # noqa: SIM115 - kept open
+                self._append.truncate(self.pack_size)  # drop what a killed build appended
+                self._end = self.pack_size
+            self._append.write(data)
+        except OSError as error:
+            # A cache that cannot be written (disk full) only makes the next build slower.
+            log.warning("the parse cache cannot be written: %s", error)
+            self.broken = True
+            return parsed
         location = (self._end, len(data), file_digest(data))
         self._end += len(data)
         stripped = dataclasses.replace(parsed, body_html=None)
@@ -121,7 +130,11 @@ class ParseCache:
         if entry is None:
             return None
         if self._append is not None:
-            self._append.flush()
+            try:
+                self._append.flush()
+            except OSError:
+                self.broken = True
+                return None
         offset, length, checksum = entry[1]
         try:
             if self._reader is None:
@@ -137,8 +150,18 @@ class ParseCache:
     def save(self) -> None:
         """Keep only the entries of this build and write the small index.
 
-        The pack is rewritten whole when less than half of it is still in use.
+        The pack is rewritten whole when less than half of it is still in use. A failure
+        (disk full) leaves the cache unusable, never wrong: the index is written last.
         """
+        if self.broken:
+            return
+        try:
+            self._save()
+        except OSError as error:
+            log.warning("the parse cache cannot be written: %s", error)
+            self.broken = True
+
+    def _save(self) -> None:
         if self._append is not None:
             self._append.close()
             self._append = None
@@ -231,9 +254,12 @@ class StatCache:
         entries = {rel: value for rel, value in self.seen.items() if value[1]}
         if entries == self.known:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = pickle.dumps((code_version(), time.time_ns(), entries), protocol=5)
-        _atomic_write(self.path, data)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.path, data)
+        except OSError as error:
+            log.warning("the stat cache cannot be written: %s", error)
 
 
 class _DigestPickler(pickle.Pickler):

@@ -34,7 +34,19 @@ class _Terminated(Exception):
     pass
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
+_MAIN_PID = os.getpid()
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: unwind the main process (the old output stays as it was).
+
+    A pool worker forked just as the signal arrived inherits the pending handler; it
+    leaves quietly instead of printing a traceback of its own.
+    """
+    if os.getpid() != _MAIN_PID:
+        os._exit(1)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise _Terminated()
 
 
@@ -43,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        global _MAIN_PID
+        _MAIN_PID = os.getpid()
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
     try:
         return int(args.func(args))
     except BuildFailed as error:

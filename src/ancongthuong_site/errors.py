@@ -90,7 +90,10 @@ class RefusedError(SiteError):
         self.problem = problem
 
 
-def problem_order(problem: Problem) -> tuple[int, str, int, str]:
-    """Config and template problems first (they break every page), then files in order."""
+def problem_order(problem: Problem) -> tuple[int, str, int, str, str, str]:
+    """Config and template problems first (they break every page), then files in order.
+
+    The key is total, so the report never depends on set or hash order.
+    """
     first = 0 if problem.code in {"E180", "E150", "E151"} else 1
-    return (first, problem.path, problem.line, problem.code)
+    return (first, problem.path, problem.line, problem.code, problem.message, problem.hint)

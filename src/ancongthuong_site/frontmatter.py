@@ -18,6 +18,7 @@ from .errors import ContentError, Problem
 
 MAX_YAML_BYTES = 64 * 1024
 MAX_DEPTH = 50
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -127,6 +128,12 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[dict[str, Any], di
             f"phần khai báo quá lớn ({size} byte, tối đa {MAX_YAML_BYTES})",
             "chuyển nội dung dài xuống phần thân bài",
         )
+    separator = _LINE_SEPARATORS.search(text)
+    if separator:
+        # libyaml counts these as line breaks, which would put every later line number off.
+        raise fail(text.count("\n", 0, separator.start()), "E122",
+                   f"ký tự ngắt dòng đặc biệt U+{ord(separator.group()):04X} không được phép",
+                   "xóa ký tự này (thường lẫn vào khi dán văn bản)")  # fmt: skip
     deep_line = _too_deep(text)
     if deep_line is not None:
         raise fail(

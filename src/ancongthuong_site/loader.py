@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import html
 import os
 import re
 import stat
@@ -32,7 +33,7 @@ ARTICLE_FIELDS = (
 _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption")
 # C0 controls but tab and newline, DEL, C1 controls, and the non-characters U+FFFE/U+FFFF.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
-_SCHEME = re.compile(r"^([^/?#]*?):")
+_SCHEME = re.compile(r"^([^/?]*?):")
 
 
 class FileProblems(Exception):
@@ -122,8 +123,9 @@ def decode(label: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        before = data[: error.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
         raise ContentError(
             Problem(
                 label,
@@ -204,6 +206,13 @@ def _validate(
     data = {
         k: v for k, v in data.items() if k in required_keys or not (v == "" or v == [] or v is None)
     }
+    for key, value in data.items():
+        for text in value if isinstance(value, list) else [value]:
+            bad = _FORBIDDEN.search(text) if isinstance(text, str) else None
+            if bad:  # written as a YAML escape ("\x00", "\a"): the raw-text check cannot see it
+                problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
+                        "xóa ký tự này khỏi giá trị")  # fmt: skip
+                break
     for key in data:
         if key not in ARTICLE_FIELDS:
             close = difflib.get_close_matches(str(key), ARTICLE_FIELDS, n=1)
@@ -239,7 +248,7 @@ def _validate(
                 )
             )
         elif data[key] is None or (isinstance(data[key], str) and not data[key].strip()):
-            problem(key, "E110", f'trường "{key}" đang để trống')
+            problem(key, "E110", f'trường "{key}" đang để trống', f"điền giá trị cho {key}")
     dates: dict[str, Any] = {}
     for key in ("date", "updated", "expires"):
         value = data.get(key)
@@ -376,14 +385,19 @@ def _slug(rel: str, value: Any, problem: Any) -> str:
 
 
 def url_allowed(url: str) -> bool:
-    """http(s), mailto and scheme-less (relative or root-relative) URLs only."""
+    """http(s), mailto and scheme-less (relative or root-relative) URLs only.
+
+    Checked on the text as written and with HTML entities decoded, so that
+    "java&#x09;script:" cannot pass as a relative path.
+    """
     text = url.strip()
     if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
         return False
-    match = _SCHEME.match(text)
-    if match is None:
-        return True
-    return match.group(1).lower() in ("http", "https", "mailto")
+    for candidate in (text, "".join(html.unescape(text).split())):
+        match = _SCHEME.match(candidate)
+        if match is not None and match.group(1).lower() not in ("http", "https", "mailto"):
+            return False
+    return True
 
 
 # -- placing files in the site --------------------------------------------------------------

@@ -17,7 +17,18 @@ from .vietnamese import make_slug
 MAX_BODY_BYTES = 1024 * 1024
 # Python-Markdown is quadratic on runs of unclosed "[" (Python-Markdown/markdown #798).
 MAX_OPEN_BRACKETS = 1000
+MAX_BRACKET_DEPTH = 50  # nested brackets are quadratic too, even when balanced
 SUMMARY_CHARS = 300
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() == "[" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"iframe"}) - {"center", "strike", "tt", "acronym"}
 _ATTRIBUTES: dict[str, set[str]] = {
@@ -116,6 +127,8 @@ class Renderer:
             raise BodyTooComplex("E107", f"thân bài quá lớn ({size} byte, tối đa {MAX_BODY_BYTES})")
         if text.count("[") - text.count("]") > MAX_OPEN_BRACKETS:
             raise BodyTooComplex("E140", "quá nhiều dấu [ chưa đóng")
+        if text.count("[") > MAX_BRACKET_DEPTH and _bracket_depth(text) > MAX_BRACKET_DEPTH:
+            raise BodyTooComplex("E140", f"dấu [ ] lồng nhau quá {MAX_BRACKET_DEPTH} cấp")
         self.md.reset()
         try:
             html = self.md.convert(text)

@@ -7,6 +7,7 @@ same bytes because results come back in the order the items went in.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -65,18 +66,52 @@ def map_in_order(
     context = multiprocessing.get_context("fork")
     chunk = max(1, min(32, count // (workers * 8)))
     iterator = iter(items)
-    with concurrent.futures.ProcessPoolExecutor(
+    pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_pool_worker_init,
         initargs=(initializer, initargs),
-    ) as pool:
+    )
+    try:
         while batch := list(itertools.islice(iterator, BATCH)):
-            yield from pool.map(function, batch, chunksize=chunk)
+            # Workers are forked while the batch is submitted. A signal that lands inside
+            # Python's at-fork hooks is swallowed there, so Ctrl-C and SIGTERM wait until
+            # the submission is done and then arrive in the main process as usual.
+            with _signals_held():
+                results = pool.map(function, batch, chunksize=chunk)
+            yield from results
+    except BaseException:
+        # Ctrl-C, SIGTERM or an error: stop the workers now rather than wait for them.
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and stops workers with SIGTERM
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # forked with them held
     initializer(*initargs)
 
 

@@ -113,10 +113,13 @@ def render_error(error: Exception, templates_dir: Path, page: str) -> Problem:
         path, line = f"templates/{where}", frame.lineno or 0
     else:
         path, line = "templates", 0
+    message = str(error).replace(str(templates_dir.resolve()), "templates")
+    if isinstance(error, jinja2.TemplateNotFound):
+        message = f"không tìm thấy mẫu {error.name}"
     return Problem(
         path,
         line,
         "E150",
-        f"lỗi khi dựng trang {page}: {error}",
-        "kiểm tra tên biến trong mẫu (mẫu dùng chế độ nghiêm ngặt)",
+        f"lỗi khi dựng trang {page}: {message}",
+        "kiểm tra tên biến và tên mẫu (mẫu dùng chế độ nghiêm ngặt)",
     )

@@ -131,13 +131,20 @@ def parse_date(text: str) -> dt.datetime:
         parts = (int(m[3]), int(m[2]), int(m[1]), int(m[4] or 0), int(m[5] or 0), 0)
     if parts is not None:
         try:
-            return dt.datetime(*parts, tzinfo=VN_TZ)
+            moment = dt.datetime(*parts, tzinfo=VN_TZ)
         except ValueError:
             raise ValueError(f'"{value}" không phải là ngày có thật') from None
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f'không đọc được ngày "{value}"') from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=VN_TZ)
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f'không đọc được ngày "{value}"') from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VN_TZ)
+        year = moment.astimezone(VN_TZ).year
+    except (OverflowError, ValueError):
+        year = 0
+    if not 1900 <= year <= 2200:
+        raise ValueError(f'năm của ngày "{value}" nằm ngoài khoảng 1900–2200')
     return moment

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from .errors import Problem, RefusedError
@@ -169,6 +170,8 @@ def mirror_standby(out: Path) -> None:
     if not files or read_manifest(standby):
         return
     shutil.rmtree(standby, ignore_errors=True)
+    if not all(_regular_file(out / rel) for rel in files):
+        return  # the next build makes the standby afresh and replaces odd files
     for rel in sorted(files):
         target = standby / rel
         try:
@@ -230,6 +233,8 @@ class Standby:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
         source = self.out / rel
         target = self._target(rel)
+        if not _regular_file(source):
+            return False  # gone, or replaced by something else (a planted link): make it anew
         try:
             os.link(source, target, follow_symlinks=False)
         except FileNotFoundError:
@@ -300,6 +305,13 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:
