@@ -17,6 +17,8 @@ CATEGORY_SLUG = "hoat-dong-dang-doan-the"
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the repository's site (never build into the working tree), built once."""
+    if not ORIGINAL.is_file():
+        pytest.skip("shared/original-articles is not available")
     root = tmp_path_factory.mktemp("portal")
     for name in ("content", "templates", "static"):
         shutil.copytree(REPO / name, root / name)
