@@ -172,7 +172,7 @@ def test_bad_byte_is_reported_at_its_line(tmp_path: Path) -> None:
     assert caught.value.problem.code == "E120"
     assert caught.value.problem.line == 4
     column = len("Sáng ngày 5/3/2024, đoàn kiểm tra đã làm việc tại ch".encode()) + 1
-    assert f"0xF4 ở dòng 4, cột {column}" in caught.value.problem.message
+    assert f"byte 0xF4 ở cột {column}" in caught.value.problem.message
 
 
 def test_utf16_file_is_refused(tmp_path: Path) -> None:

@@ -76,31 +76,19 @@ class FrontMatter:
 
 def split(text: str, path: str) -> tuple[str, str, int]:
     """Split normalised text (LF line ends, no BOM) into (yaml, body, body's first line)."""
+    unclosed = ContentError(
+        Problem(path, 1, "E101", "phần khai báo mở bằng --- nhưng không được đóng",
+                "thêm một dòng --- sau trường cuối cùng")
+    )  # fmt: skip
     if not text.startswith("---\n"):
         if text.strip() == "---":
-            raise ContentError(
-                Problem(
-                    path,
-                    1,
-                    "E101",
-                    "phần khai báo mở bằng --- nhưng không được đóng",
-                    "thêm một dòng --- sau trường cuối cùng",
-                )
-            )
+            raise unclosed
         raise ContentError(
             Problem(path, 1, "E100", "tệp không bắt đầu bằng phần khai báo ---", _FM_HINT)
         )
     end = re.search(r"^---[ \t]*$", text[4:], re.MULTILINE)
     if end is None:
-        raise ContentError(
-            Problem(
-                path,
-                1,
-                "E101",
-                "phần khai báo mở bằng --- nhưng không được đóng",
-                "thêm một dòng --- sau trường cuối cùng",
-            )
-        )
+        raise unclosed
     yaml_text = text[4 : 4 + end.start()]
     rest = text[4 + end.end() :]
     body_line = 2 + yaml_text.count("\n") + 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ancongthuong_site.errors import ContentError, Problem
+from ancongthuong_site.loader import decode
 from ancongthuong_site.scaffold import (
     article_path,
     render_front_matter,
@@ -222,24 +223,6 @@ def render_markdown(article: ImportedArticle, *, category: str, date: datetime) 
     return head + "\n\n".join(parts) + "\n"
 
 
-def _decode(data: bytes, label: str) -> str:
-    """UTF-8 (BOM allowed) or ContentError E121/E120 pointing at the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _fail(label, 1, "E121", "tệp được lưu dạng UTF-16", "lưu tệp dưới dạng UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        raise _fail(
-            label,
-            line,
-            "E120",
-            f"tệp không phải UTF-8: byte 0x{data[error.start]:02X} ở dòng {line}, cột {column}",
-            "lưu tệp dưới dạng UTF-8",
-        ) from None
-
-
 def import_file(
     path: Path,
     content_dir: Path,
@@ -254,7 +237,7 @@ def import_file(
     E131 empty slug, E130 the article file already exists.
     """
     label = str(path)
-    article = parse_export(_decode(path.read_bytes(), label), label)
+    article = parse_export(decode(label, path.read_bytes()), label)
     name, _ = resolve_category(category, categories)
     moment = date if date is not None else article.date
     if moment is None:
