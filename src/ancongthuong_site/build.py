@@ -293,6 +293,8 @@ def _parse_all(
     if cache and not problems:
         cache.save()
     parsed = [results[rel] for rel, _, _, _ in inputs.content if rel in results]
+    # The bytes are parsed now: let them go before pages are planned (memory stays flat).
+    inputs.content = [(rel, path, digest, None) for rel, path, digest, _ in inputs.content]
     return parsed, _body_reader(config, settings, cache)
 
 

@@ -405,6 +405,11 @@ class Planner:
 
 def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Problem]:
     """Two things writing one file (compared case-insensitively, as editors' Macs do)."""
+    keys = [task.output_path.casefold() for task in tasks] + [
+        rel.casefold() for rel in static_files
+    ]
+    if len(set(keys)) == len(keys):
+        return []  # the usual case, found without building every owner's name
     owners: dict[str, list[str]] = {}
     for task in tasks:
         owners.setdefault(task.output_path.casefold(), []).append(
