@@ -294,7 +294,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"Xem trước tại {server.url} — Ctrl-C để dừng.", flush=True)
-    watcher = Watcher(root, rebuild, quiet=0.1, output_dir=_relative_name(root, out))
+    watcher = Watcher(root, rebuild, quiet=0.05, output_dir=_relative_name(root, out))
     watcher.start()
     try:
         while True:
