@@ -135,6 +135,13 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--out", type=Path, default=None)
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="tên máy được phép trong tiêu đề Host (ngoài localhost)",
+    )
     serve_cmd.add_argument("--no-drafts", action="store_true", help="ẩn bài nháp và bài hẹn giờ")
     serve_cmd.add_argument("--jobs", type=_positive, default=None)
     serve_cmd.set_defaults(func=_cmd_serve)
@@ -257,7 +264,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         warm_standby=True,
     )
-    server = DevServer(out, host=args.host, port=args.port)
+    # The Host header must name this server (DNS rebinding); --allow-host adds names.
+    server = DevServer(out, host=args.host, port=args.port,
+                       allowed_hosts=(args.host, *args.allow_host))  # fmt: skip
 
     def rebuild(changed: frozenset[str] = frozenset()) -> None:
         started = time.perf_counter()
