@@ -90,6 +90,19 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
 
 
+def corpus_site(root: Path, n: int) -> Path:
+    """A site of `n` generated articles (shared/bench/make_corpus.py) with the repo's files."""
+    script = SHARED / "bench" / "make_corpus.py"
+    if not script.is_file():
+        pytest.skip("shared/bench/make_corpus.py is not available")
+    subprocess.run([sys.executable, str(script), "--n", str(n), "--out", str(root)],
+                   check=True, capture_output=True)  # fmt: skip
+    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "static", root / "static")
+    return root
+
+
 def run_cli(
     *args: str | Path,
     cwd: Path | None = None,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -16,7 +13,7 @@ import pytest
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.linkcheck import check_links
-from conftest import REPO, SHARED, html, tree_digest
+from conftest import corpus_site, html, tree_digest
 
 N = 400
 # After every date the corpus generates, so that all N articles are published.
@@ -26,19 +23,7 @@ SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    script = SHARED / "bench" / "make_corpus.py"
-    if not script.is_file():
-        pytest.skip("shared/bench/make_corpus.py is not available")
-    root = tmp_path_factory.mktemp("corpus")
-    subprocess.run(
-        [sys.executable, str(script), "--n", str(N), "--out", str(root)],
-        check=True,
-        capture_output=True,
-    )
-    shutil.copy(REPO / "site.yaml", root / "site.yaml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    return root
+    return corpus_site(tmp_path_factory.mktemp("corpus"), N)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from ancongthuong_site.build import build
-from conftest import EPOCH, REPO, SHARED, article, run_cli, tree_digest
+from conftest import EPOCH, article, corpus_site, run_cli, tree_digest
 
 N_ARTICLES = 300
 LOCK_NAME = "._site.lock"
@@ -142,23 +142,7 @@ def built_small_site(make_site) -> Path:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 300-article site from the project's corpus generator (sources only, never built)."""
-    root = tmp_path_factory.mktemp("corpus") / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "bench" / "make_corpus.py"),
-            "--n",
-            str(N_ARTICLES),
-            "--out",
-            str(root),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    shutil.copy2(REPO / "site.yaml", root / "site.yaml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    return root
+    return corpus_site(tmp_path_factory.mktemp("corpus") / "site", N_ARTICLES)
 
 
 @pytest.fixture(scope="module")
