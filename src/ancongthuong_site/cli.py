@@ -279,7 +279,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return
         took = (time.perf_counter() - started) * 1000
         print(
-            f"Đã dựng lại: ghi {len(result.written)} tệp trong {took:.0f} ms"
+            f"{'Đã dựng lại' if changed else 'Đã dựng'}: ghi {len(result.written)} tệp trong {took:.0f} ms"
             + (f" ({', '.join(sorted(changed)[:3])})" if changed else ""),
             flush=True,
         )
