@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import pickle
 from dataclasses import dataclass, field
 
 
@@ -76,7 +75,8 @@ class SharedData(dict):
 
     def __init__(self, data: dict) -> None:
         super().__init__(data)
-        self.key = hashlib.blake2b(pickle.dumps(data, protocol=5), digest_size=16).hexdigest()
+        # repr of plain strings, numbers and dicts is exact and deterministic, and cheap.
+        self.key = hashlib.blake2b(repr(data).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
