@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ParseCache, StatCache, code_version, file_digest, task_digest
+from .cache import ParseCache, code_version, task_digest
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, Problem
+from .files import read_bytes
 from .index import SiteIndex, build_index
-from .loader import FileProblems, discover, load_all, parse_file, read_bytes, walk_files
+from .inputs import Inputs, read_inputs, unchanged
+from .loader import FileProblems, load_all, parse_file
 from .markup import MarkupSettings
 from .models import ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
@@ -28,7 +30,7 @@ from .pool import (
     render_one,
     renderer,
 )
-from .templating import check_templates, templates_digest
+from .templating import check_templates
 from .vietnamese import VN_TZ
 from .writer import (
     OutputLock,
@@ -36,7 +38,6 @@ from .writer import (
     guard_output,
     mirror_standby,
     read_manifest,
-    read_marker,
     recover,
     update_marker,
 )
@@ -97,9 +98,16 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     with OutputLock(out):
         recover(out)
         now = options.now or clock()
-        inputs = _read_inputs(config, options)
-        result = _unchanged(out, inputs, now)
-        if result is None:
+        inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
+                             future=options.future)  # fmt: skip
+        seen = unchanged(out, inputs, now)
+        if seen is not None:
+            until = seen.get("valid_until")
+            result = BuildResult(
+                out, seen.get("articles", 0), seen.get("pages", 0), kept=seen["files"],
+                next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
+            )  # fmt: skip
+        else:
             result = _write(config, out, _prepare(config, options, inputs, now), options)
         if options.warm_standby:
             mirror_standby(out)
@@ -114,91 +122,18 @@ def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult,
     options = options or BuildOptions()
     config = load_config(root)
     now = options.now or clock()
-    prepared = _prepare(config, options, _read_inputs(config, options), now)
+    inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
+                         future=options.future)  # fmt: skip
+    prepared = _prepare(config, options, inputs, now)
     temp = Path(tempfile.mkdtemp(prefix="ancongthuong-check-"))
     out = temp / "site"
     result = _write(config, out, prepared, options, use_manifest=False)
     return result, out
 
 
-# -- inputs -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Inputs:
-    """Every source file, with the digest of its bytes; the bytes only where they were read."""
-
-    content: list[tuple[str, Path, str, bytes | None]]  # (rel, path, digest, data)
-    static: list[tuple[str, Path, str]]
-    templates: str
-    problems: list[Problem]
-    fingerprint: str
-    stats: StatCache | None
-
-
 def _report(options: BuildOptions, message: str) -> None:
     if options.progress is not None:
         options.progress(message)
-
-
-def _read_inputs(config: SiteConfig, options: BuildOptions) -> Inputs:
-    problems: list[Problem] = []
-    files, found = discover(config.content_dir)
-    problems += found
-    static_files, found = _static_files(config)
-    problems += found
-    problems += _template_links(config)
-    stats = StatCache(config.root) if options.use_cache else None
-    content = []
-    for rel, path in files:
-        digest = stats.digest(rel, path) if stats else None
-        data = None
-        if digest is None:
-            try:
-                data = read_bytes(path)
-            except OSError as error:
-                code = "E160" if error.errno == 40 else "E210"
-                problems.append(Problem(f"content/{rel}", 0, code,
-                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
-                continue
-            digest = file_digest(data)
-            if stats:
-                stats.learn(rel, digest)
-        content.append((rel, path, digest, data))
-    static = [(rel, path, file_digest(read_bytes(path))) for rel, path in static_files]
-    templates = templates_digest(config.templates_dir)
-    fingerprint = hashlib.blake2b(digest_size=16)
-    for part in (
-        code_version(),
-        config.digest,
-        templates,
-        repr((options.drafts, options.future)),
-        repr([(rel, d) for rel, _, d, _ in content]),
-        repr([(r, d) for r, _, d in static]),
-    ):
-        fingerprint.update(part.encode() + b"\0")  # fmt: skip
-    return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
-
-
-def _unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> BuildResult | None:
-    """The previous build's result when no input changed and no scheduled moment passed."""
-    if inputs.problems:
-        return None
-    marker = read_marker(out)
-    seen = marker.get("inputs") if marker else None
-    if not isinstance(seen, dict) or seen.get("fingerprint") != inputs.fingerprint:
-        return None
-    valid_from, valid_until = seen.get("valid_from"), seen.get("valid_until")
-    moment = now.timestamp()
-    if (valid_from is not None and moment < valid_from) or (
-        valid_until is not None and moment >= valid_until
-    ):
-        return None
-    if inputs.stats:
-        inputs.stats.save()
-    next_change = dt.datetime.fromtimestamp(valid_until, VN_TZ) if valid_until else None
-    return BuildResult(out, seen.get("articles", 0), seen.get("pages", 0),
-                       kept=len(marker.get("files", {})), next_change=next_change)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -230,32 +165,6 @@ def _prepare(
     if inputs.stats:
         inputs.stats.save()
     return Prepared(tasks, inputs.static, index, body_of, inputs)
-
-
-def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    files, problems = [], []
-    for rel, path, is_link in walk_files(config.static_dir):
-        if is_link:
-            problems.append(Problem(f"static/{rel}", 0, "E160",
-                                    "không cho phép liên kết tượng trưng (symlink)",
-                                    "thay liên kết bằng tệp thật"))  # fmt: skip
-        else:
-            files.append((rel, path))
-    return files, problems
-
-
-def _template_links(config: SiteConfig) -> list[Problem]:
-    return [
-        Problem(
-            f"templates/{rel}",
-            0,
-            "E160",
-            "không cho phép liên kết tượng trưng (symlink)",
-            "thay liên kết bằng tệp thật",
-        )  # fmt: skip
-        for rel, _path, is_link in walk_files(config.templates_dir)
-        if is_link
-    ]
 
 
 # -- parsing ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import BuildFailed, ContentError, Problem
+from .files import decode
 from .frontmatter import load_yaml
 from .vietnamese import is_slug, make_slug, nfc
 
@@ -108,12 +109,7 @@ def load_config(root: Path) -> SiteConfig:
             ]
         ) from None
     try:
-        text = nfc(raw.decode("utf-8-sig")).replace("\r\n", "\n").replace("\r", "\n")
-        data, lines = load_yaml(text, CONFIG_NAME, 1)
-    except UnicodeDecodeError:
-        raise BuildFailed(
-            [Problem(CONFIG_NAME, 0, "E120", "tệp không phải UTF-8", "lưu tệp dưới dạng UTF-8")]
-        ) from None
+        data, lines = load_yaml(decode(CONFIG_NAME, raw), CONFIG_NAME, 1)
     except ContentError as error:
         raise BuildFailed([error.problem]) from None
     problems: list[Problem] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ancongthuong_site.errors import ContentError, Problem
-from ancongthuong_site.loader import decode
+from ancongthuong_site.files import decode
 from ancongthuong_site.scaffold import (
     article_path,
     render_front_matter,

@@ -10,20 +10,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import html
-import os
 import re
-import stat
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from .config import SiteConfig
 from .errors import BuildFailed, ContentError, Problem
+from .files import FORBIDDEN, decode
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, Meta, ParsedFile
 from .urls import Urls
-from .vietnamese import fold, has_time, is_slug, make_slug, nfc, parse_date
+from .vietnamese import fold, has_time, is_slug, make_slug, parse_date
 
 PAGES_DIR = "pages"
 ARTICLE_FIELDS = (
@@ -31,8 +28,6 @@ ARTICLE_FIELDS = (
     "image_caption", "slug", "updated", "expires", "draft", "aliases",
 )  # fmt: skip
 _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption")
-# C0 controls but tab and newline, DEL, C1 controls, and the non-characters U+FFFE/U+FFFF.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _SCHEME = re.compile(r"^([^/?]*?):")
 
 
@@ -45,110 +40,6 @@ class FileProblems(Exception):
 
 
 # -- discovery --------------------------------------------------------------------------
-
-
-def discover(content_dir: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """Every .md file under content/, sorted by relative path; symlinks are refused."""
-    found: list[tuple[str, Path]] = []
-    problems: list[Problem] = []
-    if not content_dir.is_dir():
-        return found, [
-            Problem(
-                "content",
-                0,
-                "E180",
-                "không có thư mục content/",
-                "tạo thư mục content/ chứa các bài viết",
-            )
-        ]
-    for rel, path, is_link in _walk(content_dir):
-        label = f"content/{rel}"
-        if is_link:
-            problems.append(
-                Problem(
-                    label,
-                    0,
-                    "E160",
-                    "không cho phép liên kết tượng trưng (symlink)",
-                    "thay liên kết bằng tệp thật",
-                )
-            )
-        elif rel.endswith(".md"):
-            found.append((rel, path))
-    found.sort()
-    return found, problems
-
-
-def _walk(top: Path, prefix: str = "") -> Iterator[tuple[str, Path, bool]]:
-    """Yield (relative path, path, is_symlink) without following links; dotfiles skipped."""
-    with os.scandir(top) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.startswith("."):
-                continue
-            rel = nfc(prefix + entry.name)
-            if entry.is_symlink():
-                yield rel, Path(entry.path), True
-            elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), rel + "/")
-            else:
-                yield rel, Path(entry.path), False
-
-
-def walk_files(top: Path) -> Iterator[tuple[str, Path, bool]]:
-    """Public walk used for static/ and templates/: (relative path, path, is_symlink)."""
-    if top.is_dir():
-        yield from _walk(top)
-
-
-def read_bytes(path: Path) -> bytes:
-    """Read without following a symlink swapped in since discovery."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError("not a regular file")
-        return handle.read()
-
-
-# -- one file -------------------------------------------------------------------------------
-
-
-def decode(label: str, data: bytes) -> str:
-    """UTF-8 only (BOM allowed); line ends normalised to LF; NFC; no control characters."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ContentError(
-            Problem(
-                label, 1, "E121", "tệp được lưu dạng UTF-16", "mở tệp và lưu lại với bảng mã UTF-8"
-            )
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        before = data[: error.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise ContentError(
-            Problem(
-                label,
-                line,
-                "E120",
-                f"tệp không phải UTF-8 (byte 0x{data[error.start]:02X} ở cột {column})",
-                "có thể tệp dùng bảng mã TCVN3/VNI/Windows-1258: mở và lưu lại dạng UTF-8",
-            )
-        ) from None
-    text = nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
-    bad = _FORBIDDEN.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise ContentError(
-            Problem(
-                label,
-                line,
-                "E122",
-                f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
-                "xóa ký tự này (thường lẫn vào khi dán từ Word)",
-            )
-        )
-    return text
 
 
 def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
@@ -208,7 +99,7 @@ def _validate(
     }
     for key, value in data.items():
         for text in value if isinstance(value, list) else [value]:
-            bad = _FORBIDDEN.search(text) if isinstance(text, str) else None
+            bad = FORBIDDEN.search(text) if isinstance(text, str) else None
             if bad:  # written as a YAML escape ("\x00", "\a"): the raw-text check cannot see it
                 problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
                         "xóa ký tự này khỏi giá trị")  # fmt: skip

@@ -1,0 +1,116 @@
+"""The build's inputs: every source file found, its digest known, and the fingerprint of all.
+
+The fingerprint and the clock window recorded by the previous build decide whether a build
+can stop before parsing anything (nothing that shows on a page can have changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import StatCache, code_version, file_digest
+from .config import SiteConfig
+from .errors import Problem
+from .files import discover, read_bytes, walk_files
+from .templating import templates_digest
+from .writer import read_marker
+
+
+@dataclass
+class Inputs:
+    """Every source file, with the digest of its bytes; the bytes only where they were read."""
+
+    content: list[tuple[str, Path, str, bytes | None]]  # (rel, path, digest, data)
+    static: list[tuple[str, Path, str]]
+    templates: str
+    problems: list[Problem]
+    fingerprint: str
+    stats: StatCache | None
+
+
+def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bool) -> Inputs:
+    """Find every source file and know its digest (reading only files whose stats changed)."""
+    problems: list[Problem] = []
+    files, found = discover(config.content_dir)
+    problems += found
+    static_files, found = _static_files(config)
+    problems += found
+    problems += _template_links(config)
+    stats = StatCache(config.root) if use_cache else None
+    content = []
+    for rel, path in files:
+        digest = stats.digest(rel, path) if stats else None
+        data = None
+        if digest is None:
+            try:
+                data = read_bytes(path)
+            except OSError as error:
+                code = "E160" if error.errno == 40 else "E210"
+                problems.append(Problem(f"content/{rel}", 0, code,
+                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+                continue
+            digest = file_digest(data)
+            if stats:
+                stats.learn(rel, digest)
+        content.append((rel, path, digest, data))
+    static = [(rel, path, file_digest(read_bytes(path))) for rel, path in static_files]
+    templates = templates_digest(config.templates_dir)
+    fingerprint = hashlib.blake2b(digest_size=16)
+    for part in (
+        code_version(),
+        config.digest,
+        templates,
+        repr((drafts, future)),
+        repr([(rel, d) for rel, _, d, _ in content]),
+        repr([(r, d) for r, _, d in static]),
+    ):
+        fingerprint.update(part.encode() + b"\0")  # fmt: skip
+    return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
+
+
+def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:
+    """The previous build's record when no input changed and no scheduled moment passed."""
+    if inputs.problems:
+        return None
+    marker = read_marker(out)
+    seen = marker.get("inputs") if marker else None
+    if not isinstance(seen, dict) or seen.get("fingerprint") != inputs.fingerprint:
+        return None
+    valid_from, valid_until = seen.get("valid_from"), seen.get("valid_until")
+    moment = now.timestamp()
+    if (valid_from is not None and moment < valid_from) or (
+        valid_until is not None and moment >= valid_until
+    ):
+        return None
+    if inputs.stats:
+        inputs.stats.save()
+    return {**seen, "files": len(marker.get("files", {}))}
+
+
+def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    files, problems = [], []
+    for rel, path, is_link in walk_files(config.static_dir):
+        if is_link:
+            problems.append(Problem(f"static/{rel}", 0, "E160",
+                                    "không cho phép liên kết tượng trưng (symlink)",
+                                    "thay liên kết bằng tệp thật"))  # fmt: skip
+        else:
+            files.append((rel, path))
+    return files, problems
+
+
+def _template_links(config: SiteConfig) -> list[Problem]:
+    return [
+        Problem(
+            f"templates/{rel}",
+            0,
+            "E160",
+            "không cho phép liên kết tượng trưng (symlink)",
+            "thay liên kết bằng tệp thật",
+        )  # fmt: skip
+        for rel, _path, is_link in walk_files(config.templates_dir)
+        if is_link
+    ]
