@@ -266,3 +266,15 @@ def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(make_site) 
     result = build(root)
     assert "2024/02/a/index.html" in result.written
     assert "Bản BBBB" in (root / "_site/2024/02/a/index.html").read_text()
+
+
+def test_a_page_deleted_by_hand_from_the_output_comes_back(make_site) -> None:
+    root = make_site({"content/a.md": article(title="A"), "content/b.md": article(title="B")})
+    build(root)
+    page = root / "_site/2024/02/a/index.html"
+    original = page.read_bytes()
+    page.unlink()
+    (root / "_site/robots.txt").unlink()
+    result = build(root)
+    assert sorted(result.written) == ["2024/02/a/index.html", "robots.txt"]
+    assert page.read_bytes() == original

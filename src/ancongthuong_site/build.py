@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cache import ParseCache, code_version, task_digest
 from .config import SiteConfig, load_config
-from .errors import BuildFailed, Problem
+from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
@@ -36,6 +36,7 @@ from .writer import (
     OutputLock,
     Standby,
     guard_output,
+    is_regular_file,
     mirror_standby,
     read_manifest,
     recover,
@@ -239,7 +240,7 @@ def _write(
     index = prepared.index
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
-    manifest, changed = _plan_changes(config, prepared, previous)
+    manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))
     inputs = {
         "fingerprint": prepared.inputs.fingerprint,
@@ -257,10 +258,12 @@ def _write(
     try:
         written = _render_into(standby, config, prepared, changed, manifest, options)
         for rel in sorted(set(manifest) - set(written)):
+            stop_point()
             if not standby.current(rel, manifest[rel]) and not standby.link(rel, manifest[rel]):
                 # The live file vanished (deleted by hand): make it again.
                 standby.write(rel, manifest[rel], _render_missing(config, prepared, rel))
         standby.remove_others(manifest)
+        stop_point()  # the last moment a stop leaves the old output in place
         standby.commit(manifest, inputs)
     except OSError as error:
         standby.abort()
@@ -284,9 +287,14 @@ def _write(
 
 
 def _plan_changes(
-    config: SiteConfig, prepared: Prepared, previous: dict[str, str]
+    config: SiteConfig, prepared: Prepared, previous: dict[str, str], out: Path
 ) -> tuple[dict[str, str], list[RenderTask | tuple[str, Path]]]:
-    """Every output file's digest, and the tasks and static files whose digest changed."""
+    """Every output file's digest, and the tasks and static files to write: those whose
+    digest changed, and any the output lost (deleted or replaced by hand)."""
+
+    def current(rel: str, digest: str) -> bool:
+        return previous.get(rel) == digest and is_regular_file(out / rel)
+
     global_digest = hashlib.blake2b(
         f"{code_version()}|{config.digest}|{prepared.inputs.templates}".encode(),
         digest_size=16,
@@ -297,11 +305,11 @@ def _plan_changes(
         body_digest = task.body.digest if task.body else ""
         digest = task_digest(global_digest, task.template, task.context, body_digest)
         manifest[task.output_path] = digest
-        if previous.get(task.output_path) != digest:
+        if not current(task.output_path, digest):
             changed.append(task)
     for rel, path, digest in prepared.static:
         manifest[rel] = "static:" + digest
-        if previous.get(rel) != manifest[rel]:
+        if not current(rel, manifest[rel]):
             changed.append((rel, path))
     return manifest, changed
 

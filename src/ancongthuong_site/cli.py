@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__
 from .build import BuildOptions, BuildResult, build, check, clock
 from .config import load_config
-from .errors import BuildFailed, ContentError, Problem, RefusedError
+from .errors import BuildFailed, ContentError, Interrupted, Problem, RefusedError, request_stop
 from .linkcheck import check_links
 from .urls import Urls
 from .vietnamese import VN_TZ, format_datetime, parse_date
@@ -30,24 +30,24 @@ from .vietnamese import VN_TZ, format_datetime, parse_date
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
 
-class _Terminated(Exception):
-    pass
-
-
 _MAIN_PID = os.getpid()
 
 
 def _on_signal(signum: int, frame: object) -> None:
-    """Ctrl-C or SIGTERM: unwind the main process (the old output stays as it was).
+    """Ctrl-C or SIGTERM: the build stops at its next safe point; the old output stays.
 
     A pool worker forked just as the signal arrived inherits the pending handler; it
     leaves quietly instead of printing a traceback of its own.
     """
     if os.getpid() != _MAIN_PID:
         os._exit(1)
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise _Terminated()
+    request_stop(signum)
+
+
+def _on_signal_serving(signum: int, frame: object) -> None:
+    if os.getpid() != _MAIN_PID:
+        os._exit(1)
+    raise KeyboardInterrupt  # the dev server's main thread only sleeps: stop it now
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         global _MAIN_PID
         _MAIN_PID = os.getpid()
-        signal.signal(signal.SIGTERM, _on_signal)
-        signal.signal(signal.SIGINT, _on_signal)
+        handler = _on_signal_serving if args.command == "serve" else _on_signal
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
     try:
         return int(args.func(args))
     except BuildFailed as error:
@@ -70,12 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     except RefusedError as error:
         _print_problems([error.problem])
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("Đã dừng (Ctrl-C); đầu ra cũ giữ nguyên.", file=sys.stderr)
-        return 130
-    except _Terminated:
-        print("Đã dừng (SIGTERM); đầu ra cũ giữ nguyên.", file=sys.stderr)
-        return 143
+    except (KeyboardInterrupt, Interrupted) as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        print(f"Đã dừng ({name}); đầu ra cũ giữ nguyên.", file=sys.stderr)
+        return 130 if signum == signal.SIGINT else 143
     except Exception:  # noqa: BLE001 - anything else is our bug, never the editor's
         fd, path = tempfile.mkstemp(prefix="ancongthuong-site-bug-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

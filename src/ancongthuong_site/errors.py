@@ -97,3 +97,31 @@ def problem_order(problem: Problem) -> tuple[int, str, int, str, str, str]:
     """
     first = 0 if problem.code in {"E180", "E150", "E151"} else 1
     return (first, problem.path, problem.line, problem.code, problem.message, problem.hint)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, raised at the next safe point of a build (see `stop_point`).
+
+    A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stop_requests: list[int] = []
+
+
+def request_stop(signum: int) -> None:
+    """Called from a signal handler: the build stops at its next `stop_point()`.
+
+    Raising from the handler itself is unsafe: a signal that lands inside a finalizer
+    or an at-fork hook has its exception printed and swallowed, and the build goes on.
+    """
+    _stop_requests.append(signum)
+
+
+def stop_point() -> None:
+    if _stop_requests:
+        raise Interrupted(_stop_requests[0])

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from .cache import StatCache, code_version, file_digest
 from .config import SiteConfig
-from .errors import Problem
+from .errors import Problem, stop_point
 from .files import discover, read_bytes, walk_files
 from .templating import templates_digest
-from .writer import read_marker
+from .writer import is_regular_file, read_marker
 
 
 @dataclass
@@ -42,6 +42,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
     stats = StatCache(config.root) if use_cache else None
     content = []
     for rel, path in files:
+        stop_point()
         digest = stats.digest(rel, path) if stats else None
         data = None
         if digest is None:
@@ -85,9 +86,12 @@ def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:
         valid_until is not None and moment >= valid_until
     ):
         return None
+    files = marker.get("files", {})
+    if not all(is_regular_file(out / rel) for rel in files):
+        return None  # a file of the output was removed or replaced by hand: make it again
     if inputs.stats:
         inputs.stats.save()
-    return {**seen, "files": len(marker.get("files", {}))}
+    return {**seen, "files": len(files)}
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
+from .errors import Problem, stop_point
 from .loader import FileProblems, parse_file
 from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
@@ -61,7 +61,9 @@ def map_in_order(
         return
     if workers <= 1 or count < POOL_THRESHOLD:
         initializer(*initargs)
-        yield from map(function, items)
+        for item in items:
+            yield function(item)
+            stop_point()
         return
     context = multiprocessing.get_context("fork")
     chunk = max(1, min(32, count // (workers * 8)))
@@ -79,7 +81,9 @@ def map_in_order(
             # the submission is done and then arrive in the main process as usual.
             with _signals_held():
                 results = pool.map(function, batch, chunksize=chunk)
-            yield from results
+            for result in results:
+                yield result
+                stop_point()
     except BaseException:
         # Ctrl-C, SIGTERM or an error: stop the workers now rather than wait for them.
         _stop(pool)
@@ -100,12 +104,13 @@ def _signals_held() -> Iterator[None]:
 
 
 def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    """Cancel what has not started and let the workers finish their chunk (under a second).
+
+    Killing them instead would leave the pool's own threads waiting on dead pipes, and
+    the interpreter would hang at exit joining them.
+    """
     with contextlib.suppress(Exception):
-        pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pool_worker_init(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:

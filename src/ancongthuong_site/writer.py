@@ -170,7 +170,7 @@ def mirror_standby(out: Path) -> None:
     if not files or read_manifest(standby):
         return
     shutil.rmtree(standby, ignore_errors=True)
-    if not all(_regular_file(out / rel) for rel in files):
+    if not all(is_regular_file(out / rel) for rel in files):
         return  # the next build makes the standby afresh and replaces odd files
     for rel in sorted(files):
         target = standby / rel
@@ -233,7 +233,7 @@ class Standby:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
         source = self.out / rel
         target = self._target(rel)
-        if not _regular_file(source):
+        if not is_regular_file(source):
             return False  # gone, or replaced by something else (a planted link): make it anew
         try:
             os.link(source, target, follow_symlinks=False)
@@ -307,7 +307,7 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _regular_file(path: Path) -> bool:
+def is_regular_file(path: Path) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
