@@ -286,11 +286,11 @@ def test_check_reports_every_problem_and_build_keeps_the_old_output(make_site) -
 
 
 def test_check_finds_broken_links_in_the_source_article(make_site) -> None:
-    root = make_site(
-        {"content/a.md": article(body="Xem [trang cũ](/khong-co/) và [mục](#khong-co).")}
-    )
+    body = "Mở đầu.\n\nXem [trang cũ](/khong-co/).\n\nVà [mục](#khong-co)."
+    root = make_site({"content/a.md": article(body=body)})
     result = run_cli("check", "--root", root)
     assert result.returncode == 1
-    assert 'content/a.md:6: E170 liên kết "/khong-co/"' in result.stderr
-    assert 'E170 liên kết "#khong-co"' in result.stderr
+    # Each at the line of the article where it is written (the body text starts at line 7).
+    assert 'content/a.md:9: E170 liên kết "/khong-co/"' in result.stderr
+    assert 'content/a.md:11: E170 liên kết "#khong-co"' in result.stderr
     assert not (root / "_site").exists()

@@ -234,17 +234,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _link_sources(root: Path, result: BuildResult) -> dict[str, tuple[str, int]]:
-    """Output page → (content file, line of its body) for link problems."""
+def _link_sources(root: Path, result: BuildResult) -> dict[str, tuple[str, int, Path]]:
+    """Output page → (content file, line of its body, its path) for link problems."""
     index = result.index
     if index is None:
         return {}
     sources = {}
     for article in index.listed + index.unlisted + index.pages:
         sources[Urls.output_path(article.rel_url)] = (
-            f"content/{article.path}",
-            article.parsed.body_line,
-        )
+            f"content/{article.path}", article.parsed.body_line, root / "content" / article.path,
+        )  # fmt: skip
     return sources
 
 

@@ -31,11 +31,13 @@ class _PageScan(HTMLParser):
             self.links.append(values[wanted] or "")
 
 
-def check_links(out: Path, base_url: str, sources: dict[str, tuple[str, int]]) -> list[Problem]:
+def check_links(
+    out: Path, base_url: str, sources: dict[str, tuple[str, int, Path]]
+) -> list[Problem]:
     """Broken internal links in the built tree at `out`.
 
-    `sources` maps an output path to (content file, body line) so that a problem is reported
-    where an editor can fix it; generated pages are reported by their output path.
+    `sources` maps an output path to (content file, body line, source path) so that a problem
+    is reported at the line an editor can fix; generated pages are reported by output path.
     """
     urls = Urls(base_url)
     pages: dict[str, _PageScan] = {}
@@ -54,9 +56,11 @@ def check_links(out: Path, base_url: str, sources: dict[str, tuple[str, int]]) -
                 target = f"{target.rstrip('/')}/index.html".lstrip("/")
                 file = out / target
             if not file.is_file():
-                problems.append(_problem(rel, link, "không tồn tại", sources, out))
+                problems.append(_problem(rel, link, "không tồn tại", sources, out, urls))
             elif fragment and target in pages and fragment not in pages[target].ids:
-                problems.append(_problem(rel, link, f"không có mục #{fragment}", sources, out))
+                problems.append(
+                    _problem(rel, link, f"không có mục #{fragment}", sources, out, urls)
+                )
     return problems
 
 
@@ -91,28 +95,30 @@ def _resolve(link: str, page: str, urls: Urls) -> tuple[str | None, str]:
 
 
 def _problem(
-    page: str, link: str, what: str, sources: dict[str, tuple[str, int]], out: Path
+    page: str,
+    link: str,
+    what: str,
+    sources: dict[str, tuple[str, int, Path]],
+    out: Path,
+    urls: Urls,
 ) -> Problem:
     source = sources.get(page)
     if source is None:
-        return Problem(
-            f"{out.name}/{page}",
-            0,
-            "E170",
-            f'liên kết "{link}" {what}',
-            "sửa mẫu hoặc nội dung tạo ra liên kết này",
-        )
-    path, line = source
-    return Problem(
-        path,
-        line,
-        "E170",
-        f'liên kết "{link}" {what}',
-        "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới",
-    )
+        return Problem(f"{out.name}/{page}", 0, "E170", f'liên kết "{link}" {what}',
+                       "sửa mẫu hoặc nội dung tạo ra liên kết này")  # fmt: skip
+    path, body_line, file = source
+    text = file.read_text(encoding="utf-8-sig", errors="replace") if file.is_file() else ""
+    # The link as the editor wrote it: root-relative links were given the base path.
+    written = "/" + link[len(urls.base_path) :] if link.startswith(urls.base_path) else link
+    return Problem(path, locate(text, (written, link), body_line), "E170",
+                   f'liên kết "{written}" {what}',
+                   "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới")  # fmt: skip
 
 
-def locate(text: str, needle: str, default: int) -> int:
-    """The 1-based line of `needle` in a source text, else `default`."""
-    index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else default
+def locate(text: str, needles: tuple[str, ...], default: int) -> int:
+    """The 1-based line where one of `needles` first appears in a source text, else `default`."""
+    for needle in needles:
+        index = text.find(needle)
+        if index >= 0:
+            return text.count("\n", 0, index) + 1
+    return default
