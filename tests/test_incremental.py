@@ -36,10 +36,7 @@ def seed_site(root: Path) -> None:
 
 def test_a_rebuild_with_nothing_changed_writes_nothing(make_site) -> None:
     root = make_site()
-    seed_site_files = {
-        f"content/a{i}.md": article(title=f"A{i}", source="Văn phòng") for i in range(5)
-    }
-    write_tree(root, seed_site_files)
+    write_tree(root, five_articles())
     first = build(root)
     assert first.output is not None and len(first.written) > 20
     inodes = {p: p.stat().st_ino for p in first.output.rglob("*") if p.is_file()}
@@ -48,11 +45,13 @@ def test_a_rebuild_with_nothing_changed_writes_nothing(make_site) -> None:
     assert {p: p.stat().st_ino for p in first.output.rglob("*") if p.is_file()} == inodes
 
 
+def five_articles() -> dict[str, str]:
+    return {f"content/a{i}.md": article(title=f"A{i}", source="Văn phòng") for i in range(5)}
+
+
 def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     root = make_site()
-    write_tree(
-        root, {f"content/a{i}.md": article(title=f"A{i}", source="Văn phòng") for i in range(5)}
-    )
+    write_tree(root, five_articles())
     build(root)
     path = root / "content/a2.md"
     path.write_text(
@@ -68,25 +67,16 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
 
 def test_a_title_edit_rewrites_its_listings(make_site) -> None:
     root = make_site()
-    write_tree(
-        root, {f"content/a{i}.md": article(title=f"A{i}", source="Văn phòng") for i in range(5)}
-    )
+    write_tree(root, five_articles())
     build(root)
     path = root / "content/a2.md"
     path.write_text(
         path.read_text(encoding="utf-8").replace('title: "A2"', 'title: "A2 mới"'), encoding="utf-8"
     )
     written = set(build(root).written)
-    for page in (
-        "index.html",
-        "2024/02/a2/index.html",
-        "chuyen-muc/tin-hoat-dong/index.html",
-        "nguon/van-phong/index.html",
-        "sitemap.xml",
-        "tim-kiem/index.json",
-    ):
-        if page != "sitemap.xml":  # the sitemap shows URLs and dates, not titles
-            assert page in written, page
+    pages = ("index.html", "2024/02/a2/index.html", "chuyen-muc/tin-hoat-dong/index.html",
+             "nguon/van-phong/index.html", "tim-kiem/index.json")  # fmt: skip
+    assert set(pages) <= written
     assert "luu-tru/index.html" not in written  # year counts did not change
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
+from .files import file_digest
 from .models import ParsedFile, SharedData
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,6 @@ def code_version() -> str:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
     return f"{__version__}|{sys.version_info[:2]}|{digest.hexdigest()}"
-
-
-def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class ParseCache:

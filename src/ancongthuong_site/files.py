@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -10,6 +11,12 @@ from pathlib import Path
 
 from .errors import ContentError, Problem
 from .vietnamese import nfc
+
+
+def file_digest(data: bytes) -> str:
+    """The identity of a file's content: what caches and manifests are keyed on."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
 
 # C0 controls but tab and newline, DEL, C1 controls, and the non-characters U+FFFE/U+FFFF.
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")

@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import StatCache, code_version, file_digest
+from .cache import StatCache, code_version
 from .config import SiteConfig
 from .errors import Problem, stop_point
-from .files import discover, read_bytes, walk_files
+from .files import discover, file_digest, read_bytes, walk_files
 from .templating import templates_digest
 from .writer import is_regular_file, read_marker
 

@@ -8,14 +8,13 @@ the site (categories, URLs) and is cheap.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import html
 import re
 from typing import Any
 
 from .config import SiteConfig
 from .errors import BuildFailed, ContentError, Problem
-from .files import FORBIDDEN, decode
+from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, Meta, ParsedFile
@@ -76,7 +75,7 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         body_html=body_html,
         summary=summary,
         body_line=front.body_line,
-        digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        digest=file_digest(data),
         search_text=fold(" ".join((meta.title, summary, *meta.tags))),
     )
 
