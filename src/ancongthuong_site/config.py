@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import BuildFailed, ContentError, Problem
-from .files import decode
+from .files import FORBIDDEN, decode
 from .frontmatter import load_yaml
 from .vietnamese import is_slug, make_slug, nfc
 
@@ -131,6 +131,10 @@ def load_config(root: Path) -> SiteConfig:
             _SCHEMA[key] is int and isinstance(value, bool)
         ):
             problem(key, f'"{key}" phải là {_TYPE_NAMES[_SCHEMA[key]]}')
+    for key, value in data.items():
+        bad = _forbidden_character(value)
+        if bad:  # written as a YAML escape ("\x01"): the raw-text check cannot see it
+            problem(key, f'"{key}" chứa ký tự điều khiển U+{ord(bad):04X}', "xóa ký tự này")
     for key in _REQUIRED:
         if key not in data:
             problem(key, f'thiếu khóa bắt buộc "{key}"')
@@ -172,6 +176,20 @@ def load_config(root: Path) -> SiteConfig:
         extra=data.get("extra", {}),
         digest=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def _forbidden_character(value: Any) -> str | None:
+    """The first control character in a value, however deeply nested."""
+    if isinstance(value, str):
+        found = FORBIDDEN.search(value)
+        return found.group() if found else None
+    items = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        for part in item if isinstance(value, dict) else (item,):
+            bad = _forbidden_character(part)
+            if bad:
+                return bad
+    return None
 
 
 _TYPE_NAMES: dict[Any, str] = {

@@ -58,10 +58,10 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         problems.append(
             Problem(
                 label,
-                front.body_line,
+                front.body_line + max(error.line - 1, 0),
                 error.code,
                 str(error),
-                "chia bài thành nhiều bài nhỏ hoặc sửa định dạng",
+                error.hint,
             )
         )
     if problems or meta is None:

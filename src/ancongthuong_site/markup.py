@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .files import FORBIDDEN
 from .urls import Urls
 from .vietnamese import make_slug
 
@@ -45,12 +47,19 @@ _ATTRIBUTES: dict[str, set[str]] = {
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-class BodyTooComplex(ValueError):
-    """The body is over the size or complexity budget (reported as E107/E140)."""
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
-    def __init__(self, code: str, message: str) -> None:
+
+class BodyTooComplex(ValueError):
+    """The body cannot be published: over the size or complexity budget (E107/E140), or it
+    would put a forbidden character into the page (E122). `line` counts from the body's
+    first line (0)."""
+
+    def __init__(self, code: str, message: str, hint: str = "", line: int = 0) -> None:
         super().__init__(message)
         self.code = code
+        self.hint = hint or "chia bài thành nhiều bài nhỏ hoặc sửa định dạng"
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,13 @@ class _FigureProcessor(Treeprocessor):
     """An image alone in its paragraph becomes a figure with its caption (title, else alt).
 
     An empty src means the photo is not available: only the caption is shown, never a
-    broken image. Also records the first text paragraph as the summary.
+    broken image. Also finds the first text paragraph, the default summary: its text is
+    read only after the whole document is converted (see `Renderer.render`), because
+    until then it holds Markdown's placeholders for entities, escapes and raw HTML.
     """
 
     def run(self, root: etree.Element) -> None:
-        self.md.first_paragraph = ""  # type: ignore[attr-defined]
+        self.md.first_paragraph = None  # type: ignore[attr-defined]
         for element in list(root.iter("p")):
             children = list(element)
             only_image = (
@@ -93,10 +104,11 @@ class _FigureProcessor(Treeprocessor):
                 if caption:
                     figcaption = etree.SubElement(element, "figcaption")
                     figcaption.text = caption
-            elif not self.md.first_paragraph:  # type: ignore[attr-defined]
-                text = "".join(element.itertext()).strip()
-                if text:
-                    self.md.first_paragraph = text  # type: ignore[attr-defined]
+            elif (
+                self.md.first_paragraph is None  # type: ignore[attr-defined]
+                and "".join(element.itertext()).strip()
+            ):
+                self.md.first_paragraph = element  # type: ignore[attr-defined]
 
 
 class _PortalExtension(Extension):
@@ -130,14 +142,38 @@ class Renderer:
         if text.count("[") > MAX_BRACKET_DEPTH and _bracket_depth(text) > MAX_BRACKET_DEPTH:
             raise BodyTooComplex("E140", f"dấu [ ] lồng nhau quá {MAX_BRACKET_DEPTH} cấp")
         self.md.reset()
+        # Markdown skips the tree processors for a blank body: forget the last document's.
+        self.md.first_paragraph = None  # type: ignore[attr-defined]
         try:
             html = self.md.convert(text)
         except RecursionError:
             raise BodyTooComplex(
                 "E140", "nội dung lồng nhau quá sâu (danh sách, trích dẫn)"
             ) from None
-        first = getattr(self.md, "first_paragraph", "")
-        return self.sanitize(html), first
+        body = self.sanitize(html)
+        bad = FORBIDDEN.search(body)
+        if bad:  # a character reference (&#x1;) the raw-text check cannot see
+            raise BodyTooComplex(
+                "E122",
+                f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
+                "xóa mã ký tự này (dạng &#x…;) khỏi bài",
+                _reference_line(text, bad.group()),
+            )
+        return body, self._first_paragraph_text()
+
+    def _first_paragraph_text(self) -> str:
+        """The first paragraph as plain text, with every placeholder restored."""
+        element = getattr(self.md, "first_paragraph", None)
+        if element is None:
+            return ""
+        tail, element.tail = element.tail, None
+        try:
+            fragment = self.md.serializer(element)
+        finally:
+            element.tail = tail
+        for postprocessor in self.md.postprocessors:
+            fragment = postprocessor.run(fragment)
+        return html.unescape(nh3.clean(fragment, tags=set())).strip()
 
     def sanitize(self, html: str) -> str:
         return nh3.clean(
@@ -157,6 +193,20 @@ class Renderer:
                 return None
             return self.urls.rebase(value)
         return value
+
+
+def _reference_line(text: str, char: str) -> int:
+    """The line of the reference that decodes to `char`, counted from the line that closes
+    the front matter (where the body text starts), or 0 if no reference does."""
+    for match in _CHARACTER_REFERENCE.finditer(text):
+        hex_digits, decimal = match.groups()
+        try:
+            value = int(hex_digits, 16) if hex_digits else int(decimal)
+        except ValueError:
+            continue
+        if value == ord(char):
+            return text.count("\n", 0, match.start())
+    return 0
 
 
 def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
