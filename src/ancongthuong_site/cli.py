@@ -26,6 +26,7 @@ from .errors import BuildFailed, ContentError, Interrupted, Problem, RefusedErro
 from .linkcheck import check_links
 from .urls import Urls
 from .vietnamese import VN_TZ, format_datetime, parse_date
+from .writer import guard_output
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
@@ -263,6 +264,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         warm_standby=True,
     )
+    # A folder the builder refuses is never served, now or after any later refusal.
+    try:
+        out = guard_output(root, out)
+    except RefusedError:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    refused: list[RefusedError] = []
+    stop = threading.Event()
     # The Host header must name this server (DNS rebinding); --allow-host adds names.
     server = DevServer(out, host=args.host, port=args.port,
                        allowed_hosts=(args.host, *args.allow_host))  # fmt: skip
@@ -271,7 +280,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         try:
             result = build(root, options)
-        except (BuildFailed, RefusedError, ContentError) as error:
+        except RefusedError as error:
+            refused.append(error)
+            stop.set()
+            return
+        except (BuildFailed, ContentError) as error:
             problems = getattr(error, "problems", None) or (error.problem,)  # type: ignore[attr-defined]
             _print_problems(problems)
             server.set_error([p.format() for p in problems])
@@ -285,6 +298,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         server.set_error(None)
 
     rebuild()
+    if refused:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise refused[0]
     try:
         server.start()
     except OSError as error:
@@ -305,8 +321,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     watcher = Watcher(root, rebuild, quiet=0.05, output_dir=_relative_name(root, out))
     watcher.start()
     try:
-        while True:
-            time.sleep(3600)
+        while not stop.wait(3600):
+            pass
+        raise refused[0]  # a later build was refused: stop serving at once
     except KeyboardInterrupt:
         print("Đã dừng máy chủ xem trước.", flush=True)
         return EXIT_OK
