@@ -86,8 +86,10 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+def fixed_clock(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    # The parse cache's signing key lives in the configuration folder: never the user's.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config"))
 
 
 def corpus_site(root: Path, n: int) -> Path:

@@ -35,6 +35,7 @@ from .vietnamese import VN_TZ
 from .writer import (
     OutputLock,
     Standby,
+    cannot_write,
     guard_output,
     is_regular_file,
     mirror_standby,
@@ -267,10 +268,7 @@ def _write(
         standby.commit(manifest, inputs)
     except OSError as error:
         standby.abort()
-        raise BuildFailed([Problem(
-            out.name, 0, "E210", f"không ghi được đầu ra: {error.strerror or error}",
-            "kiểm tra dung lượng đĩa và quyền ghi; đầu ra cũ vẫn giữ nguyên",
-        )]) from None  # fmt: skip
+        raise cannot_write(out, error) from None
     except BaseException:
         standby.abort()
         raise

@@ -7,6 +7,12 @@ Two files: `parse.pickle` holds every parsed file without its body HTML (small, 
 every build), `bodies.pack` holds the bodies back to back (read only for the pages that
 are rendered again). Each body carries a checksum, so a damaged pack is noticed and the
 file is parsed again.
+
+The cache may come from storage that others can write (a CI cache), so nothing in it is
+unpickled before its HMAC is verified, keyed by a secret kept outside the cache
+(`ANCONGTHUONG_CACHE_KEY`, else a key file in the user's configuration folder); a cache
+signed with another key is simply cold. Files in `.cache/` are never opened through a
+symlink, and a `.cache` that is itself a link is not used at all.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import hmac
+import importlib.metadata
 import io
 import logging
 import os
 import pickle
+import secrets
+import stat
 import sys
 import tempfile
 import time
@@ -37,9 +47,27 @@ Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
 Location = tuple[int, int, str]  # (offset, length, checksum) in the pack
 
 
+# Every library whose upgrade can change a page: a sanitizer fix must reach every article.
+OUTPUT_LIBRARIES = (
+    "Markdown", "nh3", "Jinja2", "MarkupSafe", "PyYAML", "python-slugify", "text-unidecode",
+    "tzdata",
+)  # fmt: skip
+
+
+def library_versions() -> str:
+    versions = []
+    for name in OUTPUT_LIBRARIES:
+        try:
+            versions.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name}=-")
+    return ",".join(versions)
+
+
 @functools.cache
 def code_version() -> str:
-    """Changes whenever the builder's code or the Python running it changes.
+    """Changes whenever the builder's code, the Python running it or a library that shapes
+    the output changes.
 
     The sources are hashed, not just the version string, so a developer's edit to the
     builder can never be mistaken for "nothing changed".
@@ -47,7 +75,117 @@ def code_version() -> str:
     digest = hashlib.blake2b(digest_size=8)
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
-    return f"{__version__}|{sys.version_info[:2]}|{digest.hexdigest()}"
+    return f"{__version__}|{sys.version_info[:2]}|{digest.hexdigest()}|{library_versions()}"
+
+
+# -- files in .cache/: never through a link, never unpickled unless signed by us -------------
+
+KEY_ENV = "ANCONGTHUONG_CACHE_KEY"
+_SEAL = b"ACS1"
+_MAC_SIZE = 32
+
+
+def _key_file() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(config) / "ancongthuong-site" / "cache-key"
+
+
+@functools.cache
+def cache_key() -> bytes:
+    """The secret that signs the cache: from the environment, else a private key file
+    (made on first use); a process that can keep neither signs with a key of its own."""
+    given = os.environ.get(KEY_ENV, "")
+    if given:
+        return hashlib.sha256(given.encode()).digest()
+    path = _key_file()
+    try:
+        return read_private(path)[:_MAC_SIZE] or _make_key(path)
+    except OSError:
+        try:
+            return _make_key(path)
+        except OSError as error:
+            log.info("no cache key file (%s): the cache lasts one process", error)
+            return secrets.token_bytes(_MAC_SIZE)
+
+
+def _make_key(path: Path) -> bytes:
+    key = secrets.token_bytes(_MAC_SIZE)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    os.replace(temp, path)
+    return read_private(path)[:_MAC_SIZE]  # another process may have won the race: use its key
+
+
+def seal(data: bytes) -> bytes:
+    return _SEAL + hmac.digest(cache_key(), data, "sha256") + data
+
+
+def unseal(blob: bytes) -> bytes | None:
+    """The signed data, or None if the signature is not ours (foreign, damaged, planted)."""
+    head = len(_SEAL) + _MAC_SIZE
+    if len(blob) < head or not blob.startswith(_SEAL):
+        return None
+    data = blob[head:]
+    if not hmac.compare_digest(blob[len(_SEAL) : head], hmac.digest(cache_key(), data, "sha256")):
+        return None
+    return data
+
+
+def read_private(path: Path) -> bytes:
+    """Read a regular file without following a link at its name."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        return handle.read()
+
+
+def _open_private(path: Path, flags: int) -> BinaryIO:
+    """Open a cache file without following a link at its name; regular files only."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path.name} is not a regular file")
+    mode = "rb" if flags & (os.O_WRONLY | os.O_RDWR) == 0 else "ab"
+    return os.fdopen(fd, mode)
+
+
+def usable_folder(folder: Path, *, create: bool) -> bool:
+    """Whether `.cache` is a real folder (made if asked); a link there disables the cache."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        if not create:
+            return False
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return usable_folder(folder, create=False)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        log.warning("%s is not a folder (a link?): the cache is not used", folder)
+        return False
+    return True
+
+
+def _load_sealed(path: Path) -> object | None:
+    """Unpickle a cache file only if this key signed it."""
+    if not usable_folder(path.parent, create=False):
+        return None
+    try:
+        blob = read_private(path)
+    except OSError:
+        return None
+    data = unseal(blob)
+    if data is None:
+        log.info("ignoring %s: not signed with this cache key", path.name)
+        return None
+    return pickle.loads(data)  # noqa: S301 - signed by this key, verified just above
 
 
 class ParseCache:
@@ -67,9 +205,11 @@ class ParseCache:
 
     def _load(self) -> None:
         try:
-            with open(self.folder / _INDEX_FILE, "rb") as handle:
-                stamp, pack_size, entries = pickle.load(handle)
-            actual = (self.folder / _PACK_FILE).stat().st_size
+            loaded = _load_sealed(self.folder / _INDEX_FILE)
+            if loaded is None:
+                return
+            stamp, pack_size, entries = loaded  # type: ignore[misc]
+            actual = os.stat(self.folder / _PACK_FILE, follow_symlinks=False).st_size
         except FileNotFoundError:
             return
         except Exception as error:  # noqa: BLE001 - any damage means "no cache"
@@ -104,8 +244,11 @@ class ParseCache:
             return parsed
         try:
             if self._append is None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                self._append = open(self.folder / _PACK_FILE, "ab")  # noqa: SIM115 - kept open
+                if not usable_folder(self.folder, create=True):
+                    raise OSError(f"{CACHE_DIR} is not a usable folder")
+                self._append = _open_private(
+                    self.folder / _PACK_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                )
                 self._append.truncate(self.pack_size)  # drop what a killed build appended
                 self._end = self.pack_size
             self._append.write(data)
@@ -135,7 +278,7 @@ class ParseCache:
         offset, length, checksum = entry[1]
         try:
             if self._reader is None:
-                self._reader = open(self.folder / _PACK_FILE, "rb")  # noqa: SIM115 - kept open
+                self._reader = _open_private(self.folder / _PACK_FILE, os.O_RDONLY)
             data = os.pread(self._reader.fileno(), length, offset)
         except OSError:
             return None
@@ -191,11 +334,14 @@ class ParseCache:
 
     def _write_index(self, pack_size: int, index: dict) -> None:
         data = pickle.dumps((self.stamp, pack_size, index), protocol=pickle.HIGHEST_PROTOCOL)
-        _atomic_write(self.folder / _INDEX_FILE, data)
+        _atomic_write(self.folder / _INDEX_FILE, seal(data))
         self.used, self.entries, self.pack_size = dict(index), dict(index), pack_size
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` (a link at that name is replaced, never followed)."""
+    if not usable_folder(path.parent, create=True):
+        raise OSError(f"{path.parent.name} is not a usable folder")
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".cache")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -222,10 +368,11 @@ class StatCache:
         self.known: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         self.seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         try:
-            with open(self.path, "rb") as handle:
-                stamp, self.saved_ns, self.known = pickle.load(handle)
-            if stamp != code_version() or not isinstance(self.known, dict):
-                self.known = {}
+            loaded = _load_sealed(self.path)
+            if loaded is not None:
+                stamp, self.saved_ns, self.known = loaded  # type: ignore[misc]
+                if stamp != code_version() or not isinstance(self.known, dict):
+                    self.known = {}
         except Exception:  # noqa: BLE001 - any damage means "no cache"
             self.known = {}
 
@@ -253,8 +400,7 @@ class StatCache:
             return
         data = pickle.dumps((code_version(), time.time_ns(), entries), protocol=5)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path, data)
+            _atomic_write(self.path, seal(data))
         except OSError as error:
             log.warning("the stat cache cannot be written: %s", error)
 

@@ -41,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E203": ("thư mục đầu ra không do công cụ tạo", "output folder not created by this tool"),
     "E210": ("lỗi ghi đĩa", "disk write error"),
     "E212": ("một lần dựng khác đang chạy", "another build is running"),
+    "E213": ("tệp khóa không phải tệp thường", "the lock file is not a regular file"),
 }
 
 

@@ -20,7 +20,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from .errors import Problem, RefusedError
+from .errors import BuildFailed, Problem, RefusedError
 
 log = logging.getLogger(__name__)
 MARKER = ".ancongthuong-site.json"
@@ -71,6 +71,14 @@ def _refuse(code: str, out: Path, message: str, hint: str) -> RefusedError:
     return RefusedError(Problem(str(out), 0, code, message, hint))
 
 
+def cannot_write(out: Path, error: OSError) -> BuildFailed:
+    """E210: the output cannot be written (disk full, permissions, read-only file system)."""
+    return BuildFailed([Problem(
+        out.name or str(out), 0, "E210", f"không ghi được đầu ra: {error.strerror or error}",
+        "kiểm tra dung lượng đĩa và quyền ghi; đầu ra cũ vẫn giữ nguyên",
+    )])  # fmt: skip
+
+
 class OutputLock:
     """An flock beside the output: one build per output folder; released if the process dies."""
 
@@ -79,8 +87,18 @@ class OutputLock:
         self.handle: int | None = None
 
     def __enter__(self) -> OutputLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Never through a link: a planted one would have its target truncated.
+            handle = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o644)  # fmt: skip
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.EISDIR):
+                raise self._not_a_file() from None
+            raise cannot_write(self.path.parent, error) from None
+        if not stat.S_ISREG(os.fstat(handle).st_mode):  # a FIFO or a device: never wait on it
+            os.close(handle)
+            raise self._not_a_file()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,6 +117,12 @@ class OutputLock:
         os.write(handle, str(os.getpid()).encode())
         self.handle = handle
         return self
+
+    def _not_a_file(self) -> RefusedError:
+        return RefusedError(Problem(
+            self.path.name, 0, "E213", "tệp khóa không phải tệp thường (thư mục hay liên kết)",
+            f"kiểm tra rồi xóa {self.path.name}; công cụ sẽ tạo lại tệp khóa",
+        ))  # fmt: skip
 
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
