@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 ORDER = [
     "errors", "vietnamese", "files", "frontmatter", "config", "models", "urls", "markup", "loader",
     "index", "templating", "plan", "cache", "pool", "writer", "inputs", "build", "linkcheck",
-    "watch", "serve",
+    "checking", "watch", "serve",
     "scaffold", "importer", "cli",
 ]  # fmt: skip
 ALWAYS_ALLOWED = {"__init__"}  # the version string

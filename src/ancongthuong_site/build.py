@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .loader import FileProblems, load_all, parse_file
 from .markup import MarkupSettings
-from .models import ParsedFile, RenderTask
+from .models import Article, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
 from .pool import (
     environment,
@@ -116,21 +115,46 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
         return result
 
 
-def check(root: Path, options: BuildOptions | None = None) -> tuple[BuildResult, Path]:
-    """Validate everything and render into a temporary folder for the link check.
+@dataclass
+class Loaded:
+    """A site read and validated once, to be planned and rendered at several moments."""
 
-    Returns the result and the temporary folder, which the caller removes.
-    """
+    config: SiteConfig
+    options: BuildOptions
+    inputs: Inputs
+    articles: list[Article]
+    body_of: Callable[[ParsedFile], str]
+
+    def moments_after(self, now: dt.datetime) -> list[dt.datetime]:
+        """Every later moment the site changes by itself: an article appears or expires."""
+        moments = set()
+        for article in self.articles:
+            meta = article.meta
+            if article.parsed.kind == "page" or (meta.draft and not self.options.drafts):
+                continue
+            moments.update(m for m in (meta.date, meta.expires) if m is not None and m > now)
+        return sorted(moments)
+
+
+def load_for_check(root: Path, options: BuildOptions | None = None) -> Loaded:
+    """Read and validate everything once (raises BuildFailed with every problem)."""
     options = options or BuildOptions()
     config = load_config(root)
-    now = options.now or clock()
     inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
                          future=options.future)  # fmt: skip
-    prepared = _prepare(config, options, inputs, now)
-    temp = Path(tempfile.mkdtemp(prefix="ancongthuong-check-"))
-    out = temp / "site"
-    result = _write(config, out, prepared, options, use_manifest=False)
-    return result, out
+    articles, body_of = _load(config, options, inputs)
+    return Loaded(config, options, inputs, articles, body_of)
+
+
+def render_at(loaded: Loaded, now: dt.datetime, out: Path) -> BuildResult:
+    """Render the site as it is at `now` into the private folder `out` (not a live output).
+
+    Called again with a later moment and the same folder, only the pages that changed
+    are rendered again.
+    """
+    prepared = _plan(loaded.config, loaded.options, loaded.inputs, loaded.articles,
+                     loaded.body_of, now)  # fmt: skip
+    return _write(loaded.config, out, prepared, loaded.options)
 
 
 def _report(options: BuildOptions, message: str) -> None:
@@ -152,6 +176,13 @@ class Prepared:
 def _prepare(
     config: SiteConfig, options: BuildOptions, inputs: Inputs, now: dt.datetime
 ) -> Prepared:
+    articles, body_of = _load(config, options, inputs)
+    return _plan(config, options, inputs, articles, body_of, now)
+
+
+def _load(
+    config: SiteConfig, options: BuildOptions, inputs: Inputs
+) -> tuple[list[Article], Callable[[ParsedFile], str]]:
     problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
@@ -159,9 +190,20 @@ def _prepare(
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     parsed, body_of = _parse_all(config, inputs, settings, options, problems)
     articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
+    return articles, body_of
+
+
+def _plan(
+    config: SiteConfig,
+    options: BuildOptions,
+    inputs: Inputs,
+    articles: list[Article],
+    body_of: Callable[[ParsedFile], str],
+    now: dt.datetime,
+) -> Prepared:
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     tasks = Planner(config, index, body_of).tasks()
-    problems += find_collisions(tasks, [rel for rel, _, _ in inputs.static])
+    problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])
     if problems:
         raise BuildFailed(problems)
     if inputs.stats:

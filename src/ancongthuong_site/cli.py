@@ -20,11 +20,9 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .build import BuildOptions, BuildResult, build, check, clock
+from .build import BuildOptions, BuildResult, build, clock
 from .config import load_config
 from .errors import BuildFailed, ContentError, Interrupted, Problem, RefusedError, request_stop
-from .linkcheck import check_links
-from .urls import Urls
 from .vietnamese import VN_TZ, format_datetime, parse_date
 from .writer import guard_output
 
@@ -220,32 +218,22 @@ def _summary(result: BuildResult, elapsed: float) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    result, out = check(args.root, _options(args, use_cache=True))
-    try:
-        config = load_config(args.root)
-        sources = _link_sources(args.root, result)
-        problems = check_links(out, config.base_url, sources)
-    finally:
-        shutil.rmtree(out.parent, ignore_errors=True)
-    if problems:
-        raise BuildFailed(problems)
-    print(
+    from .checking import check_site
+
+    report = check_site(args.root, _options(args, use_cache=True))
+    if not _quiet(args):
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    result = report.result
+    text = (
         f"Không có lỗi: {result.articles} bài viết, {result.pages} trang tĩnh, liên kết đều đúng."
     )
+    if report.moments:
+        text += (
+            f" Đã kiểm tra cả {len(report.moments)} thời điểm sắp tới khi nội dung tự thay đổi"
+            f" (đến {format_datetime(report.moments[-1])})."
+        )
+    print(text)
     return EXIT_OK
-
-
-def _link_sources(root: Path, result: BuildResult) -> dict[str, tuple[str, int, Path]]:
-    """Output page → (content file, line of its body, its path) for link problems."""
-    index = result.index
-    if index is None:
-        return {}
-    sources = {}
-    for article in index.listed + index.unlisted + index.pages:
-        sources[Urls.output_path(article.rel_url)] = (
-            f"content/{article.path}", article.parsed.body_line, root / "content" / article.path,
-        )  # fmt: skip
-    return sources
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,37 +32,71 @@ class _PageScan(HTMLParser):
             self.links.append(values[wanted] or "")
 
 
-def check_links(
-    out: Path, base_url: str, sources: dict[str, tuple[str, int, Path]]
-) -> list[Problem]:
-    """Broken internal links in the built tree at `out`.
+@dataclass
+class LinkOwners:
+    """Who wrote a link, so that a broken one is reported where an editor can fix it.
 
-    `sources` maps an output path to (content file, body line, source path) so that a problem
-    is reported at the line an editor can fix; generated pages are reported by output path.
+    `pages` maps an output page to (content file, body line, source path); `images` maps a
+    lead image link to (content file, line of its `image:` key): the image appears on the
+    article, the home page and every listing that shows the article, but it is one
+    mistake at one line.
     """
+
+    pages: dict[str, tuple[str, int, Path]] = field(default_factory=dict)
+    images: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class ScanCache:
+    """Scans of pages by (inode, mtime, size): a page unchanged between two checks of one
+    folder (at two moments) is not parsed again."""
+
+    scans: dict[str, tuple[tuple[int, int, int], _PageScan]] = field(default_factory=dict)
+
+    def scan(self, path: Path, rel: str) -> _PageScan:
+        info = path.stat()
+        key = (info.st_ino, info.st_mtime_ns, info.st_size)
+        found = self.scans.get(rel)
+        if found is not None and found[0] == key:
+            return found[1]
+        scan = _PageScan()
+        scan.feed(path.read_text(encoding="utf-8"))
+        self.scans[rel] = (key, scan)
+        return scan
+
+
+def check_links(
+    out: Path, base_url: str, owners: LinkOwners | None = None, cache: ScanCache | None = None
+) -> list[Problem]:
+    """Broken internal links in the built tree at `out`, each reported once at its source.
+
+    A link no content file explains comes from a template or site.yaml; it is reported by
+    the page's address, never by the folder it was checked in.
+    """
+    owners = owners or LinkOwners()
+    cache = cache or ScanCache()
     urls = Urls(base_url)
     pages: dict[str, _PageScan] = {}
     for path in sorted(out.rglob("*.html")):
-        scan = _PageScan()
-        scan.feed(path.read_text(encoding="utf-8"))
-        pages[path.relative_to(out).as_posix()] = scan
-    problems: list[Problem] = []
+        rel = path.relative_to(out).as_posix()
+        pages[rel] = cache.scan(path, rel)
+    problems: set[Problem] = set()
     for rel, scan in pages.items():
         for link in sorted(set(scan.links)):
             target, fragment = _resolve(link, rel, urls)
             if target is None:
                 continue  # external or not a page of ours
-            file = out / target
-            if file.is_dir():
-                target = f"{target.rstrip('/')}/index.html".lstrip("/")
+            if target not in pages:
                 file = out / target
-            if not file.is_file():
-                problems.append(_problem(rel, link, "không tồn tại", sources, out, urls))
-            elif fragment and target in pages and fragment not in pages[target].ids:
-                problems.append(
-                    _problem(rel, link, f"không có mục #{fragment}", sources, out, urls)
-                )
-    return problems
+                if file.is_dir():
+                    target = f"{target.rstrip('/')}/index.html".lstrip("/")
+                    file = out / target
+                if target not in pages and not file.is_file():
+                    problems.add(_problem(rel, link, "không tồn tại", owners, urls))
+                    continue
+            if fragment and target in pages and fragment not in pages[target].ids:
+                problems.add(_problem(rel, link, f"không có mục #{fragment}", owners, urls))
+    return sorted(problems)
 
 
 def _resolve(link: str, page: str, urls: Urls) -> tuple[str | None, str]:
@@ -94,22 +129,21 @@ def _resolve(link: str, page: str, urls: Urls) -> tuple[str | None, str]:
     return joined, fragment
 
 
-def _problem(
-    page: str,
-    link: str,
-    what: str,
-    sources: dict[str, tuple[str, int, Path]],
-    out: Path,
-    urls: Urls,
-) -> Problem:
-    source = sources.get(page)
-    if source is None:
-        return Problem(f"{out.name}/{page}", 0, "E170", f'liên kết "{link}" {what}',
-                       "sửa mẫu hoặc nội dung tạo ra liên kết này")  # fmt: skip
-    path, body_line, file = source
-    text = file.read_text(encoding="utf-8-sig", errors="replace") if file.is_file() else ""
+def _problem(page: str, link: str, what: str, owners: LinkOwners, urls: Urls) -> Problem:
     # The link as the editor wrote it: root-relative links were given the base path.
     written = "/" + link[len(urls.base_path) :] if link.startswith(urls.base_path) else link
+    image = owners.images.get(link)
+    if image is not None:
+        return Problem(image[0], image[1], "E170", f'ảnh "{written}" {what}',
+                       "sửa đường dẫn ở dòng image: hoặc thêm tệp ảnh vào static/")  # fmt: skip
+    source = owners.pages.get(page)
+    if source is None:
+        address = "/" + page.removesuffix("index.html")
+        return Problem(f"trang {address}", 0, "E170", f'liên kết "{written}" {what}',
+                       "liên kết này do mẫu (templates/) hoặc menu trong site.yaml tạo ra: "
+                       "sửa ở đó")  # fmt: skip
+    path, body_line, file = source
+    text = file.read_text(encoding="utf-8-sig", errors="replace") if file.is_file() else ""
     return Problem(path, locate(text, (written, link), body_line), "E170",
                    f'liên kết "{written}" {what}',
                    "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới")  # fmt: skip

@@ -65,6 +65,9 @@ class Planner:
         self._cards: dict[str, dict[str, Any]] = {}
         self._categories = {group.slug: group for group in index.categories}
         self._sources = {group.slug: group for group in index.sources}
+        # A listing page exists only while it has members: an article whose tag or source
+        # has no listing at this moment (it expired, it is the only one) names it unlinked.
+        self._tags = {group.slug for group in index.tags}
 
     # -- shared pieces --------------------------------------------------------------
     def card(self, article: Article) -> dict[str, Any]:
@@ -187,10 +190,17 @@ class Planner:
             source_group = self._sources.get(article.source_slug)
             source = {
                 "name": source_group.name if source_group else meta.source,
-                "url": self.urls.link(Urls.listing("source", article.source_slug)),
+                "url": (
+                    self.urls.link(Urls.listing("source", article.source_slug))
+                    if source_group
+                    else ""
+                ),
             }
         tags = [
-            {"name": name, "url": self.urls.link(Urls.listing("tag", slug))}
+            {
+                "name": name,
+                "url": self.urls.link(Urls.listing("tag", slug)) if slug in self._tags else "",
+            }
             for name, slug in zip(meta.tags, article.tag_slugs, strict=True)
         ]
         now = self.index.now
