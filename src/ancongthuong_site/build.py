@@ -16,7 +16,7 @@ from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
-from .loader import FileProblems, load_all, parse_file
+from .loader import FileProblems, load_all, parse_file, rejected_problems
 from .markup import MarkupSettings
 from .models import Article, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
@@ -242,7 +242,7 @@ def _parse_all(
         if isinstance(outcome, ParsedFile):
             results[outcome.path] = cache.put(outcome) if cache else outcome
         else:
-            problems.extend(outcome)
+            problems.extend(rejected_problems(config, *outcome))
     if cache and not problems:
         cache.save()
     parsed = [results[rel] for rel, _, _, _ in inputs.content if rel in results]

@@ -154,6 +154,9 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[dict[str, Any], di
     except _YamlProblem as problem:
         raise fail(problem.line0, problem.code, problem.message, problem.hint) from None
     except yaml.MarkedYAMLError as error:
+        found = diagnose(text)
+        if found is not None:
+            raise fail(*found) from None
         mark = error.problem_mark or error.context_mark
         line0 = mark.line if mark is not None else 0
         raise fail(line0, "E102", _yaml_message(error), _yaml_hint(error)) from None
@@ -215,6 +218,82 @@ def _refuse_tags_and_aliases(text: str, fail: Any) -> None:
         return  # the real parse reports the syntax error with its place
 
 
+_KEY = r"[A-Za-z_][A-Za-z0-9_-]*"
+_TOP_LINE = re.compile(rf"^({_KEY}):(.*)$")
+
+
+def diagnose(text: str) -> tuple[int, str, str, str] | None:
+    """The line an editor must change, for the usual mistakes in `key: value` lines.
+
+    libyaml notices a mistake where it stops making sense, often a line later (an
+    unclosed quote swallows the next line), and says so in English; this reads the
+    lines as an editor writes them. Only called once libyaml has refused the text.
+    Returns (0-based line, code, message, hint) or None.
+    """
+    for line0, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            return (line0, "E102", "dòng thụt lề bằng phím Tab",
+                    "YAML chỉ cho thụt lề bằng dấu cách: xóa Tab ở đầu dòng, gõ dấu cách")  # fmt: skip
+        if line[0] in " -":
+            continue  # a list item or a continuation: judged by the line that opens it
+        match = _TOP_LINE.match(line)
+        if match is None:
+            head = re.match(rf"^({_KEY})\s+\S", line)
+            if head is not None and ":" not in line.split('"')[0]:
+                key = head.group(1)
+                return (line0, "E102", f'thiếu dấu hai chấm sau tên trường "{key}"',
+                        f'viết {key}: rồi một dấu cách và giá trị, ví dụ {key}: "…"')  # fmt: skip
+            continue
+        key, rest = match.groups()
+        if rest and not rest[0].isspace():
+            return (line0, "E102", f'thiếu dấu cách sau dấu hai chấm của "{key}"',
+                    f"YAML cần một dấu cách sau dấu hai chấm: {key}: {rest.strip()}")  # fmt: skip
+        found = _value_problem(key, rest.strip())
+        if found is not None:
+            return (line0, "E102", *found)
+    return None
+
+
+def _value_problem(key: str, value: str) -> tuple[str, str] | None:
+    if value[:1] in ('"', "'"):
+        quote = value[0]
+        end = _closing_quote(value, quote)
+        if end is None:
+            kind = "kép" if quote == '"' else "đơn"
+            return (f'thiếu dấu ngoặc {kind} đóng ở giá trị của "{key}"',
+                    f"thêm {quote} ở cuối dòng, sau giá trị")  # fmt: skip
+        after = value[end + 1 :].strip()
+        if after and not after.startswith("#"):
+            return (f'có chữ sau dấu ngoặc đóng ở giá trị của "{key}"',
+                    "giá trị có dấu ngoặc kép bên trong: dùng ngoặc kép cong “ ” cho phần "
+                    'bên trong, hoặc viết \\" thay cho "')  # fmt: skip
+        return None
+    if ": " in value or value.endswith(":"):
+        return ("giá trị có dấu hai chấm “: ” mà không đặt trong ngoặc kép",
+                f'đặt giá trị trong ngoặc kép, ví dụ: {key}: "{value}"')  # fmt: skip
+    return None
+
+
+def _closing_quote(value: str, quote: str) -> int | None:
+    """Index of the quote that closes `value` (which starts with it), or None."""
+    i = 1
+    while i < len(value):
+        ch = value[i]
+        if quote == '"' and ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            if quote == "'" and value[i + 1 : i + 2] == "'":
+                i += 2  # '' is a quote inside single quotes
+                continue
+            return i
+        i += 1
+    return None
+
+
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     problem = error.problem or ""
     if "mapping values are not allowed" in problem:
@@ -225,7 +304,9 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
         return "thiếu dấu hai chấm sau tên trường"
     if "found unexpected end of stream" in problem or "unexpected end" in problem:
         return "thiếu dấu ngoặc kép đóng"
-    return f"lỗi cú pháp YAML: {problem}"
+    if "cannot start any token" in problem:
+        return "ký tự không được phép ở đầu giá trị (Tab, @ hoặc `)"
+    return f"lỗi cú pháp YAML ({problem})"
 
 
 def _yaml_hint(error: yaml.MarkedYAMLError) -> str:

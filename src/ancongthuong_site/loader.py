@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .config import SiteConfig
@@ -31,11 +32,25 @@ _SCHEME = re.compile(r"^([^/?]*?):")
 
 
 class FileProblems(Exception):
-    """Every problem found in one file."""
+    """Every problem found in one file.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    `category` is the file's category as written and its line, when it could be read: it
+    is checked against site.yaml too, so that a bad date and an unknown category are
+    reported in the same run.
+    """
+
+    def __init__(self, problems: list[Problem], category: tuple[str, int] | None = None) -> None:
         super().__init__("\n".join(p.format() for p in problems))
         self.problems = problems
+        self.category = category
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file that could not be parsed, as a worker returns it (exceptions pickle poorly)."""
+
+    problems: list[Problem]
+    category: tuple[str, int] | None = None
 
 
 # -- discovery --------------------------------------------------------------------------
@@ -65,7 +80,13 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
             )
         )
     if problems or meta is None:
-        raise FileProblems(problems)
+        category = front.data.get("category")
+        raise FileProblems(
+            problems,
+            (category, front.key_lines.get("category", 1))
+            if isinstance(category, str) and category.strip() and kind == "article"
+            else None,
+        )
     summary = meta.summary or summarize(first)
     return ParsedFile(
         path=rel,
@@ -301,24 +322,8 @@ def place(parsed: ParsedFile, config: SiteConfig) -> Article:
         return Article(parsed, meta.slug, Urls.page(meta.slug), "", "", "", ())
     category = config.category(meta.category)
     if category is None:
-        names = [c.name for c in config.categories]
-        folded = {fold(n): n for n in names}
-        close = difflib.get_close_matches(fold(meta.category), list(folded), n=1, cutoff=0.6)
-        hint = (
-            f'có phải ý bạn là "{folded[close[0]]}"?'
-            if close
-            else "các chuyên mục: " + "; ".join(names)
-        )
         raise FileProblems(
-            [
-                Problem(
-                    label,
-                    parsed.line_of("category"),
-                    "E113",
-                    f'chuyên mục không tồn tại "{meta.category}"',
-                    hint,
-                )
-            ]
+            [unknown_category(config, label, meta.category, parsed.line_of("category"))]
         )
     assert meta.date is not None
     return Article(
@@ -330,6 +335,28 @@ def place(parsed: ParsedFile, config: SiteConfig) -> Article:
         source_slug=make_slug(meta.source) if meta.source else "",
         tag_slugs=tuple(make_slug(tag) for tag in meta.tags),
     )
+
+
+def unknown_category(config: SiteConfig, label: str, name: str, line: int) -> Problem:
+    names = [c.name for c in config.categories]
+    folded = {fold(n): n for n in names}
+    close = difflib.get_close_matches(fold(name), list(folded), n=1, cutoff=0.6)
+    hint = (
+        f'có phải ý bạn là "{folded[close[0]]}"?'
+        if close
+        else "các chuyên mục: " + "; ".join(names)
+    )
+    return Problem(label, line, "E113", f'chuyên mục không tồn tại "{name}"', hint)
+
+
+def rejected_problems(config: SiteConfig, rel: str, rejected: Rejected) -> list[Problem]:
+    """A rejected file's problems, with its unknown category if it has one."""
+    problems = list(rejected.problems)
+    if rejected.category is not None:
+        name, line = rejected.category
+        if config.category(name) is None:
+            problems.append(unknown_category(config, f"content/{rel}", name, line))
+    return problems
 
 
 def load_all(

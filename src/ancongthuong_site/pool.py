@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem, stop_point
-from .loader import FileProblems, parse_file
+from .loader import FileProblems, Rejected, parse_file
 from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
 from .templating import make_environment, render_error
@@ -35,13 +35,13 @@ def init_parse_worker(settings: MarkupSettings) -> None:
     _worker_renderer = renderer(settings)
 
 
-def parse_one(item: tuple[str, bytes]) -> ParsedFile | list[Problem]:
+def parse_one(item: tuple[str, bytes]) -> ParsedFile | tuple[str, Rejected]:
     assert _worker_renderer is not None
     rel, data = item
     try:
         return parse_file(rel, data, _worker_renderer)
     except FileProblems as error:
-        return error.problems
+        return rel, Rejected(error.problems, error.category)
 
 
 def map_in_order(
