@@ -102,6 +102,7 @@ def corpus_site(root: Path, n: int) -> Path:
     shutil.copy(REPO / "site.yaml", root / "site.yaml")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "static", root / "static")
+    shutil.copytree(REPO / "content" / "pages", root / "content" / "pages")  # the menu's pages
     return root
 
 

@@ -37,6 +37,8 @@ def article_urls(corpus: Path) -> set[str]:
     urls = set()
     for path in (corpus / "content").rglob("*.md"):
         rel = path.relative_to(corpus / "content")
+        if rel.parts[0] == "pages":
+            continue  # the portal's static pages, not articles
         urls.add(f"/{rel.parts[0]}/{rel.parts[1]}/{path.stem}/")
     return urls
 

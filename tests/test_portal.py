@@ -81,7 +81,10 @@ def test_conference_report_is_listed(portal: Path) -> None:
 
 def test_portal_name_and_empty_footer_fields(portal: Path) -> None:
     tree = html(portal / "index.html")
-    assert tree.css_first(".brand").text() == "Cổng thông tin điện tử Sở Công Thương An Giang"
+    assert tree.css_first("title").text() == "Cổng thông tin điện tử Sở Công Thương An Giang"
+    # The governing body above the Department's name: a public fact set in site.yaml.
+    assert tree.css_first(".brand .governing-body").text() == "UBND tỉnh An Giang"
+    assert tree.css_first(".brand .site-name").text() == "Sở Công Thương An Giang"
     # site.yaml leaves every footer field empty: nothing is shown, nothing invented.
     assert tree.css_first(".site-footer dl") is None
 

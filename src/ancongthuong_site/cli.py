@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, BuildResult, build, clock
+from .completeness import Item, portal_report
 from .config import load_config
 from .errors import BuildFailed, ContentError, Interrupted, Problem, RefusedError, request_stop
 from .vietnamese import VN_TZ, format_datetime, parse_date
@@ -127,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="kiểm tra nội dung và liên kết, không ghi gì")
     site_options(check_cmd)
+    check_cmd.add_argument(
+        "--strict",
+        action="store_true",
+        help="coi mục bắt buộc còn thiếu của cổng (báo cáo mức độ đầy đủ) là lỗi",
+    )
     check_cmd.set_defaults(func=_cmd_check)
 
     serve_cmd = commands.add_parser("serve", help="xem trước và tự tải lại khi sửa")
@@ -144,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-drafts", action="store_true", help="ẩn bài nháp và bài hẹn giờ")
     serve_cmd.add_argument("--jobs", type=_positive, default=None)
     serve_cmd.set_defaults(func=_cmd_serve)
+
+    pages_cmd = commands.add_parser(
+        "new-portal-pages", help="tạo trang khung cho các mục bắt buộc của cổng (không ghi đè)"
+    )
+    pages_cmd.add_argument("--root", type=Path, default=Path("."))
+    pages_cmd.set_defaults(func=_cmd_new_portal_pages)
 
     new_cmd = commands.add_parser("new", help="tạo bài viết mới")
     new_cmd.add_argument("title")
@@ -233,7 +245,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f" (đến {format_datetime(report.moments[-1])})."
         )
     print(text)
+    assert result.index is not None
+    items = portal_report(load_config(args.root), result.index)
+    missing = _print_completeness(items, strict=args.strict)
+    if missing and args.strict:
+        raise BuildFailed(missing)
     return EXIT_OK
+
+
+def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
+    """The portal's completeness report: every required item, then what is missing."""
+    print(f"\nMức độ đầy đủ của cổng: {sum(i.present for i in items)}/{len(items)} mục bắt buộc.")
+    for item in items:
+        print(f"  [{'có' if item.present else 'thiếu'}] {item.label} — {item.reference}")
+    missing = [
+        Problem(
+            item.where, 0, "E190", f"cổng còn thiếu: {item.label} ({item.reference})", item.hint
+        )
+        for item in items
+        if not item.present
+    ]
+    if missing and not strict:
+        print("Cảnh báo (không phải lỗi; check --strict coi là lỗi):", file=sys.stderr)
+        for problem in missing:
+            print(problem.format(), file=sys.stderr)
+    return missing
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -326,6 +362,19 @@ def _relative_name(root: Path, out: Path) -> str:
         return out.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return "_site"
+
+
+def _cmd_new_portal_pages(args: argparse.Namespace) -> int:
+    from .scaffold import new_portal_pages
+
+    config = load_config(args.root)
+    written, kept = new_portal_pages(config.content_dir)
+    for path in written:
+        print(f"đã tạo {path.relative_to(args.root).as_posix()}")
+    for path in kept:
+        print(f"đã có, giữ nguyên {path.relative_to(args.root).as_posix()}")
+    print("Điền thông tin chính thức vào các trang trên; check cho biết mục nào còn thiếu.")
+    return EXIT_OK
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

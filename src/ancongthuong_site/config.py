@@ -12,6 +12,17 @@ from urllib.parse import urlsplit
 from .errors import BuildFailed, ContentError, Problem
 from .files import FORBIDDEN, decode
 from .frontmatter import load_yaml
+from .portal import (
+    Integrations,
+    MenuEntry,
+    Outage,
+    SidebarBlock,
+    read_integrations,
+    read_menu,
+    read_outage,
+    read_sidebar,
+    site_link,
+)
 from .vietnamese import is_slug, make_slug, nfc
 
 CONFIG_NAME = "site.yaml"
@@ -26,12 +37,6 @@ class Category:
 
 
 @dataclass(frozen=True)
-class MenuItem:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     title: str
@@ -39,8 +44,13 @@ class SiteConfig:
     short_title: str = ""
     description: str = ""
     categories: tuple[Category, ...] = ()
-    menu: tuple[MenuItem, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()  # added to the categories, never replacing them
     footer: tuple[tuple[str, str], ...] = ()
+    logo: str = ""
+    favicon: str = ""
+    sidebar: tuple[SidebarBlock, ...] = ()
+    integrations: Integrations = Integrations()
+    outage: Outage | None = None
     paginate: int = 20
     feed_size: int = 20
     home_latest: int = 10
@@ -80,6 +90,11 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "categories": list,
     "menu": list,
     "footer": dict,
+    "logo": str,
+    "favicon": str,
+    "sidebar": list,
+    "integrations": dict,
+    "outage": dict,
     "paginate": int,
     "feed_size": int,
     "home_latest": int,
@@ -154,8 +169,29 @@ def load_config(root: Path) -> SiteConfig:
         elif not base_url.endswith("/"):
             base_url += "/"
     categories = _categories(data.get("categories"), problem)
-    menu = _menu(data.get("menu"), categories, problem)
+    menu = read_menu(data.get("menu"), problem)
+    for entry in menu:
+        for name in entry.categories:
+            if not any(name.casefold() in (c.name.casefold(), c.slug) for c in categories):
+                problem("menu", f'mục menu "{entry.title}": chuyên mục không tồn tại "{name}"',
+                        "ghi tên hoặc slug của một chuyên mục trong categories:")  # fmt: skip
     footer = _footer(data.get("footer"), problem)
+    images = {}
+    for key in ("logo", "favicon"):
+        value = data.get(key) or ""
+        if value and not site_link(value):
+            problem(key, f'{key} "{value}" phải là đường dẫn ảnh trong site hoặc https://',
+                    f"ví dụ: {key}: /images/logo.png (đặt tệp ảnh trong static/images/)")  # fmt: skip
+        images[key] = value if isinstance(value, str) and site_link(value) else ""
+    sidebar = read_sidebar(data.get("sidebar"), problem)
+    for block in sidebar:
+        if block.kind == "category" and not any(
+            block.category.casefold() in (c.name.casefold(), c.slug) for c in categories
+        ):
+            problem("sidebar", f'khối sidebar: chuyên mục không tồn tại "{block.category}"',
+                    "ghi tên hoặc slug của một chuyên mục trong categories:")  # fmt: skip
+    integrations = read_integrations(data.get("integrations"), problem)
+    outage = read_outage(data.get("outage"), problem)
     if problems:
         raise BuildFailed(problems)
     return SiteConfig(
@@ -167,6 +203,11 @@ def load_config(root: Path) -> SiteConfig:
         categories=categories,
         menu=menu,
         footer=footer,
+        logo=images["logo"],
+        favicon=images["favicon"],
+        sidebar=sidebar,
+        integrations=integrations,
+        outage=outage,
         paginate=data.get("paginate", 20),
         feed_size=data.get("feed_size", 20),
         home_latest=data.get("home_latest", 10),
@@ -232,32 +273,6 @@ def _categories(value: Any, problem: Any) -> tuple[Category, ...]:
     if not result:
         problem("categories", "cần ít nhất một chuyên mục")
     return tuple(result)
-
-
-def _menu(value: Any, categories: tuple[Category, ...], problem: Any) -> tuple[MenuItem, ...]:
-    if value is None:
-        return ()
-    items: list[MenuItem] = []
-    for entry in value:
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("title"), str)
-            or not isinstance(entry.get("url"), str)
-        ):
-            problem(
-                "menu",
-                "mỗi mục menu cần title và url",
-                'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}',
-            )
-            continue
-        url = entry["url"]
-        if not (url.startswith("/") and not url.startswith("//")) and not url.startswith(
-            ("https://", "http://")
-        ):
-            problem("menu", f'url menu "{url}" phải bắt đầu bằng / hoặc https://')
-            continue
-        items.append(MenuItem(entry["title"], url))
-    return tuple(items)
 
 
 def _footer(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:

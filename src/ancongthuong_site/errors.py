@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E160": ("không cho phép liên kết tượng trưng", "symbolic links are not allowed"),
     "E170": ("liên kết hỏng", "broken link"),
     "E180": ("lỗi cấu hình site.yaml", "site.yaml configuration error"),
+    "E190": ("cổng còn thiếu mục bắt buộc", "portal is missing a required item"),
     "E201": ("thư mục đầu ra không an toàn", "unsafe output folder"),
     "E203": ("thư mục đầu ra không do công cụ tạo", "output folder not created by this tool"),
     "E210": ("lỗi ghi đĩa", "disk write error"),

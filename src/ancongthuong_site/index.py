@@ -70,6 +70,8 @@ def build_index(
         if meta.expires is not None:
             upcoming.append(meta.expires)
         visible.append(article)
+    if config.outage is not None and config.outage.end > now:
+        upcoming.append(config.outage.end)  # the notice leaves the pages then
     visible.sort(key=sort_key)
     expired.sort(key=sort_key)
     pages.sort(key=lambda page: page.path)

@@ -19,6 +19,7 @@ from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, Meta, ParsedFile
+from .pagefields import PAGE_FIELDS, read_leaders, read_links, read_translation
 from .urls import Urls
 from .vietnamese import fold, has_time, is_slug, make_slug, parse_date
 
@@ -124,13 +125,12 @@ def _validate(
                 problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
                         "xóa ký tự này khỏi giá trị")  # fmt: skip
                 break
+    fields = ARTICLE_FIELDS + PAGE_FIELDS if kind == "page" else ARTICLE_FIELDS
     for key in data:
-        if key not in ARTICLE_FIELDS:
-            close = difflib.get_close_matches(str(key), ARTICLE_FIELDS, n=1)
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
             hint = (
-                f'có phải ý bạn là "{close[0]}"?'
-                if close
-                else "các trường: " + ", ".join(ARTICLE_FIELDS)
+                f'có phải ý bạn là "{close[0]}"?' if close else "các trường: " + ", ".join(fields)
             )
             problem(key, "E114", f'trường không được hỗ trợ "{key}"', hint)
     values: dict[str, Any] = {}
@@ -218,6 +218,14 @@ def _validate(
             "chỉ dùng http(s):// hoặc đường dẫn trong site như /images/anh.jpg",
         )
     slug = _slug(rel, data.get("slug"), problem)
+    page_data: dict[str, Any] = {}
+    if kind == "page":
+        if "leaders" in data:
+            page_data["leaders"] = read_leaders(data["leaders"], problem)
+        if "links" in data:
+            page_data["links"] = read_links(data["links"], problem)
+        if "translation" in data:
+            page_data["translation"] = read_translation(data["translation"], problem)
     if problems:
         return None
     return Meta(
@@ -236,6 +244,7 @@ def _validate(
         draft=draft,
         aliases=aliases,
         date_has_time=has_time(data["date"]) if "date" in dates else True,
+        **page_data,
     )
 
 

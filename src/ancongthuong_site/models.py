@@ -26,6 +26,10 @@ class Meta:
     draft: bool = False
     aliases: tuple[str, ...] = ()
     date_has_time: bool = True  # "27/02/2024" is shown without a made-up 00:00
+    # Static pages only (see pagefields.py):
+    leaders: tuple[tuple[tuple[str, str], ...], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    translation: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .completeness import CONTACT_SLUG, LEADERS_SLUG
 from .config import FOOTER_FIELDS, SiteConfig
 from .errors import Problem
 from .index import Group, SiteIndex, paginate
+from .layout import build_layout, menu_urls
 from .models import Article, ParsedFile, RenderTask, SharedData
+from .pagefields import LEADER_LABELS
+from .sitepages import feeds_page, related_articles, site_map_page
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
 
@@ -26,6 +30,7 @@ FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
 NEEDED_TEMPLATES = (
     "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
     "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
+    "site-map.html", "feeds.html",
 )  # fmt: skip
 
 
@@ -36,7 +41,8 @@ def site_globals(config: SiteConfig) -> dict[str, Any]:
         {"name": c.name, "url": urls.link(Urls.listing("category", c.slug))}
         for c in config.categories
     ]
-    menu = [{"title": m.title, "url": urls.rebase(m.url)} for m in config.menu] or categories
+    footer = dict(config.footer)
+    integrations = config.integrations
     return {
         "title": config.title,
         "short_title": config.short_title or config.title,
@@ -47,9 +53,24 @@ def site_globals(config: SiteConfig) -> dict[str, Any]:
         "feed_url": urls.link(Urls.FEED),
         "search_url": urls.link(Urls.SEARCH),
         "archive_url": urls.link(Urls.archive()),
-        "menu": menu,
+        "js_url": urls.link("js/portal.js"),
+        "feeds_url": urls.link(Urls.FEEDS),
+        "site_map_url": urls.link(Urls.SITE_MAP),
         "categories": categories,
-        "footer": [{"label": FOOTER_LABELS[k], "key": k, "value": v} for k, v in config.footer],
+        # The governing body ("UBND tỉnh An Giang") is one footer field, also shown above
+        # the name in the header.
+        "governing_body": footer.get("owner", ""),
+        "logo": urls.rebase(config.logo) if config.logo else "",
+        "favicon": urls.rebase(config.favicon) if config.favicon else "",
+        "footer": [
+            {"label": FOOTER_LABELS[k], "key": k, "value": v}
+            for k, v in config.footer
+            if k != "owner"
+        ],  # fmt: skip
+        "email": footer.get("email", ""),
+        "measurement_script": integrations.measurement_script,
+        "feedback_url": integrations.feedback_url,
+        "feedback_embed": integrations.feedback_embed,
         "extra": config.extra,
     }
 
@@ -67,7 +88,9 @@ class Planner:
         self._sources = {group.slug: group for group in index.sources}
         # A listing page exists only while it has members: an article whose tag or source
         # has no listing at this moment (it expired, it is the only one) names it unlinked.
-        self._tags = {group.slug for group in index.tags}
+        self._tags = {group.slug: group for group in index.tags}
+        self.layout = build_layout(config, index, self.card)
+        self.menu_urls = menu_urls(self.layout["menu"])
 
     # -- shared pieces --------------------------------------------------------------
     def card(self, article: Article) -> dict[str, Any]:
@@ -108,11 +131,15 @@ class Planner:
         }
 
     def page_meta(
-        self, title: str, rel_url: str, description: str = "", **more: Any
+        self, title: str, rel_url: str, description: str = "", section: str = "", **more: Any
     ) -> dict[str, Any]:
+        """`section` is the page's place in the menu (an article's is its category)."""
+        url = self.urls.link(rel_url)
+        section = section or url
         return {
             "title": title,
-            "url": self.urls.link(rel_url),
+            "url": url,
+            "section": section if section in self.menu_urls else "",
             "canonical": self.urls.absolute(rel_url),
             "description": description or self.config.description,
             **more,
@@ -139,26 +166,39 @@ class Planner:
             self.search_index(),
             self.not_found(),
             RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
+            site_map_page(self),
+            feeds_page(self),
         ]
+        for task in tasks:
+            if task.template.endswith(".html") and task.template != "redirect.html":
+                task.context["layout"] = self.layout
         tasks.sort(key=lambda t: t.output_path)
         return tasks
 
     def home(self) -> RenderTask:
-        listed = self.index.listed
-        head = listed[: 1 + self.config.home_latest]
-        blocks = [
-            {
-                "name": group.name,
-                "url": self.urls.link(Urls.listing("category", group.slug)),
-                "items": [self.card(a) for a in group.articles[: self.config.home_per_category]],
-            }
-            for group in self.index.categories
-            if group.articles
-        ]
+        """Lead story, latest news, one block per category: no article shown twice."""
+        shown = {item["url"] for block in self.layout["sidebar"] for item in block["items"]}
+        latest = []
+        for article in self.index.listed:
+            if len(latest) == 1 + self.config.home_latest:
+                break
+            if self.card(article)["url"] not in shown:
+                latest.append(self.card(article))
+        shown.update(item["url"] for item in latest)
+        blocks = []
+        for group in self.index.categories:
+            items = [self.card(a) for a in group.articles if self.card(a)["url"] not in shown]
+            if items:
+                blocks.append({
+                    "name": group.name,
+                    "url": self.urls.link(Urls.listing("category", group.slug)),
+                    "items": items[: self.config.home_per_category],
+                })  # fmt: skip
+                shown.update(item["url"] for item in blocks[-1]["items"])
         context = {
             "page": self.page_meta(self.config.title, Urls.HOME, kind="home"),
-            "lead": self.card(head[0]) if head else None,
-            "latest": [self.card(a) for a in head[1:]],
+            "lead": latest[0] if latest else None,
+            "latest": latest[1:],
             "blocks": blocks,
         }
         return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
@@ -179,12 +219,9 @@ class Planner:
         assert meta.date is not None
         card = self.card(article)
         category_url = card["category"]["url"]
-        related = []
-        for other in self._categories[article.category_slug].articles:
-            if len(related) == self.config.related:
-                break
-            if other.path != article.path:
-                related.append(self.card(other))
+        groups = [self._tags.get(slug) for slug in article.tag_slugs]
+        groups += [self._sources.get(article.source_slug), self._categories[article.category_slug]]
+        related = [self.card(a) for a in related_articles(article, groups, self.config.related)]
         source = None
         if article.source_slug:
             source_group = self._sources.get(article.source_slug)
@@ -238,6 +275,7 @@ class Planner:
                 meta.title,
                 article.rel_url,
                 article.parsed.summary,
+                section=category_url,
                 kind="article",
                 og_type="article",
                 og_image=self._absolute_link(card["image"]) if card["image"] else "",
@@ -259,9 +297,23 @@ class Planner:
         return link
 
     def static_page(self, page: Article) -> RenderTask:
+        meta = page.meta
+        leaders = []
+        for person in meta.leaders:
+            fields = dict(person)
+            fields["photo"] = self.urls.rebase(fields["photo"])
+            fields["details"] = [{"key": k, "label": LEADER_LABELS[k], "value": fields[k]}
+                                 for k in ("duties", "phone", "email") if fields[k]]  # fmt: skip
+            leaders.append(fields)
         context = {
-            "page": self.page_meta(page.meta.title, page.rel_url, page.parsed.summary, kind="page"),
-            "draft": page.meta.draft,
+            "page": self.page_meta(meta.title, page.rel_url, page.parsed.summary, kind="page"),
+            "draft": meta.draft,
+            "image": self.urls.rebase(meta.image) if meta.image else "",
+            "image_caption": meta.image_caption,
+            "leaders": leaders,
+            "links": [{"title": t, "url": self.urls.rebase(u)} for t, u in meta.links],
+            "contact": meta.slug == CONTACT_SLUG,
+            "expects_leaders": meta.slug == LEADERS_SLUG,
         }
         return RenderTask(
             Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed

@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ancongthuong_site.completeness import SECTIONS, Section
 from ancongthuong_site.errors import ContentError, Problem
+from ancongthuong_site.pagefields import LEADER_FIELDS
 from ancongthuong_site.vietnamese import VN_TZ, make_slug, nfc
 
 # Every front-matter field, in the order DESIGN.md §2 lists them: a stub shows editors the
@@ -198,3 +201,38 @@ def new_article(
     return write_new(
         article_path(content_dir, slug, moment), text + PLACEHOLDER + "\n", content_dir
     )
+
+
+def portal_page_stub(section: Section) -> str:
+    """A published page with no invented facts: the title, empty fields, and instructions
+    as YAML comments (never shown to readers). The page says it is being updated until the
+    body or the fields are filled in, and `check` lists it as missing until then."""
+    lines = ["---", f"# Mục bắt buộc theo {section.reference}."]
+    lines += [f"# {line}" for line in textwrap.wrap(section.instructions, 88)]
+    lines.append("# Chỉ ghi thông tin chính thức của Sở. Xem docs/huong-dan-bien-tap.md.")
+    lines.append(f"title: {yaml_str(section.title)}")
+    if section.needs == "leaders":
+        lines.append("leaders:")
+        lines += [f'  {"-" if i == 0 else " "} {key}: ""' for i, key in enumerate(LEADER_FIELDS)]
+    elif section.needs == "links":
+        lines.append('# ví dụ: - {title: "Tên thủ tục", url: "https://dichvucong.gov.vn/…"}')
+        lines.append("links: []")
+    elif section.needs == "image":
+        lines += ['image: ""', 'image_caption: ""']
+    lines += ["---", ""]
+    return "\n".join(lines)
+
+
+def new_portal_pages(content_dir: Path) -> tuple[list[Path], list[Path]]:
+    """Write a stub for every required section that has no page yet; keep the others.
+
+    Returns (written, kept).
+    """
+    written, kept = [], []
+    for section in SECTIONS:
+        path = content_dir / "pages" / f"{section.slug}.md"
+        if path.exists():
+            kept.append(path)
+            continue
+        written.append(write_new(path, portal_page_stub(section), content_dir))
+    return written, kept

@@ -26,13 +26,15 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
         auto_reload=False,
     )
     env.globals["site"] = site
-    rendered: dict[str, markupsafe.Markup] = {}
+    rendered: dict[tuple, markupsafe.Markup] = {}
 
-    def cached(name: str) -> markupsafe.Markup:
-        """A partial that shows only site-wide data (header, footer): rendered once."""
-        if name not in rendered:
-            rendered[name] = markupsafe.Markup(env.get_template(name).render())
-        return rendered[name]
+    def cached(name: str, **values: Any) -> markupsafe.Markup:
+        """A partial shared by many pages (header, sidebar, footer): rendered once per set of
+        values. Shared data is keyed by its digest (`key`), anything else by itself."""
+        key = (name, *((k, getattr(v, "key", v)) for k, v in sorted(values.items())))
+        if key not in rendered:
+            rendered[key] = markupsafe.Markup(env.get_template(name).render(**values))
+        return rendered[key]
 
     env.globals["cached"] = cached
     return env

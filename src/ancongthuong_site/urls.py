@@ -51,6 +51,8 @@ class Urls:
     ROBOTS = "robots.txt"
     NOT_FOUND = "404.html"
     SEARCH = "tim-kiem/"
+    SITE_MAP = "so-do-cong/"  # the HTML site map readers use (sitemap.xml is for robots)
+    FEEDS = "rss/"
     SEARCH_INDEX = "tim-kiem/index.json"
 
     # -- links and files -----------------------------------------------------------

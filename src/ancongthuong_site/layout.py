@@ -1,0 +1,106 @@
+"""What frames every page and depends on the content: the menu, the sidebar, the outage notice.
+
+Empty categories leave the menu, and the sidebar lists the newest articles, so this data
+changes with the content; it travels in each page's context (as one `SharedData`, hashed
+once) so that the incremental build sees the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import SiteConfig
+from .index import SiteIndex
+from .models import SharedData
+from .urls import Urls
+from .vietnamese import format_datetime
+
+
+def build_layout(config: SiteConfig, index: SiteIndex, card: Any) -> SharedData:
+    urls = Urls(config.base_url)
+    return SharedData({
+        "menu": menu_tree(config, index, urls),
+        "sidebar": sidebar_blocks(config, index, urls, card),
+        "outage": outage_notice(config, index),
+    })  # fmt: skip
+
+
+def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> list[dict[str, Any]]:
+    """Trang chủ, site.yaml's menu, then every category the menu does not name.
+
+    A category with no published article is left out (its page says so, but a menu should
+    not lead a reader to nothing); a group left with no link is left out too.
+    """
+    groups = {group.slug: group for group in index.categories}
+
+    def category_link(name: str) -> dict[str, str] | None:
+        category = config.category(name)
+        if category is None or not groups[category.slug].articles:
+            return None
+        return {"title": category.name, "url": urls.link(Urls.listing("category", category.slug))}
+
+    named: set[str] = set()
+    tree: list[dict[str, Any]] = [
+        {"title": "Trang chủ", "url": urls.link(Urls.HOME), "children": []}
+    ]
+    for entry in config.menu:
+        children = [{"title": c.title, "url": urls.rebase(c.url)} for c in entry.children]
+        for name in entry.categories:
+            category = config.category(name)
+            if category is not None:
+                named.add(category.slug)
+            link = category_link(name)
+            if link:
+                children.append(link)
+        url = urls.rebase(entry.url) if entry.url else ""
+        if url or children:
+            tree.append({"title": entry.title, "url": url, "children": children})
+    for category in config.categories:
+        if category.slug not in named:
+            link = category_link(category.slug)
+            if link:
+                tree.append({**link, "children": []})
+    return tree
+
+
+def menu_urls(tree: list[dict[str, Any]]) -> set[str]:
+    return {item["url"] for entry in tree for item in (entry, *entry["children"]) if item["url"]}
+
+
+def sidebar_blocks(
+    config: SiteConfig, index: SiteIndex, urls: Urls, card: Any
+) -> list[dict[str, Any]]:
+    blocks = []
+    groups = {group.slug: group for group in index.categories}
+    for block in config.sidebar:
+        data: dict[str, Any] = {"kind": block.kind, "title": block.title, "links": [], "items": []}
+        if block.kind in ("links", "hotlines"):
+            data["links"] = [{"title": x.title, "url": urls.rebase(x.url)} for x in block.links]
+            if not data["links"]:
+                continue  # nothing filled in yet: `check` says what is missing
+        elif block.kind == "banner":
+            data.update(image=urls.rebase(block.image), alt=block.alt, url=urls.rebase(block.url))
+        elif block.kind == "category":
+            category = config.category(block.category)
+            if category is None:
+                continue
+            articles = groups[category.slug].articles[: block.count]
+            if not articles:
+                continue
+            data["title"] = block.title or category.name
+            data["url"] = urls.link(Urls.listing("category", category.slug))
+            data["items"] = [card(a) for a in articles]
+        blocks.append(data)
+    return blocks
+
+
+def outage_notice(config: SiteConfig, index: SiteIndex) -> dict[str, str] | None:
+    """Shown from the build that sees it until the outage ends (the hourly rebuild removes it)."""
+    outage = config.outage
+    if outage is None or outage.end <= index.now:
+        return None
+    return {
+        "message": outage.message,
+        "start": format_datetime(outage.start),
+        "end": format_datetime(outage.end),
+    }

@@ -1,0 +1,77 @@
+"""Pages about the portal itself (the HTML site map, the feeds page) and related articles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .index import Group
+from .models import Article, RenderTask
+from .urls import Urls
+
+
+def related_articles(article: Article, groups: Iterable[Group | None], limit: int) -> list[Article]:
+    """Articles sharing a tag first (closest in subject), then the source, then the category.
+
+    Within each group the newest come first; each group is only read up to `limit` others,
+    so the cost does not grow with the size of a category.
+    """
+    chosen: list[Article] = []
+    seen = {article.path}
+    for group in groups:
+        if group is None:
+            continue
+        taken = 0
+        for other in group.articles:
+            if len(chosen) == limit or taken == limit:
+                break
+            if other.path not in seen:
+                seen.add(other.path)
+                chosen.append(other)
+                taken += 1
+    return chosen
+
+
+def site_map_page(planner: Any) -> RenderTask:
+    """/so-do-cong/: every section of the menu, every category, every page, in one list."""
+    urls: Urls = planner.urls
+    sections = [
+        {"title": entry["title"], "url": entry["url"], "children": entry["children"]}
+        for entry in planner.layout["menu"]
+    ]
+    in_menu = planner.menu_urls
+    pages = [
+        {"title": page.meta.title, "url": urls.link(page.rel_url)}
+        for page in planner.index.pages
+        if urls.link(page.rel_url) not in in_menu
+    ]
+    categories = [
+        {
+            "title": group.name,
+            "url": urls.link(Urls.listing("category", group.slug)),
+            "count": len(group.articles),
+        }
+        for group in planner.index.categories
+    ]
+    context = {
+        "page": planner.page_meta("Sơ đồ cổng thông tin", Urls.SITE_MAP, kind="site-map"),
+        "sections": sections,
+        "pages": pages,
+        "all_categories": categories,
+    }
+    return RenderTask(Urls.output_path(Urls.SITE_MAP), "site-map.html", context)
+
+
+def feeds_page(planner: Any) -> RenderTask:
+    """/rss/: what a feed is, in Vietnamese, and the address of each one."""
+    urls: Urls = planner.urls
+    feeds = [{"title": "Tất cả tin mới", "url": urls.absolute(Urls.FEED)}] + [
+        {"title": group.name, "url": urls.absolute(Urls.category_feed(group.slug))}
+        for group in planner.index.categories
+        if group.articles
+    ]
+    context = {
+        "page": planner.page_meta("Nhận tin mới qua RSS", Urls.FEEDS, kind="feeds"),
+        "feeds": feeds,
+    }
+    return RenderTask(Urls.output_path(Urls.FEEDS), "feeds.html", context)
