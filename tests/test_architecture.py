@@ -12,8 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # Lower modules first. vietnamese and frontmatter sit above config because site.yaml is
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
-    "errors", "vietnamese", "files", "frontmatter", "portal", "config", "models", "urls", "markup",
-    "pagefields", "loader", "index", "layout", "sitepages", "completeness", "templating", "plan",
+    "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
+    "urls", "markup", "pagefields", "loader", "documents", "index", "register", "layout",
+    "sitepages", "completeness", "templating", "docpages", "plan",
     "cache", "pool", "writer", "inputs", "build", "linkcheck", "checking", "watch", "serve",
     "scaffold", "importer", "cli",
 ]  # fmt: skip

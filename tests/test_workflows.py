@@ -475,7 +475,7 @@ def test_guide_lists_every_error_code_with_its_title() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     rows = {
         match[1]: match[2]
-        for match in re.finditer(r"^\| (E\d{3}) \| ([^|]+?) \|", text, flags=re.MULTILINE)
+        for match in re.finditer(r"^\| ([EW]\d{3}) \| ([^|]+?) \|", text, flags=re.MULTILINE)
     }
     for code, (title, _english) in CODES.items():
         assert code in rows, f"the guide's error table has no row for {code}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -12,13 +13,15 @@ from pathlib import Path
 
 from .cache import ParseCache, code_version, task_digest
 from .config import SiteConfig, load_config
+from .docpages import DocumentPages
+from .documents import parse_source
 from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
-from .loader import FileProblems, load_all, parse_file, rejected_problems
-from .markup import MarkupSettings
-from .models import Article, ParsedFile, RenderTask
+from .loader import FileProblems, load_all, rejected_problems
+from .markup import MarkupSettings, resolve_document_links
+from .models import Article, Document, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
 from .pool import (
     environment,
@@ -28,6 +31,13 @@ from .pool import (
     parse_one,
     render_one,
     renderer,
+)
+from .register import (
+    Register,
+    build_register,
+    document_moments,
+    place_documents,
+    register_problems,
 )
 from .templating import check_templates
 from .vietnamese import VN_TZ
@@ -69,6 +79,9 @@ class BuildResult:
     removed: tuple[str, ...] = ()
     next_change: dt.datetime | None = None
     index: SiteIndex | None = field(default=None, repr=False, compare=False)
+    documents: int = 0
+    register: Register | None = field(default=None, repr=False, compare=False)
+    warnings: tuple[Problem, ...] = ()
 
 
 def clock() -> dt.datetime:
@@ -107,6 +120,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             result = BuildResult(
                 out, seen.get("articles", 0), seen.get("pages", 0), kept=seen["files"],
                 next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
+                documents=seen.get("documents", 0),
             )  # fmt: skip
         else:
             result = _write(config, out, _prepare(config, options, inputs, now), options)
@@ -123,11 +137,13 @@ class Loaded:
     options: BuildOptions
     inputs: Inputs
     articles: list[Article]
+    documents: list[Document]
     body_of: Callable[[ParsedFile], str]
 
     def moments_after(self, now: dt.datetime) -> list[dt.datetime]:
-        """Every later moment the site changes by itself: an article appears or expires."""
-        moments = set()
+        """Every later moment the site changes by itself: an article appears or expires, a
+        document takes or loses effect, a comment window closes."""
+        moments = set(document_moments(self.documents, now, drafts=self.options.drafts))
         for article in self.articles:
             meta = article.meta
             if article.parsed.kind == "page" or (meta.draft and not self.options.drafts):
@@ -142,8 +158,8 @@ def load_for_check(root: Path, options: BuildOptions | None = None) -> Loaded:
     config = load_config(root)
     inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
                          future=options.future)  # fmt: skip
-    articles, body_of = _load(config, options, inputs)
-    return Loaded(config, options, inputs, articles, body_of)
+    articles, documents, body_of = _load(config, options, inputs)
+    return Loaded(config, options, inputs, articles, documents, body_of)
 
 
 def render_at(loaded: Loaded, now: dt.datetime, out: Path) -> BuildResult:
@@ -153,7 +169,7 @@ def render_at(loaded: Loaded, now: dt.datetime, out: Path) -> BuildResult:
     are rendered again.
     """
     prepared = _plan(loaded.config, loaded.options, loaded.inputs, loaded.articles,
-                     loaded.body_of, now)  # fmt: skip
+                     loaded.documents, loaded.body_of, now)  # fmt: skip
     return _write(loaded.config, out, prepared, loaded.options)
 
 
@@ -171,26 +187,30 @@ class Prepared:
     index: SiteIndex
     body_of: Callable[[ParsedFile], str]
     inputs: Inputs
+    register: Register
 
 
 def _prepare(
     config: SiteConfig, options: BuildOptions, inputs: Inputs, now: dt.datetime
 ) -> Prepared:
-    articles, body_of = _load(config, options, inputs)
-    return _plan(config, options, inputs, articles, body_of, now)
+    articles, documents, body_of = _load(config, options, inputs)
+    return _plan(config, options, inputs, articles, documents, body_of, now)
 
 
 def _load(
     config: SiteConfig, options: BuildOptions, inputs: Inputs
-) -> tuple[list[Article], Callable[[ParsedFile], str]]:
+) -> tuple[list[Article], list[Document], Callable[[ParsedFile], str]]:
     problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
     env = environment(config.templates_dir, inputs.templates, site_globals(config))
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     parsed, body_of = _parse_all(config, inputs, settings, options, problems)
-    articles = load_all(config, parsed, problems)  # raises BuildFailed with every problem
-    return articles, body_of
+    documents = place_documents(config, [p for p in parsed if p.kind == "document"], problems)
+    problems += register_problems(config.content_dir, documents, parsed, drafts=options.drafts)
+    others = [p for p in parsed if p.kind != "document"]
+    articles = load_all(config, others, problems)  # raises BuildFailed with every problem
+    return articles, documents, body_of
 
 
 def _plan(
@@ -198,17 +218,32 @@ def _plan(
     options: BuildOptions,
     inputs: Inputs,
     articles: list[Article],
+    documents: list[Document],
     body_of: Callable[[ParsedFile], str],
     now: dt.datetime,
 ) -> Prepared:
+    register = build_register(config, documents, now=now, drafts=options.drafts)
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
-    tasks = Planner(config, index, body_of).tasks()
+    index = _with_register_moments(index, register)
+    planner = Planner(config, index, body_of)
+    planner.documents = DocumentPages(planner, register)
+    tasks = planner.tasks()
+    planner.documents.link_bodies(tasks)
     problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])
     if problems:
         raise BuildFailed(problems)
     if inputs.stats:
         inputs.stats.save()
-    return Prepared(tasks, inputs.static, index, body_of, inputs)
+    return Prepared(tasks, inputs.static, index, body_of, inputs, register)
+
+
+def _with_register_moments(index: SiteIndex, register: Register) -> SiteIndex:
+    """The next and last moments the site changes by itself, documents' dates included."""
+    upcoming = [m for m in (index.next_change, register.next_change) if m is not None]
+    past = [m for m in (index.last_change, register.last_change) if m is not None]
+    return dataclasses.replace(
+        index, next_change=min(upcoming, default=None), last_change=max(past, default=None)
+    )
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -263,7 +298,7 @@ def _body_reader(
         if text is None:
             data = read_bytes(config.content_dir / parsed.path)
             try:
-                text = parse_file(parsed.path, data, renderer(settings)).body_html
+                text = parse_source(parsed.path, data, renderer(settings)).body_html
             except FileProblems as error:  # the file changed during the build
                 raise BuildFailed(error.problems) from None
         assert text is not None
@@ -282,6 +317,9 @@ def _write(
 ) -> BuildResult:
     index = prepared.index
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
+    documents = len(prepared.register.listed)
+    more = {"documents": documents, "register": prepared.register,
+            "warnings": prepared.register.warnings}  # fmt: skip
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))
@@ -291,11 +329,12 @@ def _write(
         "valid_until": index.next_change.timestamp() if index.next_change else None,
         "articles": counts[0],
         "pages": counts[1],
+        "documents": documents,
     }
     if out.is_dir() and not changed and not removed and previous:
         update_marker(out, manifest, inputs)
         return BuildResult(out, *counts, kept=len(manifest), next_change=index.next_change,
-                           index=index)  # fmt: skip
+                           index=index, **more)  # fmt: skip
 
     standby = Standby(out)
     try:
@@ -323,6 +362,7 @@ def _write(
         removed=removed,
         next_change=index.next_change,
         index=index,
+        **more,
     )
 
 
@@ -395,7 +435,8 @@ def _with_body(task: RenderTask, body_of: Callable[[ParsedFile], str]) -> Render
     """The task ready to render: its body read in, nothing else to carry to a worker."""
     if task.body is None:
         return task
-    context = {**task.context, "body_html": body_of(task.body)}
+    body_html = resolve_document_links(body_of(task.body), task.context.get("doc_links", {}))
+    context = {**task.context, "body_html": body_html}
     return RenderTask(task.output_path, task.template, context, task.source)
 
 

@@ -18,6 +18,7 @@ from .build import BuildOptions, BuildResult, Loaded, clock, load_for_check, ren
 from .errors import BuildFailed, Problem
 from .index import SiteIndex
 from .linkcheck import LinkOwners, ScanCache, check_links
+from .register import Register
 from .urls import Urls
 from .vietnamese import format_datetime
 
@@ -47,7 +48,7 @@ def check_site(root: Path, options: BuildOptions | None = None) -> CheckReport:
                 found = list(error.problems)
             else:
                 first = first or result
-                owners = link_owners(root, result.index, loaded.config.base_url)
+                owners = link_owners(root, result.index, loaded.config.base_url, result.register)
                 found = check_links(out, loaded.config.base_url, owners, cache)
             for problem in found:
                 key = (problem.path, problem.line, problem.code, problem.message)
@@ -76,12 +77,18 @@ def _at(problem: Problem, loaded: Loaded, moment: dt.datetime) -> Problem:
     return replace(problem, message=f"{problem.message} — khi {what} lúc {format_datetime(moment)}")
 
 
-def link_owners(root: Path, index: SiteIndex | None, base_url: str) -> LinkOwners:
+def link_owners(
+    root: Path, index: SiteIndex | None, base_url: str, register: Register | None = None
+) -> LinkOwners:
     """Output page → (content file, line of its body, its path); lead image → its line."""
     owners = LinkOwners()
     if index is None:
         return owners
     urls = Urls(base_url)
+    for document in register.listed if register else ():
+        owners.pages[Urls.output_path(document.rel_url)] = (
+            f"content/{document.path}", document.parsed.body_line, root / "content" / document.path,
+        )  # fmt: skip
     for article in index.listed + index.unlisted + index.pages:
         label = f"content/{article.path}"
         owners.pages[Urls.output_path(article.rel_url)] = (

@@ -211,13 +211,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not _quiet(args):
         print("\r\033[K", end="", file=sys.stderr, flush=True)
+    _print_warnings(result)
     print(_summary(result, elapsed))
     return EXIT_OK
 
 
+def _print_warnings(result: BuildResult) -> None:
+    """Problems that do not stop a build (W codes), in the same form as errors."""
+    for warning in result.warnings:
+        print(warning.format(), file=sys.stderr)
+
+
 def _summary(result: BuildResult, elapsed: float) -> str:
+    documents = f", {result.documents} văn bản" if result.documents else ""
     lines = [
-        f"Đã dựng {result.articles} bài viết, {result.pages} trang tĩnh vào {result.output} "
+        f"Đã dựng {result.articles} bài viết, {result.pages} trang tĩnh{documents} vào {result.output} "
         f"trong {elapsed:.2f} giây: ghi {len(result.written)} tệp, giữ {result.kept}, "
         f"xóa {len(result.removed)}."
     ]
@@ -236,8 +244,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not _quiet(args):
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     result = report.result
+    _print_warnings(result)
     text = (
-        f"Không có lỗi: {result.articles} bài viết, {result.pages} trang tĩnh, liên kết đều đúng."
+        f"Không có lỗi: {result.articles} bài viết, {result.pages} trang tĩnh, "
+        f"{result.documents} văn bản, liên kết đều đúng."
     )
     if report.moments:
         text += (

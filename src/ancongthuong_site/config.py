@@ -26,6 +26,11 @@ from .portal import (
 from .vietnamese import is_slug, make_slug, nfc
 
 CONFIG_NAME = "site.yaml"
+# The kinds of document in the register when site.yaml does not list its own.
+DEFAULT_DOCUMENT_TYPES = (
+    "Quyết định", "Chỉ thị", "Kế hoạch", "Công văn", "Thông báo", "Báo cáo", "Hướng dẫn",
+    "Dự thảo",
+)  # fmt: skip
 FOOTER_FIELDS = ("owner", "address", "phone", "fax", "email", "responsible", "license", "note")
 
 
@@ -44,6 +49,7 @@ class SiteConfig:
     short_title: str = ""
     description: str = ""
     categories: tuple[Category, ...] = ()
+    document_types: tuple[Category, ...] = ()  # name and slug, like categories
     menu: tuple[MenuEntry, ...] = ()  # added to the categories, never replacing them
     footer: tuple[tuple[str, str], ...] = ()
     logo: str = ""
@@ -74,11 +80,19 @@ class SiteConfig:
 
     def category(self, value: str) -> Category | None:
         """Find a category by name (NFC, case-insensitive) or by slug."""
-        wanted = nfc(value).strip().casefold()
-        for category in self.categories:
-            if category.name.casefold() == wanted or category.slug == wanted:
-                return category
-        return None
+        return _find(self.categories, value)
+
+    def document_type(self, value: str) -> Category | None:
+        """Find a document type by name (NFC, case-insensitive) or by slug."""
+        return _find(self.document_types, value)
+
+
+def _find(choices: tuple[Category, ...], value: str) -> Category | None:
+    wanted = nfc(value).strip().casefold()
+    for choice in choices:
+        if choice.name.casefold() == wanted or choice.slug == wanted:
+            return choice
+    return None
 
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
@@ -88,6 +102,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "base_url": str,
     "language": str,
     "categories": list,
+    "document_types": list,
     "menu": list,
     "footer": dict,
     "logo": str,
@@ -169,6 +184,7 @@ def load_config(root: Path) -> SiteConfig:
         elif not base_url.endswith("/"):
             base_url += "/"
     categories = _categories(data.get("categories"), problem)
+    document_types = _document_types(data.get("document_types"), problem)
     menu = read_menu(data.get("menu"), problem)
     for entry in menu:
         for name in entry.categories:
@@ -201,6 +217,7 @@ def load_config(root: Path) -> SiteConfig:
         description=data.get("description", ""),
         base_url=base_url,
         categories=categories,
+        document_types=document_types,
         menu=menu,
         footer=footer,
         logo=images["logo"],
@@ -272,6 +289,21 @@ def _categories(value: Any, problem: Any) -> tuple[Category, ...]:
         result.append(Category(entry["name"].strip(), slug, str(entry.get("description", ""))))
     if not result:
         problem("categories", "cần ít nhất một chuyên mục")
+    return tuple(result)
+
+
+def _document_types(value: Any, problem: Any) -> tuple[Category, ...]:
+    names = DEFAULT_DOCUMENT_TYPES if value is None else value
+    result: list[Category] = []
+    for name in names:
+        slug = make_slug(name) if isinstance(name, str) else ""
+        if not slug:
+            problem("document_types", f'loại văn bản "{name}" không hợp lệ',
+                    'mỗi loại là một tên, ví dụ: - "Quyết định"')  # fmt: skip
+        elif any(kind.slug == slug for kind in result):
+            problem("document_types", f'loại văn bản "{name}" bị lặp')
+        else:
+            result.append(Category(" ".join(nfc(name).split()), slug))
     return tuple(result)
 
 

@@ -105,21 +105,27 @@ def build_index(
 
 
 def _group(articles: list[Article], keys) -> tuple[Group, ...]:  # type: ignore[no-untyped-def]
-    members: dict[str, list[Article]] = {}
+    return tuple(Group(slug, name, items) for slug, name, items in group_by(articles, keys))
+
+
+def group_by(items: list, keys) -> list[tuple[str, str, tuple]]:  # type: ignore[no-untyped-def]
+    """(slug, name, members) for every slug `keys(item)` gives, in Vietnamese name order.
+
+    `keys` returns (slug, spelling) pairs; the most common spelling names the group, ties
+    going to the first in Vietnamese order.
+    """
+    members: dict[str, list] = {}
     spellings: dict[str, Counter[str]] = {}
-    for article in articles:
-        for slug, name in keys(article):
-            members.setdefault(slug, []).append(article)
+    for item in items:
+        for slug, name in keys(item):
+            members.setdefault(slug, []).append(item)
             spellings.setdefault(slug, Counter())[name] += 1
     groups = []
-    for slug, items in members.items():
-        # Most common spelling wins; ties go to the first in Vietnamese order.
-        name = min(spellings[slug].items(), key=lambda item: (-item[1], vi_key(item[0]), item[0]))[
-            0
-        ]
-        groups.append(Group(slug, name, tuple(items)))
-    groups.sort(key=lambda g: (vi_key(g.name), g.slug))
-    return tuple(groups)
+    for slug, found in members.items():
+        name = min(spellings[slug].items(), key=lambda i: (-i[1], vi_key(i[0]), i[0]))[0]
+        groups.append((slug, name, tuple(found)))
+    groups.sort(key=lambda g: (vi_key(g[1]), g[0]))
+    return groups
 
 
 def paginate(items: tuple[Article, ...], per_page: int) -> list[tuple[Article, ...]]:

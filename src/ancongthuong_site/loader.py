@@ -99,6 +99,7 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         body_line=front.body_line,
         digest=file_digest(data),
         search_text=fold(" ".join((meta.title, summary, *meta.tags))),
+        document_refs=renderer.document_refs,
     )
 
 

@@ -6,6 +6,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 import markdown
 import nh3
@@ -14,7 +15,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .files import FORBIDDEN
 from .urls import Urls
-from .vietnamese import make_slug
+from .vietnamese import make_slug, nfc
 
 MAX_BODY_BYTES = 1024 * 1024
 # Python-Markdown is quadratic on runs of unclosed "[" (Python-Markdown/markdown #798).
@@ -111,9 +112,40 @@ class _FigureProcessor(Treeprocessor):
                 self.md.first_paragraph = element  # type: ignore[attr-defined]
 
 
+# An article links a document of the register by its number: [Quyết định 12](van-ban:12/QĐ-SCT).
+# The body is parsed (and cached) without knowing the register, so the link is kept as a
+# marker and replaced by the document's URL when the page is rendered.
+DOCUMENT_SCHEME = "van-ban:"
+_DOCUMENT_MARKER = "#van-ban="
+_MARKER_HREF = re.compile(r'href="#van-ban=([^"]*)"')
+
+
+class _DocumentLinkProcessor(Treeprocessor):
+    def run(self, root: etree.Element) -> None:
+        refs: list[str] = []
+        for link in root.iter("a"):
+            href = link.get("href") or ""
+            if href.startswith(DOCUMENT_SCHEME):
+                number = " ".join(nfc(unquote(href[len(DOCUMENT_SCHEME) :])).split())
+                if number not in refs:
+                    refs.append(number)
+                link.set("href", _DOCUMENT_MARKER + quote(number, safe=""))
+        self.md.document_refs = tuple(refs)  # type: ignore[attr-defined]
+
+
+def resolve_document_links(body_html: str, links: dict[str, str]) -> str:
+    """Put each document's URL where the body links it by number (`links`: number → URL)."""
+    if _DOCUMENT_MARKER not in body_html:
+        return body_html
+    return _MARKER_HREF.sub(
+        lambda m: 'href="' + links.get(unquote(m.group(1)), "#") + '"', body_html
+    )
+
+
 class _PortalExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown API)
         md.treeprocessors.register(_FigureProcessor(md), "portal_figures", 5)
+        md.treeprocessors.register(_DocumentLinkProcessor(md), "portal_documents", 4)
 
 
 class Renderer:
@@ -122,6 +154,7 @@ class Renderer:
     def __init__(self, settings: MarkupSettings) -> None:
         self.settings = settings
         self.urls = Urls(settings.base_url)
+        self.document_refs: tuple[str, ...] = ()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "sane_lists", "fenced_code", _PortalExtension()],
             extension_configs={"toc": {"slugify": lambda value, sep: make_slug(value) or "muc"}},
@@ -159,6 +192,8 @@ class Renderer:
                 "xóa mã ký tự này (dạng &#x…;) khỏi bài",
                 _reference_line(text, bad.group()),
             )
+        # Read by the caller after each render: documents linked by number in this body.
+        self.document_refs = getattr(self.md, "document_refs", ())
         return body, self._first_paragraph_text()
 
     def _first_paragraph_text(self) -> str:

@@ -33,18 +33,44 @@ class Meta:
 
 
 @dataclass(frozen=True)
+class DocumentMeta:
+    """Validated front matter of one document of the register (content/van-ban/)."""
+
+    title: str  # trích yếu
+    number: str  # số ký hiệu, e.g. "123/QĐ-SCT"
+    type: str  # loại văn bản, as written (checked against site.yaml when placed)
+    issuer: str  # cơ quan ban hành
+    issued: dt.datetime  # ngày ban hành
+    signer: str = ""
+    fields: tuple[str, ...] = ()  # lĩnh vực
+    effective: dt.datetime | None = None
+    effective_until: dt.datetime | None = None  # from this moment it is no longer in effect
+    status: str = ""  # set by the editor; otherwise derived from the dates
+    replaces: tuple[str, ...] = ()  # numbers
+    related: tuple[str, ...] = ()  # numbers
+    files: tuple[str, ...] = ()  # "/files/…" under static/, or https URLs
+    comment_until: dt.datetime | None = None  # end of the comment window (drafts)
+    comment_has_time: bool = True  # "2025-01-31" means the whole of that day
+    comment_contact: str = ""  # an e-mail address or a link where comments go
+    slug: str = ""
+    draft: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ParsedFile:
     """What one source file says, independent of the site around it (so it can be cached)."""
 
     path: str  # relative to content/, POSIX, NFC
-    kind: str  # "article" or "page"
-    meta: Meta
+    kind: str  # "article", "page" or "document"
+    meta: Meta | DocumentMeta
     key_lines: tuple[tuple[str, int], ...]
     body_html: str | None  # None when it comes from the cache and has not been read yet
     summary: str  # plain text
     body_line: int
     digest: str  # hash of the file's bytes
     search_text: str = ""  # title, summary and tags folded for search (no tones, đ → d)
+    document_refs: tuple[str, ...] = ()  # documents the body links by number (van-ban:…)
 
     def line_of(self, key: str) -> int:
         return dict(self.key_lines).get(key, 1)
@@ -64,6 +90,36 @@ class Article:
     # Copies of parsed.path and parsed.meta: read hundreds of thousands of times per build.
     path: str = field(init=False)
     meta: Meta = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", self.parsed.path)
+        object.__setattr__(self, "meta", self.parsed.meta)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attached file: as written, its type, and its size when it is ours."""
+
+    url: str  # "/files/…" (under static/) or an https URL
+    ext: str  # "pdf", "docx", …
+    size: int | None  # bytes; None for a file on another site
+    name: str  # the file name shown to readers
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document placed in the register: its type and URL resolved, its files checked."""
+
+    parsed: ParsedFile
+    slug: str
+    rel_url: str  # "van-ban/<slug>/"
+    type_name: str  # the spelling of site.yaml
+    type_slug: str
+    issuer_slug: str
+    field_slugs: tuple[str, ...]
+    attachments: tuple[Attachment, ...]
+    path: str = field(init=False)
+    meta: DocumentMeta = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", self.parsed.path)

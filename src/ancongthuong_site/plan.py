@@ -30,7 +30,7 @@ FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
 NEEDED_TEMPLATES = (
     "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
     "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
-    "site-map.html", "feeds.html",
+    "site-map.html", "feeds.html", "documents.html", "document.html",
 )  # fmt: skip
 
 
@@ -91,6 +91,7 @@ class Planner:
         self._tags = {group.slug: group for group in index.tags}
         self.layout = build_layout(config, index, self.card)
         self.menu_urls = menu_urls(self.layout["menu"])
+        self.documents: Any = None  # the register's pages (docpages), added by build
 
     # -- shared pieces --------------------------------------------------------------
     def card(self, article: Article) -> dict[str, Any]:
@@ -169,6 +170,7 @@ class Planner:
             site_map_page(self),
             feeds_page(self),
         ]
+        tasks += self.documents.tasks() if self.documents else []
         for task in tasks:
             if task.template.endswith(".html") and task.template != "redirect.html":
                 task.context["layout"] = self.layout
@@ -200,6 +202,7 @@ class Planner:
             "lead": latest[0] if latest else None,
             "latest": latest[1:],
             "blocks": blocks,
+            "documents": self.documents and self.documents.home_block(),
         }
         return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
 
@@ -437,6 +440,7 @@ class Planner:
             entries.append(
                 {"loc": self.urls.absolute(Urls.listing("category", group.slug)), "lastmod": ""}
             )
+        entries += self.documents.sitemap_entries() if self.documents else []
         return RenderTask(Urls.SITEMAP, "sitemap.xml", {"entries": entries})
 
     def search_page(self) -> RenderTask:
@@ -457,6 +461,7 @@ class Planner:
             ]
             for a in self.index.listed
         ]
+        docs += self.documents.search_entries() if self.documents else []
         payload = json.dumps(docs, ensure_ascii=False, separators=(",", ":"))
         return RenderTask(Urls.SEARCH_INDEX, "", {"raw": payload})
 

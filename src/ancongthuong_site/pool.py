@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .documents import parse_source
 from .errors import Problem, stop_point
-from .loader import FileProblems, Rejected, parse_file
+from .loader import FileProblems, Rejected
 from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
 from .templating import make_environment, render_error
@@ -39,7 +40,7 @@ def parse_one(item: tuple[str, bytes]) -> ParsedFile | tuple[str, Rejected]:
     assert _worker_renderer is not None
     rel, data = item
     try:
-        return parse_file(rel, data, _worker_renderer)
+        return parse_source(rel, data, _worker_renderer)
     except FileProblems as error:
         return rel, Rejected(error.problems, error.category)
 

@@ -45,6 +45,23 @@ class Urls:
     def category_feed(slug: str) -> str:
         return f"chuyen-muc/{slug}/feed.xml"
 
+    # -- the documents register (content/van-ban/) -------------------------------
+    DOCUMENT_FILTERS = {"type": "loai", "issuer": "co-quan", "year": "nam", "field": "linh-vuc",
+                        "status": "trang-thai"}  # fmt: skip
+
+    @staticmethod
+    def document(slug: str) -> str:
+        return f"van-ban/{slug}/"
+
+    @staticmethod
+    def documents(kind: str = "", slug: str = "", page: int = 1) -> str:
+        """The register ("van-ban/"), or one of its filtered listings ("van-ban/loai/<slug>/")."""
+        base = f"van-ban/{Urls.DOCUMENT_FILTERS[kind]}/{slug}/" if kind else "van-ban/"
+        return base if page == 1 else f"{base}trang/{page}/"
+
+    DOCUMENT_DRAFTS = "van-ban/du-thao/"
+    DOCUMENT_FEED = "van-ban/feed.xml"
+    DOCUMENTS_CSS = "css/van-ban.css"
     HOME = ""
     FEED = "feed.xml"
     SITEMAP = "sitemap.xml"

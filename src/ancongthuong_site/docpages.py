@@ -1,0 +1,310 @@
+"""The register's pages: /van-ban/ and its filtered listings, one page per document, the
+drafts open for comment, the documents' feed; and the rows other pages show (home block,
+sitemap, search index).
+
+Called by the planner, whose helpers (page_meta, pager, urls, body_of) it uses, so that a
+document page is made exactly like every other page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .attachments import describe
+from .documents import STATUSES
+from .index import paginate
+from .models import Document, RenderTask, SharedData
+from .register import DocumentGroup, Register, days_left, start
+from .urls import Urls
+from .vietnamese import VN_TZ, format_date, format_datetime
+
+FILTER_TITLES = {
+    "type": "Loại văn bản",
+    "issuer": "Cơ quan ban hành",
+    "year": "Năm ban hành",
+    "field": "Lĩnh vực",
+    "status": "Trạng thái",
+}
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return f"{moment.astimezone(VN_TZ):%d/%m/%Y}" if moment else ""
+
+
+class DocumentPages:
+    def __init__(self, planner: Any, register: Register) -> None:
+        self.planner = planner
+        self.register = register
+        self.urls: Urls = planner.urls
+        self.config = planner.config
+        self.now: dt.datetime = planner.index.now
+        self._rows: dict[str, SharedData] = {}
+        self.css_url = self.urls.link(Urls.DOCUMENTS_CSS)
+        self._groups: dict[str, tuple[DocumentGroup, ...]] = {
+            "type": register.types,
+            "issuer": register.issuers,
+            "year": register.years,
+            "field": register.fields,
+            "status": register.statuses,
+        }
+
+    # -- shared pieces --------------------------------------------------------------
+    def row(self, document: Document) -> SharedData:
+        """How a document appears in every list; computed once per document."""
+        found = self._rows.get(document.path)
+        if found is None:
+            meta = document.meta
+            status = self.register.status[document.path]
+            found = SharedData({
+                "number": meta.number,
+                "title": meta.title,
+                "url": self.urls.link(document.rel_url),
+                "type": {"name": document.type_name,
+                         "url": self.urls.link(Urls.documents("type", document.type_slug))},
+                "issuer": {"name": meta.issuer,
+                           "url": self.urls.link(Urls.documents("issuer", document.issuer_slug))},
+                "issued_iso": f"{meta.issued.astimezone(VN_TZ):%Y-%m-%d}",
+                "issued_text": _day(meta.issued),
+                "status": {"slug": status, "name": STATUSES[status],
+                           "url": self.urls.link(Urls.documents("status", status))},
+                "files": [self._file(a) for a in document.attachments],
+            })  # fmt: skip
+            self._rows[document.path] = found
+        return found
+
+    def _file(self, attachment: Any) -> dict[str, Any]:
+        url = self.urls.rebase(attachment.url)
+        return {
+            "url": url,
+            "name": attachment.name,
+            "label": describe(attachment.ext, attachment.size),
+            "pdf": attachment.ext == "pdf",
+        }
+
+    def filters(self, current: str = "") -> dict[str, Any]:
+        """Links to every filtered listing, with counts: plain links, no script needed."""
+        blocks = []
+        for kind, groups in self._groups.items():
+            items = []
+            for group in groups:
+                url = self.urls.link(Urls.documents(kind, group.slug))
+                items.append({"name": group.name, "count": len(group.documents), "url": url,
+                              "current": current == f"{kind}/{group.slug}"})  # fmt: skip
+            if items:
+                blocks.append({"title": FILTER_TITLES[kind], "kind": kind, "items": items})
+        return {
+            "all_url": self.urls.link(Urls.documents()),
+            "drafts_url": self.urls.link(Urls.DOCUMENT_DRAFTS),
+            "drafts": len(self.register.open_drafts),
+            "feed_url": self.urls.link(Urls.DOCUMENT_FEED),
+            "blocks": blocks,
+        }
+
+    def links_of(self, numbers: tuple[str, ...]) -> dict[str, str]:
+        """Number → URL for the documents a body links (checked to exist before planning)."""
+        links = {}
+        for number in numbers:
+            found = self.register.find(number)
+            if len(found) == 1:
+                links[number] = self.urls.link(found[0].rel_url)
+        return links
+
+    def link_bodies(self, tasks: list[RenderTask]) -> None:
+        """Give every page whose body links documents by number (van-ban:…) their URLs.
+
+        In the page's context, so the page's digest changes when a linked document moves.
+        """
+        for task in tasks:
+            if task.body is not None and task.body.document_refs:
+                task.context["doc_links"] = self.links_of(task.body.document_refs)
+
+    # -- pages --------------------------------------------------------------------------
+    def tasks(self) -> list[RenderTask]:
+        register = self.register
+        tasks = self._listing("", "", "Văn bản", register.listed)
+        for kind, groups in self._groups.items():
+            for group in groups:
+                title = f"{FILTER_TITLES[kind]}: {group.name}"
+                tasks += self._listing(kind, group.slug, title, group.documents)
+        tasks.append(self._drafts())
+        tasks += [self._page(d) for d in register.listed]
+        tasks.append(self.feed())
+        for document in register.listed:
+            for alias in document.meta.aliases:
+                rel = Urls.alias_rel_url(alias)
+                assert rel is not None  # validated when the file was read
+                context = {
+                    "page": self.planner.page_meta(document.meta.title, document.rel_url,
+                                                   kind="redirect"),
+                    "target": self.urls.link(document.rel_url),
+                }  # fmt: skip
+                tasks.append(RenderTask(Urls.output_path(rel), "redirect.html", context,
+                                        document.path))  # fmt: skip
+        return tasks
+
+    def _listing(
+        self, kind: str, slug: str, title: str, documents: tuple[Document, ...]
+    ) -> list[RenderTask]:
+        chunks = paginate(documents, self.config.paginate)  # type: ignore[arg-type]
+        rel_urls = [Urls.documents(kind, slug, n + 1) for n in range(len(chunks))]
+        filters = SharedData(self.filters(f"{kind}/{slug}" if kind else "all"))
+        tasks = []
+        for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
+            page_title = title if number == 1 else f"{title} – Trang {number}"
+            context = {
+                "page": self.planner.page_meta(page_title, rel_url, kind="documents"),
+                "heading": title,
+                "count": len(documents),
+                "rows": [self.row(d) for d in chunk],
+                "pager": self.planner.pager(rel_urls, number),
+                "filters": filters,
+                "drafts": None,
+                "css_url": self.css_url,
+            }
+            tasks.append(RenderTask(Urls.output_path(rel_url), "documents.html", context))
+        return tasks
+
+    def _drafts(self) -> RenderTask:
+        drafts = []
+        for document in self.register.open_drafts:
+            closes = self.register.comment_closes[document.path]
+            drafts.append({**self.row(document), **self._comment(document, closes)})
+        title = "Dự thảo lấy ý kiến"
+        context = {
+            "page": self.planner.page_meta(title, Urls.DOCUMENT_DRAFTS, kind="documents"),
+            "heading": title,
+            "count": len(drafts),
+            "rows": [],
+            "pager": self.planner.pager([Urls.DOCUMENT_DRAFTS], 1),
+            "filters": SharedData(self.filters("drafts")),
+            "drafts": drafts,
+            "css_url": self.css_url,
+        }
+        return RenderTask(Urls.output_path(Urls.DOCUMENT_DRAFTS), "documents.html", context)
+
+    def _comment(self, document: Document, closes: dt.datetime) -> dict[str, Any]:
+        meta = document.meta
+        contact = meta.comment_contact
+        until = meta.comment_until
+        assert until is not None
+        is_open = closes > self.now
+        return {
+            "comment_until": format_datetime(until) if meta.comment_has_time else format_date(until),
+            "comment_open": is_open,
+            "days_left": days_left(closes, self.now) if is_open else 0,
+            "contact": contact.removeprefix("mailto:"),
+            "contact_url": contact if "://" in contact or contact.startswith("mailto:")
+            else f"mailto:{contact}",
+        }  # fmt: skip
+
+    def _page(self, document: Document) -> RenderTask:
+        meta = document.meta
+        register = self.register
+        row = self.row(document)
+        closes = register.comment_closes.get(document.path)
+
+        def numbered(numbers: tuple[str, ...]) -> list[dict[str, Any]]:
+            found = []
+            for number in numbers:
+                docs = register.find(number)
+                found += [self.row(d) for d in docs] or [{"number": number, "url": ""}]
+            return found
+
+        def others(key: str, slug: str, groups: tuple[DocumentGroup, ...]) -> dict[str, Any]:
+            group = next((g for g in groups if g.slug == slug), None)
+            items = [self.row(d) for d in (group.documents if group else ())
+                     if d.path != document.path][: self.config.related]  # fmt: skip
+            url = self.urls.link(Urls.documents(key, slug))
+            return {"title": f"{FILTER_TITLES[key]}: {group.name if group else ''}",
+                    "url": url, "items": items}  # fmt: skip
+
+        fields = [
+            {"name": name, "url": self.urls.link(Urls.documents("field", slug))}
+            for name, slug in zip(meta.fields, document.field_slugs, strict=True)
+        ]
+        effective = meta.effective or meta.issued
+        data = {
+            **row,
+            "signer": meta.signer,
+            "fields": fields,
+            "effective_text": _day(effective) if meta.effective or not meta.comment_until else "",
+            "effective_until_text": _day(meta.effective_until),
+            "replaces": numbered(meta.replaces),
+            "replaced_by": [self.row(d) for d in register.replaced_by.get(document.path, ())],
+            "related": numbered(meta.related),
+            "comment": self._comment(document, closes) if closes else None,
+            "draft": meta.draft,
+        }
+        lists = [others("type", document.type_slug, register.types)]
+        lists += [others("field", slug, register.fields) for slug in document.field_slugs]
+        lists.append(others("issuer", document.issuer_slug, register.issuers))
+        description = f"{document.type_name} số {meta.number}: {meta.title}"
+        context = {
+            "page": self.planner.page_meta(f"{document.type_name} {meta.number}",
+                                           document.rel_url, description, kind="document"),
+            "document": data,
+            "others": [item for item in lists if item["items"]],
+            "register_url": self.urls.link(Urls.documents()),
+            "css_url": self.css_url,
+        }  # fmt: skip
+        return RenderTask(Urls.output_path(document.rel_url), "document.html", context,
+                          document.path, document.parsed)  # fmt: skip
+
+    def feed(self) -> RenderTask:
+        chosen = self.register.listed[: self.config.feed_size]
+        entries = []
+        for document in chosen:
+            meta = document.meta
+            entries.append({
+                "title": f"{document.type_name} {meta.number}: {meta.title}",
+                "url": self.urls.absolute(document.rel_url),
+                "published": meta.issued.isoformat(),
+                "updated": meta.issued.isoformat(),
+                "summary": document.parsed.summary,
+                "content": self.planner.body_of(document.parsed),
+                "category": document.type_name,
+                "author": meta.issuer,
+            })  # fmt: skip
+        newest = max((d.meta.issued for d in chosen), default=None)
+        context = {
+            "feed": {
+                "title": f"Văn bản – {self.config.title}",
+                "id": self.urls.absolute(Urls.DOCUMENT_FEED),
+                "self_url": self.urls.absolute(Urls.DOCUMENT_FEED),
+                "site_url": self.urls.absolute(Urls.documents()),
+                "updated": (newest or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).isoformat(),
+            },
+            "entries": entries,
+        }
+        return RenderTask(Urls.DOCUMENT_FEED, "feed.xml", context)
+
+    # -- rows other pages show ----------------------------------------------------------
+    def home_block(self) -> dict[str, Any] | None:
+        """ "Văn bản mới" on the home page: as many as each category block shows."""
+        if not self.register.listed:
+            return None
+        size = self.config.home_per_category
+        return {
+            "css_url": self.css_url,
+            "url": self.urls.link(Urls.documents()),
+            "drafts_url": self.urls.link(Urls.DOCUMENT_DRAFTS),
+            "drafts": len(self.register.open_drafts),
+            "items": [self.row(d) for d in self.register.listed[:size]],
+        }
+
+    def sitemap_entries(self) -> list[dict[str, str]]:
+        entries = [{"loc": self.urls.absolute(Urls.documents()), "lastmod": ""}]
+        for document in self.register.listed:
+            lastmod = max(document.meta.issued, start(document.meta))
+            entries.append({"loc": self.urls.absolute(document.rel_url),
+                            "lastmod": lastmod.isoformat()})  # fmt: skip
+        return entries
+
+    def search_entries(self) -> list[list[str]]:
+        """[url, title, date, folded text]: number, type, abstract and issuer are searchable."""
+        return [
+            [self.urls.link(d.rel_url), f"{d.type_name} {d.meta.number}: {d.meta.title}",
+             self.row(d)["issued_text"], d.parsed.search_text]
+            for d in self.register.listed
+        ]  # fmt: skip
