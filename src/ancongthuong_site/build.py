@@ -123,7 +123,11 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
                 documents=seen.get("documents", 0),
             )  # fmt: skip
         else:
-            result = _write(config, out, _prepare(config, options, inputs, now), options)
+            prepared = _prepare(config, options, inputs, now)
+            try:
+                result = _write(config, out, prepared, options)
+            finally:
+                prepared.body_of.close()
         if options.warm_standby:
             mirror_standby(out)
         return result
@@ -138,7 +142,7 @@ class Loaded:
     inputs: Inputs
     articles: list[Article]
     documents: list[Document]
-    body_of: Callable[[ParsedFile], str]
+    body_of: BodyReader
 
     def moments_after(self, now: dt.datetime) -> list[dt.datetime]:
         """Every later moment the site changes by itself: an article appears or expires, a
@@ -185,7 +189,7 @@ class Prepared:
     tasks: list[RenderTask]
     static: list[tuple[str, Path, str]]
     index: SiteIndex
-    body_of: Callable[[ParsedFile], str]
+    body_of: BodyReader
     inputs: Inputs
     register: Register
 
@@ -194,12 +198,16 @@ def _prepare(
     config: SiteConfig, options: BuildOptions, inputs: Inputs, now: dt.datetime
 ) -> Prepared:
     articles, documents, body_of = _load(config, options, inputs)
-    return _plan(config, options, inputs, articles, documents, body_of, now)
+    try:
+        return _plan(config, options, inputs, articles, documents, body_of, now)
+    except BaseException:
+        body_of.close()
+        raise
 
 
 def _load(
     config: SiteConfig, options: BuildOptions, inputs: Inputs
-) -> tuple[list[Article], list[Document], Callable[[ParsedFile], str]]:
+) -> tuple[list[Article], list[Document], BodyReader]:
     problems = list(inputs.problems)
     settings = MarkupSettings(config.base_url, config.allow_raw_html)
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
@@ -219,7 +227,7 @@ def _plan(
     inputs: Inputs,
     articles: list[Article],
     documents: list[Document],
-    body_of: Callable[[ParsedFile], str],
+    body_of: BodyReader,
     now: dt.datetime,
 ) -> Prepared:
     register = build_register(config, documents, now=now, drafts=options.drafts)
@@ -255,7 +263,7 @@ def _parse_all(
     settings: MarkupSettings,
     options: BuildOptions,
     problems: list[Problem],
-) -> tuple[list[ParsedFile], Callable[[ParsedFile], str]]:
+) -> tuple[list[ParsedFile], BodyReader]:
     cache = ParseCache(config.root, settings.key()) if options.use_cache else None
     results: dict[str, ParsedFile] = {}
     todo: list[tuple[str, bytes]] = []
@@ -283,28 +291,36 @@ def _parse_all(
     parsed = [results[rel] for rel, _, _, _ in inputs.content if rel in results]
     # The bytes are parsed now: let them go before pages are planned (memory stays flat).
     inputs.content = [(rel, path, digest, None) for rel, path, digest, _ in inputs.content]
-    return parsed, _body_reader(config, settings, cache)
+    return parsed, BodyReader(config, settings, cache)
 
 
-def _body_reader(
-    config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
-) -> Callable[[ParsedFile], str]:
-    """Bodies come from the parse, else from the cache, else the file is parsed again."""
+class BodyReader:
+    """Bodies come from the parse, else from the cache, else the file is parsed again.
 
-    def body_of(parsed: ParsedFile) -> str:
+    Closed when the build ends (it keeps the cache's pack file open between reads).
+    """
+
+    def __init__(
+        self, config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
+    ) -> None:
+        self.config, self.settings, self.cache = config, settings, cache
+
+    def __call__(self, parsed: ParsedFile) -> str:
         if parsed.body_html is not None:
             return parsed.body_html
-        text = cache.body(parsed) if cache else None
+        text = self.cache.body(parsed) if self.cache else None
         if text is None:
-            data = read_bytes(config.content_dir / parsed.path)
+            data = read_bytes(self.config.content_dir / parsed.path)
             try:
-                text = parse_source(parsed.path, data, renderer(settings)).body_html
+                text = parse_source(parsed.path, data, renderer(self.settings)).body_html
             except FileProblems as error:  # the file changed during the build
                 raise BuildFailed(error.problems) from None
         assert text is not None
         return text
 
-    return body_of
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
 
 def _write(
@@ -431,7 +447,7 @@ def _render_into(
     return written
 
 
-def _with_body(task: RenderTask, body_of: Callable[[ParsedFile], str]) -> RenderTask:
+def _with_body(task: RenderTask, body_of: BodyReader) -> RenderTask:
     """The task ready to render: its body read in, nothing else to carry to a worker."""
     if task.body is None:
         return task

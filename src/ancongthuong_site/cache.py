@@ -287,6 +287,13 @@ class ParseCache:
             return None
         return data.decode("utf-8")
 
+    def close(self) -> None:
+        """Release the open pack files (bodies are read until the last page is rendered)."""
+        for handle in (self._reader, self._append):
+            if handle is not None:
+                handle.close()
+        self._reader = self._append = None
+
     def save(self) -> None:
         """Keep only the entries of this build and write the small index.
 

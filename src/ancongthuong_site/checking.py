@@ -55,6 +55,7 @@ def check_site(root: Path, options: BuildOptions | None = None) -> CheckReport:
                 if key not in problems:
                     problems[key] = problem if moment == now else _at(problem, loaded, moment)
     finally:
+        loaded.body_of.close()
         shutil.rmtree(temp, ignore_errors=True)
     if problems:
         raise BuildFailed(list(problems.values()))

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 
 from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -36,6 +38,8 @@ logger = logging.getLogger(__name__)
 # Reads emit opened/closed_no_write and writes emit modified several times; "closed after
 # write" plus create/move/delete is enough to see every save once (libraries.md §5).
 _INOTIFY_EVENTS: list[type[FileSystemEvent]] = [
+    DirCreatedEvent,  # a source folder made after serve started is watched from then on
+    DirMovedEvent,
     FileCreatedEvent,
     FileClosedEvent,
     FileMovedEvent,
@@ -119,17 +123,34 @@ def classify_change(rel_path: str, *, output_dir: str = "_site") -> ChangeKind:
     return ChangeKind.IGNORE
 
 
+# Only these are watched: never the output, the standby tree, .cache/ or .git/, whose
+# thousands of folders a concurrent build makes and removes (each one an inotify watch).
+SOURCE_DIRS = ("content", "templates", "static")
+
+
 class _Handler(FileSystemEventHandler):
     """Turns watchdog events into relevant relative paths on a queue."""
 
-    def __init__(self, root: Path, output_dir: str, sink: queue.Queue[str | None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        output_dir: str,
+        sink: queue.Queue[str | None],
+        on_source_dir: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
         self._root = root
         self._output_dir = output_dir
         self._sink = sink
+        self._on_source_dir = on_source_dir
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
+            if self._on_source_dir is not None:
+                for raw in (event.src_path, getattr(event, "dest_path", "")):
+                    rel = self._relative(raw)
+                    if rel in SOURCE_DIRS:
+                        self._on_source_dir(rel)
             return
         paths = [event.src_path]
         if isinstance(event, FileMovedEvent):
@@ -187,12 +208,23 @@ class Watcher:
         root = self.root.resolve()
         self._queue = queue.Queue()  # nothing stale from a previous start/stop
         observer: BaseObserver = PollingObserver() if self._polling else Observer()
-        observer.schedule(
-            _Handler(root, self.output_dir, self._queue),
-            str(root),
-            recursive=True,
-            event_filter=_POLLING_EVENTS if self._polling else _INOTIFY_EVENTS,
-        )
+        events = _POLLING_EVENTS if self._polling else _INOTIFY_EVENTS
+        handler = _Handler(root, self.output_dir, self._queue)
+        self._watched: set[str] = set()
+
+        def watch_source(name: str) -> None:
+            if name not in self._watched and (root / name).is_dir():
+                self._watched.add(name)
+                observer.schedule(handler, str(root / name), recursive=True, event_filter=events)
+                self._queue.put(f"{name}/")  # whatever it holds is new: rebuild once
+
+        # site.yaml and the source folders' names: the root itself, not below it.
+        top = _Handler(root, self.output_dir, self._queue, on_source_dir=watch_source)
+        observer.schedule(top, str(root), recursive=False, event_filter=events)
+        for name in SOURCE_DIRS:
+            if (root / name).is_dir():
+                self._watched.add(name)
+                observer.schedule(handler, str(root / name), recursive=True, event_filter=events)
         observer.start()
         self._observer = observer
         # Daemon: a hung rebuild must not keep the process alive after Ctrl+C.
@@ -202,7 +234,10 @@ class Watcher:
     def stop(self) -> None:
         """Stop watching; waits for a running callback to return. Pending changes are dropped."""
         if self._observer is not None:
-            self._observer.stop()
+            try:
+                self._observer.stop()
+            except (KeyError, OSError):
+                pass  # watchdog's inotify raises for a watched folder deleted meanwhile
             self._observer.join()
             self._observer = None
         thread, self._thread = self._thread, None
