@@ -7,6 +7,7 @@ produces several raw events, plus swap and probe files. This module turns that n
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
@@ -234,10 +235,9 @@ class Watcher:
     def stop(self) -> None:
         """Stop watching; waits for a running callback to return. Pending changes are dropped."""
         if self._observer is not None:
-            try:
+            # watchdog's inotify raises for a watched folder that was deleted meanwhile.
+            with contextlib.suppress(KeyError, OSError):
                 self._observer.stop()
-            except (KeyError, OSError):
-                pass  # watchdog's inotify raises for a watched folder deleted meanwhile
             self._observer.join()
             self._observer = None
         thread, self._thread = self._thread, None
