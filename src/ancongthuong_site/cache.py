@@ -291,7 +291,10 @@ class ParseCache:
         """Release the open pack files (bodies are read until the last page is rendered)."""
         for handle in (self._reader, self._append):
             if handle is not None:
-                handle.close()
+                try:
+                    handle.close()
+                except OSError:  # a full disk fails the last flush: the cache is unusable
+                    self.broken = True
         self._reader = self._append = None
 
     def save(self) -> None:
