@@ -15,7 +15,7 @@ from ancongthuong_site.attachments import describe, format_size
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.config import DEFAULT_DOCUMENT_TYPES
 from ancongthuong_site.vietnamese import fold, make_slug
-from conftest import article, html, run_cli
+from conftest import SITE_YAML, article, html, run_cli
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 PDF = b"%PDF-1.4\n" + b"x" * 245_000
@@ -316,3 +316,17 @@ def test_documents_need_no_register_and_articles_need_no_documents(make_site) ->
     assert out is not None
     assert rows(out / "van-ban/index.html") == []
     assert html(out / "index.html").css_first(".documents-block") is None
+
+
+def test_sidebar_block_lists_the_newest_and_the_home_block_does_not_repeat_them(make_site) -> None:
+    sidebar = "sidebar:\n  - {type: documents, count: 2}\n"
+    root = make_site(register_files(), site_yaml=SITE_YAML + sidebar)
+    out = build(root).output
+    assert out is not None
+    newest = [r["Số ký hiệu"] for r in listing(out, "van-ban")]
+    page = html(out / "van-ban/qd-12/index.html")
+    side = [a.text(strip=True) for a in page.css(".side-documents li a")]
+    assert [text.split(":")[0] for text in side] == newest[:2]
+    home = html(out / "index.html")
+    block = [li.css_first(".number").text(strip=True) for li in home.css(".documents-block li")]
+    assert block == newest[2:7]

@@ -234,9 +234,10 @@ def _plan(
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     index = _with_register_moments(index, register)
     planner = Planner(config, index, body_of)
-    planner.documents = DocumentPages(planner, register)
+    documents = DocumentPages(planner, register)
+    documents.attach()
     tasks = planner.tasks()
-    planner.documents.link_bodies(tasks)
+    documents.link_bodies(tasks)
     problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])
     if problems:
         raise BuildFailed(problems)

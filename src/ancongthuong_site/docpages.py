@@ -14,6 +14,7 @@ from typing import Any
 from .attachments import describe
 from .documents import STATUSES
 from .index import paginate
+from .layout import build_layout
 from .models import Document, RenderTask, SharedData
 from .register import DocumentGroup, Register, days_left, start
 from .urls import Urls
@@ -110,6 +111,26 @@ class DocumentPages:
                 links[number] = self.urls.link(found[0].rel_url)
         return links
 
+    def attach(self) -> None:
+        """Join the planner: its pages, home and sitemap now include the register's, and its
+        sidebar is made again, so that a "documents" block can list the newest ones."""
+        planner = self.planner
+        planner.documents = self
+        planner.layout = build_layout(planner.config, planner.index, planner.card, self.newest)
+
+    def newest(self, count: int) -> list[dict[str, str]]:
+        """The newest documents as the sidebar lists items (title, link, date)."""
+        return [
+            {"url": row["url"], "title": f"{row['number']}: {row['title']}",
+             "date_iso": row["issued_iso"], "date_text": row["issued_text"]}
+            for row in map(self.row, self.register.listed[:count])
+        ]  # fmt: skip
+
+    def _page_meta(self, title: str, rel_url: str, description: str = "", **more: Any) -> dict:
+        """Every page of the register sits under "Văn bản" in the menu."""
+        section = self.urls.link(Urls.documents())
+        return self.planner.page_meta(title, rel_url, description, section=section, **more)
+
     def link_bodies(self, tasks: list[RenderTask]) -> None:
         """Give every page whose body links documents by number (van-ban:…) their URLs.
 
@@ -135,7 +156,7 @@ class DocumentPages:
                 rel = Urls.alias_rel_url(alias)
                 assert rel is not None  # validated when the file was read
                 context = {
-                    "page": self.planner.page_meta(document.meta.title, document.rel_url,
+                    "page": self._page_meta(document.meta.title, document.rel_url,
                                                    kind="redirect"),
                     "target": self.urls.link(document.rel_url),
                 }  # fmt: skip
@@ -153,7 +174,7 @@ class DocumentPages:
         for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
             page_title = title if number == 1 else f"{title} – Trang {number}"
             context = {
-                "page": self.planner.page_meta(page_title, rel_url, kind="documents"),
+                "page": self._page_meta(page_title, rel_url, kind="documents"),
                 "heading": title,
                 "count": len(documents),
                 "rows": [self.row(d) for d in chunk],
@@ -172,7 +193,7 @@ class DocumentPages:
             drafts.append({**self.row(document), **self._comment(document, closes)})
         title = "Dự thảo lấy ý kiến"
         context = {
-            "page": self.planner.page_meta(title, Urls.DOCUMENT_DRAFTS, kind="documents"),
+            "page": self._page_meta(title, Urls.DOCUMENT_DRAFTS, kind="documents"),
             "heading": title,
             "count": len(drafts),
             "rows": [],
@@ -241,7 +262,7 @@ class DocumentPages:
         lists.append(others("issuer", document.issuer_slug, register.issuers))
         description = f"{document.type_name} số {meta.number}: {meta.title}"
         context = {
-            "page": self.planner.page_meta(f"{document.type_name} {meta.number}",
+            "page": self._page_meta(f"{document.type_name} {meta.number}",
                                            document.rel_url, description, kind="document"),
             "document": data,
             "others": [item for item in lists if item["items"]],
@@ -284,13 +305,15 @@ class DocumentPages:
         """ "Văn bản mới" on the home page: as many as each category block shows."""
         if not self.register.listed:
             return None
-        size = self.config.home_per_category
+        # The home page shows nothing twice: documents in the sidebar are left out here.
+        shown = {item["url"] for block in self.planner.layout["sidebar"] for item in block["items"]}
+        rows = [row for row in map(self.row, self.register.listed) if row["url"] not in shown]
         return {
             "css_url": self.css_url,
             "url": self.urls.link(Urls.documents()),
             "drafts_url": self.urls.link(Urls.DOCUMENT_DRAFTS),
             "drafts": len(self.register.open_drafts),
-            "items": [self.row(d) for d in self.register.listed[:size]],
+            "items": rows[: self.config.home_per_category],
         }
 
     def sitemap_entries(self) -> list[dict[str, str]]:

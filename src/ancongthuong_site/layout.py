@@ -16,11 +16,14 @@ from .urls import Urls
 from .vietnamese import format_datetime
 
 
-def build_layout(config: SiteConfig, index: SiteIndex, card: Any) -> SharedData:
+def build_layout(
+    config: SiteConfig, index: SiteIndex, card: Any, documents: Any = None
+) -> SharedData:
+    """`documents(count)`: the newest documents of the register, for a "documents" block."""
     urls = Urls(config.base_url)
     return SharedData({
         "menu": menu_tree(config, index, urls),
-        "sidebar": sidebar_blocks(config, index, urls, card),
+        "sidebar": sidebar_blocks(config, index, urls, card, documents),
         "outage": outage_notice(config, index),
     })  # fmt: skip
 
@@ -68,7 +71,7 @@ def menu_urls(tree: list[dict[str, Any]]) -> set[str]:
 
 
 def sidebar_blocks(
-    config: SiteConfig, index: SiteIndex, urls: Urls, card: Any
+    config: SiteConfig, index: SiteIndex, urls: Urls, card: Any, documents: Any = None
 ) -> list[dict[str, Any]]:
     blocks = []
     groups = {group.slug: group for group in index.categories}
@@ -90,6 +93,12 @@ def sidebar_blocks(
             data["title"] = block.title or category.name
             data["url"] = urls.link(Urls.listing("category", category.slug))
             data["items"] = [card(a) for a in articles]
+        elif block.kind == "documents":
+            data["items"] = documents(block.count) if documents else []
+            if not data["items"]:
+                continue
+            data["title"] = block.title or "Văn bản mới"
+            data["url"] = urls.link(Urls.documents())
         blocks.append(data)
     return blocks
 

@@ -17,7 +17,7 @@ from .vietnamese import parse_date
 
 ProblemFn = Callable[..., None]
 
-SIDEBAR_KINDS = ("links", "hotlines", "banner", "category")
+SIDEBAR_KINDS = ("links", "hotlines", "banner", "category", "documents")
 
 
 @dataclass(frozen=True)
