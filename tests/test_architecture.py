@@ -13,8 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
-    "urls", "markup", "pagefields", "loader", "documents", "index", "register", "layout",
-    "sitepages", "completeness", "templating", "docpages", "plan",
+    "urls", "markup", "pagefields", "loader", "documents", "index", "register", "completeness",
+    "layout", "sitepages", "templating", "docpages", "plan",
     "cache", "pool", "writer", "inputs", "build", "linkcheck", "checking", "watch", "serve",
     "scaffold", "importer", "cli",
 ]  # fmt: skip

@@ -69,6 +69,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                          category="Thông báo"),
         "content/pages/lanh-dao-so.md": LEADERS_PAGE,
         "content/pages/gioi-thieu.md": '---\ntitle: "Giới thiệu"\n---\n',
+        "content/pages/en/introduction.md":
+            '---\ntitle: "Introduction"\ntranslation: "/gioi-thieu/"\n---\nThe Department.\n',
         "static/images/logo.png": b"", "static/favicon.png": b"", "static/images/mot.jpg": b"",
     })  # fmt: skip
     result = run_cli("build", "--root", root)
@@ -190,3 +192,21 @@ def test_bad_portal_settings_are_all_reported(make_site) -> None:  # type: ignor
                    "until"):  # fmt: skip
         assert any(needle in line for line in lines), needle
     assert "Traceback" not in result.stderr
+
+
+def test_english_pages_language_switch_and_hreflang_both_ways(portal: Path) -> None:
+    english = html(portal / "_site/en/introduction/index.html")
+    assert english.css_first("html").attributes["lang"] == "en"
+    assert english.css_first(".menu-wide [aria-current]").text() == "Introduction"
+    switch = english.css_first('.top-links a[hreflang="vi"]')
+    assert switch.attributes["href"] == "/gioi-thieu/" and switch.text() == "Tiếng Việt"
+    assert english.css_first(".skip").text() == "Skip to main content"
+    vietnamese = html(portal / "_site/gioi-thieu/index.html")
+    assert vietnamese.css_first('.top-links a[hreflang="en"]').attributes["href"] == (
+        "/en/introduction/"
+    )
+    for tree in (english, vietnamese):
+        alternates = {link.attributes["hreflang"]: link.attributes["href"]
+                      for link in tree.css('link[rel="alternate"][hreflang]')}  # fmt: skip
+        assert alternates == {"vi": "https://example.org/gioi-thieu/",
+                              "en": "https://example.org/en/introduction/"}  # fmt: skip

@@ -17,6 +17,8 @@ DECREE_224 = "Nghị định 224/2026/NĐ-CP, Điều 9 khoản 1"
 CIRCULAR_32 = "Thông tư 32/2017/TT-BTTTT"
 CONTACT_SLUG = "lien-he"  # shows the identity fields of site.yaml and the feedback form
 LEADERS_SLUG = "lanh-dao-so"
+ENGLISH_CONTACT_SLUG = "contact"
+ENGLISH_LEADERS_SLUG = "leaders"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,20 @@ SECTIONS = (
             "phần thân ghi thêm giờ làm việc, đầu mối của từng phòng nếu có."),
 )  # fmt: skip
 
+# English pages (content/pages/en/<slug>.md → /en/<slug>/), each paired with its Vietnamese page.
+ENGLISH_SECTIONS = (
+    Section("introduction", "Introduction", "gioi-thieu", "text",
+            "An English version of the Giới thiệu page."),
+    Section("functions", "Functions and duties", "chuc-nang-nhiem-vu", "text",
+            "An English version of the Chức năng, nhiệm vụ page."),
+    Section(ENGLISH_LEADERS_SLUG, "Leadership", LEADERS_SLUG, "leaders",
+            "The same people as on Lãnh đạo Sở, with their positions and duties in English."),
+    Section(ENGLISH_CONTACT_SLUG, "Contact", CONTACT_SLUG, "text",
+            "The address, phone and email of site.yaml's footer are shown automatically; add "
+            "office hours here if wanted."),
+)  # fmt: skip
+"""For these, `reference` holds the slug of the Vietnamese page they translate."""
+
 IDENTITY = (
     ("logo", "Biểu trưng (logo) ở đầu trang", CIRCULAR_32),
     ("owner", "Tên cơ quan chủ quản (footer.owner)", CIRCULAR_32),
@@ -83,7 +99,11 @@ class Item:
 
 def portal_report(config: SiteConfig, index: SiteIndex) -> list[Item]:
     """Every required item, present or not, in a stable order."""
-    pages = {page.meta.slug: page for page in index.pages if not page.meta.draft}
+    pages = {
+        page.meta.slug: page
+        for page in index.pages
+        if not page.meta.draft and not page.path.startswith("pages/en/")
+    }
     items = []
     for section in SECTIONS:
         page = pages.get(section.slug)

@@ -57,6 +57,7 @@ class SiteConfig:
     sidebar: tuple[SidebarBlock, ...] = ()
     integrations: Integrations = Integrations()
     outage: Outage | None = None
+    english: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     paginate: int = 20
     feed_size: int = 20
     home_latest: int = 10
@@ -110,6 +111,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "sidebar": list,
     "integrations": dict,
     "outage": dict,
+    "english": dict,
     "paginate": int,
     "feed_size": int,
     "home_latest": int,
@@ -208,6 +210,15 @@ def load_config(root: Path) -> SiteConfig:
                     "ghi tên hoặc slug của một chuyên mục trong categories:")  # fmt: skip
     integrations = read_integrations(data.get("integrations"), problem)
     outage = read_outage(data.get("outage"), problem)
+    english = data.get("english") or {}
+    if isinstance(english, dict):
+        for key, value in english.items():
+            if key not in ("title", "short_title", "governing_body"):
+                problem("english", f'khóa english không hợp lệ "{key}"',
+                        "các khóa: title, short_title, governing_body")  # fmt: skip
+            elif not isinstance(value, str):
+                problem("english", f"english.{key} phải là chuỗi chữ")
+        english = {k: v.strip() for k, v in english.items() if isinstance(v, str) and v.strip()}
     if problems:
         raise BuildFailed(problems)
     return SiteConfig(
@@ -225,6 +236,7 @@ def load_config(root: Path) -> SiteConfig:
         sidebar=sidebar,
         integrations=integrations,
         outage=outage,
+        english=english if isinstance(english, dict) else {},
         paginate=data.get("paginate", 20),
         feed_size=data.get("feed_size", 20),
         home_latest=data.get("home_latest", 10),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .completeness import ENGLISH_SECTIONS
 from .config import SiteConfig
 from .index import SiteIndex
+from .loader import page_lang
 from .models import SharedData
 from .urls import Urls
 from .vietnamese import format_datetime
@@ -23,6 +25,7 @@ def build_layout(
     urls = Urls(config.base_url)
     return SharedData({
         "menu": menu_tree(config, index, urls),
+        "menu_en": english_menu(index, urls),
         "sidebar": sidebar_blocks(config, index, urls, card, documents),
         "outage": outage_notice(config, index),
     })  # fmt: skip
@@ -113,3 +116,48 @@ def outage_notice(config: SiteConfig, index: SiteIndex) -> dict[str, str] | None
         "start": format_datetime(outage.start),
         "end": format_datetime(outage.end),
     }
+
+
+def english_menu(index: SiteIndex, urls: Urls) -> list[dict[str, Any]]:
+    """The English pages: the required ones first, in their usual order, then the others."""
+    order = {section.slug: i for i, section in enumerate(ENGLISH_SECTIONS)}
+    pages = sorted(
+        (p for p in index.pages if page_lang(p.path) == "en" and not p.meta.draft),
+        key=lambda p: (order.get(p.meta.slug, len(order)), p.path),
+    )
+    return [{"title": p.meta.title, "url": urls.link(p.rel_url), "children": []} for p in pages]
+
+
+def translations(index: SiteIndex, urls: Urls) -> dict[str, str]:
+    """Page link → the same page in the other language, both ways (from `translation:`)."""
+    links = {urls.link(page.rel_url) for page in index.pages}
+    pairs: dict[str, str] = {}
+    for page in index.pages:
+        other = urls.rebase(page.meta.translation) if page.meta.translation else ""
+        if other in links:
+            here = urls.link(page.rel_url)
+            pairs[here] = other
+            pairs.setdefault(other, here)
+    return pairs
+
+
+LABELS = {
+    "vi": {
+        "skip": "Bỏ qua, đến nội dung chính", "search": "Tìm kiếm", "menu": "Menu",
+        "menu_label": "Menu chính", "site_map": "Sơ đồ cổng", "home": "Trang chủ",
+        "switch": "English", "email": "Thư điện tử", "breadcrumb": "Đường dẫn",
+        "updating": "Nội dung trang này đang được cập nhật.",
+        "leaders_updating": "Thông tin về lãnh đạo Sở đang được cập nhật.",
+        "contact": "Thông tin liên hệ", "governing_body": "Cơ quan chủ quản",
+        "photo": "Ảnh", "feedback": "Đánh giá mức độ hài lòng",
+    },
+    "en": {
+        "skip": "Skip to main content", "search": "Search", "menu": "Menu",
+        "menu_label": "Main menu", "site_map": "Site map", "home": "Home",
+        "switch": "Tiếng Việt", "email": "Email", "breadcrumb": "Breadcrumb",
+        "updating": "This page is being updated.",
+        "leaders_updating": "Information about the Department's leaders is being updated.",
+        "contact": "Contact details", "governing_body": "Governing body",
+        "photo": "Photo of", "feedback": "Rate your satisfaction",
+    },
+}  # fmt: skip

@@ -324,12 +324,19 @@ def url_allowed(url: str) -> bool:
 # -- placing files in the site --------------------------------------------------------------
 
 
+def page_lang(path: str) -> str:
+    """Static pages under content/pages/en/ are the English pages."""
+    return "en" if path.startswith(f"{PAGES_DIR}/en/") else "vi"
+
+
 def place(parsed: ParsedFile, config: SiteConfig) -> Article:
     """Resolve category, source and URL; raise FileProblems on an unknown category."""
     meta = parsed.meta
     label = f"content/{parsed.path}"
     if parsed.kind == "page":
-        return Article(parsed, meta.slug, Urls.page(meta.slug), "", "", "", ())
+        return Article(
+            parsed, meta.slug, Urls.page(meta.slug, page_lang(parsed.path)), "", "", "", ()
+        )
     category = config.category(meta.category)
     if category is None:
         raise FileProblems(

@@ -19,6 +19,11 @@ LEADER_LABELS = {
     "phone": "Điện thoại", "email": "Thư điện tử", "photo": "Ảnh", "bio": "Tiểu sử tóm tắt",
 }  # fmt: skip
 
+LEADER_LABELS_EN = {
+    "name": "Name", "position": "Position", "duties": "Duties", "phone": "Phone",
+    "email": "Email", "photo": "Photo", "bio": "Biography",
+}  # fmt: skip
+
 Leader = tuple[tuple[str, str], ...]  # (field, value) pairs in LEADER_FIELDS order
 ProblemFn = Callable[..., None]
 

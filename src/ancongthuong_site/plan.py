@@ -11,20 +11,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .completeness import CONTACT_SLUG, LEADERS_SLUG
 from .config import FOOTER_FIELDS, SiteConfig
 from .errors import Problem
 from .index import Group, SiteIndex, paginate
-from .layout import build_layout, menu_urls
+from .layout import LABELS, build_layout, menu_urls, translations
 from .models import Article, ParsedFile, RenderTask, SharedData
-from .pagefields import LEADER_LABELS
-from .sitepages import feeds_page, related_articles, site_map_page
+from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
 
 FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
     "Cơ quan chủ quản", "Địa chỉ", "Điện thoại", "Fax", "Thư điện tử",
     "Chịu trách nhiệm chính", "Giấy phép", "Ghi chú",
+), strict=True))  # fmt: skip
+
+FOOTER_LABELS_EN = dict(zip(FOOTER_FIELDS, (
+    "Governing body", "Address", "Phone", "Fax", "Email", "Person responsible", "Licence", "Note",
 ), strict=True))  # fmt: skip
 
 NEEDED_TEMPLATES = (
@@ -63,14 +65,21 @@ def site_globals(config: SiteConfig) -> dict[str, Any]:
         "logo": urls.rebase(config.logo) if config.logo else "",
         "favicon": urls.rebase(config.favicon) if config.favicon else "",
         "footer": [
-            {"label": FOOTER_LABELS[k], "key": k, "value": v}
+            {"label": FOOTER_LABELS[k], "label_en": FOOTER_LABELS_EN[k], "key": k, "value": v}
             for k, v in config.footer
             if k != "owner"
-        ],  # fmt: skip
+        ],
         "email": footer.get("email", ""),
         "measurement_script": integrations.measurement_script,
         "feedback_url": integrations.feedback_url,
         "feedback_embed": integrations.feedback_embed,
+        "english": {
+            "title": config.english.get("title") or config.title,
+            "short_title": config.english.get("short_title") or config.short_title or config.title,
+            "governing_body": config.english.get("governing_body", ""),
+            "home_url": urls.link(Urls.page("introduction", "en")),
+        },
+        "labels": LABELS,
         "extra": config.extra,
     }
 
@@ -90,7 +99,8 @@ class Planner:
         # has no listing at this moment (it expired, it is the only one) names it unlinked.
         self._tags = {group.slug: group for group in index.tags}
         self.layout = build_layout(config, index, self.card)
-        self.menu_urls = menu_urls(self.layout["menu"])
+        self.menu_urls = menu_urls(self.layout["menu"] + self.layout["menu_en"])
+        self.translations = translations(index, self.urls)
         self.documents: Any = None  # the register's pages (docpages), added by build
 
     # -- shared pieces --------------------------------------------------------------
@@ -137,10 +147,21 @@ class Planner:
         """`section` is the page's place in the menu (an article's is its category)."""
         url = self.urls.link(rel_url)
         section = section or url
+        other = self.translations.get(url)
+        lang = "en" if rel_url.startswith("en/") else "vi"
         return {
             "title": title,
             "url": url,
             "section": section if section in self.menu_urls else "",
+            "lang": lang,
+            # hreflang pairs, both ways; the language switch goes to the other page
+            "alternates": [
+                {"lang": lang, "url": self.urls.origin + url},
+                {"lang": "en" if lang == "vi" else "vi", "url": self.urls.origin + other},
+            ]
+            if other
+            else [],  # fmt: skip
+            "switch_url": other or "",
             "canonical": self.urls.absolute(rel_url),
             "description": description or self.config.description,
             **more,
@@ -300,27 +321,7 @@ class Planner:
         return link
 
     def static_page(self, page: Article) -> RenderTask:
-        meta = page.meta
-        leaders = []
-        for person in meta.leaders:
-            fields = dict(person)
-            fields["photo"] = self.urls.rebase(fields["photo"])
-            fields["details"] = [{"key": k, "label": LEADER_LABELS[k], "value": fields[k]}
-                                 for k in ("duties", "phone", "email") if fields[k]]  # fmt: skip
-            leaders.append(fields)
-        context = {
-            "page": self.page_meta(meta.title, page.rel_url, page.parsed.summary, kind="page"),
-            "draft": meta.draft,
-            "image": self.urls.rebase(meta.image) if meta.image else "",
-            "image_caption": meta.image_caption,
-            "leaders": leaders,
-            "links": [{"title": t, "url": self.urls.rebase(u)} for t, u in meta.links],
-            "contact": meta.slug == CONTACT_SLUG,
-            "expects_leaders": meta.slug == LEADERS_SLUG,
-        }
-        return RenderTask(
-            Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed
-        )
+        return static_page_task(self, page)
 
     def listing(self, kind: str, group: Group, title: str) -> list[RenderTask]:
         chunks = paginate(group.articles, self.config.paginate)

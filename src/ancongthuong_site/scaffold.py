@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ancongthuong_site.completeness import SECTIONS, Section
+from ancongthuong_site.completeness import ENGLISH_SECTIONS, SECTIONS, Section
 from ancongthuong_site.errors import ContentError, Problem
 from ancongthuong_site.pagefields import LEADER_FIELDS
 from ancongthuong_site.vietnamese import VN_TZ, make_slug, nfc
@@ -203,14 +203,19 @@ def new_article(
     )
 
 
-def portal_page_stub(section: Section) -> str:
+def portal_page_stub(section: Section, *, english: bool = False) -> str:
     """A published page with no invented facts: the title, empty fields, and instructions
     as YAML comments (never shown to readers). The page says it is being updated until the
     body or the fields are filled in, and `check` lists it as missing until then."""
-    lines = ["---", f"# Mục bắt buộc theo {section.reference}."]
+    if english:
+        lines = ["---", f"# Trang tiếng Anh, bản dịch của /{section.reference}/."]
+    else:
+        lines = ["---", f"# Mục bắt buộc theo {section.reference}."]
     lines += [f"# {line}" for line in textwrap.wrap(section.instructions, 88)]
     lines.append("# Chỉ ghi thông tin chính thức của Sở. Xem docs/huong-dan-bien-tap.md.")
     lines.append(f"title: {yaml_str(section.title)}")
+    if english:
+        lines.append(f"translation: {yaml_str('/' + section.reference + '/')}")
     if section.needs == "leaders":
         lines.append("leaders:")
         lines += [f'  {"-" if i == 0 else " "} {key}: ""' for i, key in enumerate(LEADER_FIELDS)]
@@ -229,10 +234,13 @@ def new_portal_pages(content_dir: Path) -> tuple[list[Path], list[Path]]:
     Returns (written, kept).
     """
     written, kept = [], []
-    for section in SECTIONS:
-        path = content_dir / "pages" / f"{section.slug}.md"
+    wanted = [(s, "pages", False) for s in SECTIONS]
+    wanted += [(s, "pages/en", True) for s in ENGLISH_SECTIONS]
+    for section, folder, english in wanted:
+        path = content_dir / folder / f"{section.slug}.md"
         if path.exists():
             kept.append(path)
             continue
-        written.append(write_new(path, portal_page_stub(section), content_dir))
+        stub = portal_page_stub(section, english=english)
+        written.append(write_new(path, stub, content_dir))
     return written, kept

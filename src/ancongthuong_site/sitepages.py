@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .completeness import (
+    CONTACT_SLUG,
+    ENGLISH_CONTACT_SLUG,
+    ENGLISH_LEADERS_SLUG,
+    LEADERS_SLUG,
+)
 from .index import Group
+from .loader import page_lang
 from .models import Article, RenderTask
+from .pagefields import LEADER_LABELS, LEADER_LABELS_EN
 from .urls import Urls
 
 
@@ -75,3 +83,33 @@ def feeds_page(planner: Any) -> RenderTask:
         "feeds": feeds,
     }
     return RenderTask(Urls.output_path(Urls.FEEDS), "feeds.html", context)
+
+
+def static_page_task(planner: Any, page: Article) -> RenderTask:
+    """A static page; the leaders, the lists of links and the contact block are data."""
+    urls: Urls = planner.urls
+    meta = page.meta
+    english = page_lang(page.path) == "en"
+    labels = LEADER_LABELS_EN if english else LEADER_LABELS
+    leaders = []
+    for person in meta.leaders:
+        fields: dict[str, Any] = dict(person)
+        fields["photo"] = urls.rebase(fields["photo"])
+        fields["details"] = [{"key": k, "label": labels[k], "value": fields[k]}
+                             for k in ("duties", "phone", "email") if fields[k]]  # fmt: skip
+        leaders.append(fields)
+    url = urls.link(page.rel_url)
+    parent = next((entry for entry in planner.layout["menu"][1:]
+                   if any(child["url"] == url for child in entry["children"])), None)  # fmt: skip
+    context = {
+        "page": planner.page_meta(meta.title, page.rel_url, page.parsed.summary, kind="page"),
+        "draft": meta.draft,
+        "image": urls.rebase(meta.image) if meta.image else "",
+        "image_caption": meta.image_caption,
+        "leaders": leaders,
+        "links": [{"title": t, "url": urls.rebase(u)} for t, u in meta.links],
+        "contact": meta.slug == (ENGLISH_CONTACT_SLUG if english else CONTACT_SLUG),
+        "expects_leaders": meta.slug == (ENGLISH_LEADERS_SLUG if english else LEADERS_SLUG),
+        "parent": {"title": parent["title"], "url": parent["url"]} if parent else None,
+    }
+    return RenderTask(Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed)

@@ -38,8 +38,9 @@ class Urls:
         return base if page == 1 else f"{base}trang/{page}/"
 
     @staticmethod
-    def page(slug: str) -> str:
-        return f"{slug}/"
+    def page(slug: str, lang: str = "vi") -> str:
+        """A static page; English pages (content/pages/en/) live under /en/."""
+        return f"{slug}/" if lang == "vi" else f"{lang}/{slug}/"
 
     @staticmethod
     def category_feed(slug: str) -> str:
