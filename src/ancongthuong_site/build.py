@@ -19,10 +19,11 @@ from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
+from .layout import site_globals
 from .loader import FileProblems, load_all, rejected_problems
 from .markup import MarkupSettings, resolve_document_links
 from .models import Article, Document, ParsedFile, RenderTask
-from .plan import NEEDED_TEMPLATES, Planner, find_collisions, site_globals
+from .plan import NEEDED_TEMPLATES, Planner, find_collisions
 from .pool import (
     environment,
     init_parse_worker,

@@ -11,77 +11,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .config import FOOTER_FIELDS, SiteConfig
+from .config import SiteConfig
 from .errors import Problem
 from .index import Group, SiteIndex, paginate
-from .layout import LABELS, build_layout, menu_urls, translations
+from .layout import build_layout, menu_urls, translations
 from .models import Article, ParsedFile, RenderTask, SharedData
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
-
-FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
-    "Cơ quan chủ quản", "Địa chỉ", "Điện thoại", "Fax", "Thư điện tử",
-    "Chịu trách nhiệm chính", "Giấy phép", "Ghi chú",
-), strict=True))  # fmt: skip
-
-FOOTER_LABELS_EN = dict(zip(FOOTER_FIELDS, (
-    "Governing body", "Address", "Phone", "Fax", "Email", "Person responsible", "Licence", "Note",
-), strict=True))  # fmt: skip
 
 NEEDED_TEMPLATES = (
     "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
     "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
     "site-map.html", "feeds.html", "documents.html", "document.html",
 )  # fmt: skip
-
-
-def site_globals(config: SiteConfig) -> dict[str, Any]:
-    """What every page shows: the same for all tasks, so it lives in the Jinja globals."""
-    urls = Urls(config.base_url)
-    categories = [
-        {"name": c.name, "url": urls.link(Urls.listing("category", c.slug))}
-        for c in config.categories
-    ]
-    footer = dict(config.footer)
-    integrations = config.integrations
-    return {
-        "title": config.title,
-        "short_title": config.short_title or config.title,
-        "description": config.description,
-        "base_url": urls.base_url,
-        "home_url": urls.link(Urls.HOME),
-        "css_url": urls.link("css/style.css"),
-        "feed_url": urls.link(Urls.FEED),
-        "search_url": urls.link(Urls.SEARCH),
-        "archive_url": urls.link(Urls.archive()),
-        "js_url": urls.link("js/portal.js"),
-        "feeds_url": urls.link(Urls.FEEDS),
-        "site_map_url": urls.link(Urls.SITE_MAP),
-        "categories": categories,
-        # The governing body ("UBND tỉnh An Giang") is one footer field, also shown above
-        # the name in the header.
-        "governing_body": footer.get("owner", ""),
-        "logo": urls.rebase(config.logo) if config.logo else "",
-        "favicon": urls.rebase(config.favicon) if config.favicon else "",
-        "footer": [
-            {"label": FOOTER_LABELS[k], "label_en": FOOTER_LABELS_EN[k], "key": k, "value": v}
-            for k, v in config.footer
-            if k != "owner"
-        ],
-        "email": footer.get("email", ""),
-        "measurement_script": integrations.measurement_script,
-        "feedback_url": integrations.feedback_url,
-        "feedback_embed": integrations.feedback_embed,
-        "english": {
-            "title": config.english.get("title") or config.title,
-            "short_title": config.english.get("short_title") or config.short_title or config.title,
-            "governing_body": config.english.get("governing_body", ""),
-            "home_url": urls.link(Urls.page("introduction", "en")),
-        },
-        "labels": LABELS,
-        "extra": config.extra,
-    }
 
 
 class Planner:
