@@ -159,6 +159,9 @@ def test_github_publishes_with_pages_actions_one_deployment_at_a_time() -> None:
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_site"
     assert uses["actions/setup-python"]["with"]["python-version"] == "3.11"
     assert uses["actions/setup-python"]["with"]["cache"] == "pip"
+    # Every earlier version of content/ is read to keep moved articles' old URLs alive.
+    assert uses["actions/checkout"]["with"]["fetch-depth"] == 0
+    assert load_gitlab()["pages"]["variables"]["GIT_DEPTH"] == "0"
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert [step["uses"].split("@")[0] for step in deploy["steps"]] == ["actions/deploy-pages"]

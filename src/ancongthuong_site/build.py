@@ -17,6 +17,7 @@ from .docpages import DocumentPages
 from .documents import parse_source
 from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
+from .history import moved_warnings, old_urls, remember
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
@@ -67,6 +68,7 @@ class BuildOptions:
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
     warm_standby: bool = False  # serve: prepare the next build's tree right away
+    redirect_moved: bool = True  # old URLs of moved articles redirect (serve has no need)
     progress: Callable[[str], None] | None = field(default=None, compare=False)
 
 
@@ -129,6 +131,9 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
                 result = _write(config, out, prepared, options)
             finally:
                 prepared.body_of.close()
+            if options.redirect_moved:
+                index = prepared.index
+                remember(config.root, [*index.listed, *index.unlisted, *index.pages], now)
         if options.warm_standby:
             mirror_standby(out)
         return result
@@ -193,6 +198,7 @@ class Prepared:
     body_of: BodyReader
     inputs: Inputs
     register: Register
+    moved: tuple[Problem, ...] = ()  # warnings: articles whose URL changed (old ones redirect)
 
 
 def _prepare(
@@ -239,12 +245,19 @@ def _plan(
     documents.attach()
     tasks = planner.tasks()
     documents.link_bodies(tasks)
+    moved: tuple[Problem, ...] = ()
+    if options.redirect_moved:
+        old = old_urls(config.root, config.content_dir, articles, now)
+        published = index.listed + index.unlisted + index.pages
+        redirects = planner.moved(published, old, {t.output_path for t in tasks})
+        tasks = sorted(tasks + redirects, key=lambda t: t.output_path)
+        moved = moved_warnings(published, old, {t.output_path for t in redirects})
     problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])
     if problems:
         raise BuildFailed(problems)
     if inputs.stats:
         inputs.stats.save()
-    return Prepared(tasks, inputs.static, index, body_of, inputs, register)
+    return Prepared(tasks, inputs.static, index, body_of, inputs, register, moved)
 
 
 def _with_register_moments(index: SiteIndex, register: Register) -> SiteIndex:
@@ -337,7 +350,7 @@ def _write(
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
     more = {"documents": documents, "register": prepared.register,
-            "warnings": prepared.register.warnings}  # fmt: skip
+            "warnings": prepared.register.warnings + prepared.moved}  # fmt: skip
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))

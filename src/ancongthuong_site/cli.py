@@ -297,6 +297,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         future=not args.no_drafts,
         jobs=args.jobs,
         warm_standby=True,
+        redirect_moved=False,
     )
     # A folder the builder refuses is never served, now or after any later refusal.
     try:

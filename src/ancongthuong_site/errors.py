@@ -36,6 +36,10 @@ CODES: dict[str, tuple[str, str]] = {
     "E151": ("lỗi cú pháp mẫu", "template syntax error"),
     "E160": ("không cho phép liên kết tượng trưng", "symbolic links are not allowed"),
     "E170": ("liên kết hỏng", "broken link"),
+    "W171": (
+        "địa chỉ bài đã đổi, địa chỉ cũ tự chuyển hướng",
+        "article URL changed, the old one redirects (warning)",
+    ),
     "E180": ("lỗi cấu hình site.yaml", "site.yaml configuration error"),
     "E190": ("cổng còn thiếu mục bắt buộc", "portal is missing a required item"),
     "E191": ("loại hoặc trạng thái văn bản không có", "unknown document type or status"),

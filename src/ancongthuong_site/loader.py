@@ -279,6 +279,11 @@ def _string_list(value: Any, key: str, problem: Any, *, split_commas: bool) -> t
     return tuple(result)
 
 
+def slug_of(rel: str, value: Any) -> str:
+    """The slug a file gets (from `slug:` or its name); "" when it has none."""
+    return _slug(rel, value, lambda *_args: None)
+
+
 def _slug(rel: str, value: Any, problem: Any) -> str:
     if value is None:
         stem = rel.rsplit("/", 1)[-1].removesuffix(".md")

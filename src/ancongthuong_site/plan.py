@@ -358,14 +358,26 @@ class Planner:
             for alias in article.meta.aliases:
                 rel = Urls.alias_rel_url(alias)
                 assert rel is not None  # validated by the loader
-                context = {
-                    "page": self.page_meta(article.meta.title, article.rel_url, kind="redirect"),
-                    "target": self.urls.link(article.rel_url),
-                }
-                tasks.append(
-                    RenderTask(Urls.output_path(rel), "redirect.html", context, article.path)
-                )
+                tasks.append(self.redirect(article, rel))
         return tasks
+
+    def moved(
+        self, articles: tuple[Article, ...], old: dict[str, list[str]], taken: set[str]
+    ) -> list[RenderTask]:
+        """Redirects from the URLs articles had before (`old`), where no page is now."""
+        tasks = []
+        for article in articles:
+            for rel in old.get(article.path, ()):
+                if Urls.output_path(rel) not in taken:
+                    tasks.append(self.redirect(article, rel))
+        return tasks
+
+    def redirect(self, article: Article, rel: str) -> RenderTask:
+        context = {
+            "page": self.page_meta(article.meta.title, article.rel_url, kind="redirect"),
+            "target": self.urls.link(article.rel_url),
+        }
+        return RenderTask(Urls.output_path(rel), "redirect.html", context, article.path)
 
     def sitemap(self) -> RenderTask:
         entries = [{"loc": self.urls.absolute(Urls.HOME), "lastmod": ""}]
