@@ -17,7 +17,7 @@ from .docpages import DocumentPages
 from .documents import parse_source
 from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
-from .history import moved_warnings, old_urls, remember
+from .history import moved_warnings, old_urls, remember, with_record
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
@@ -42,6 +42,7 @@ from .register import (
     register_problems,
 )
 from .templating import check_templates
+from .urls import Urls
 from .vietnamese import VN_TZ
 from .writer import (
     OutputLock,
@@ -117,6 +118,9 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
         now = options.now or clock()
         inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
                              future=options.future)  # fmt: skip
+        base = inputs.fingerprint
+        if options.redirect_moved:  # the URLs earlier builds published decide redirects
+            inputs.fingerprint = with_record(base, root)
         seen = unchanged(out, inputs, now)
         if seen is not None:
             until = seen.get("valid_until")
@@ -127,13 +131,14 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             )  # fmt: skip
         else:
             prepared = _prepare(config, options, inputs, now)
+            if options.redirect_moved:
+                index = prepared.index
+                remember(root, [*index.listed, *index.unlisted, *index.pages], now)
+                inputs.fingerprint = with_record(base, root)
             try:
                 result = _write(config, out, prepared, options)
             finally:
                 prepared.body_of.close()
-            if options.redirect_moved:
-                index = prepared.index
-                remember(config.root, [*index.listed, *index.unlisted, *index.pages], now)
         if options.warm_standby:
             mirror_standby(out)
         return result
@@ -249,7 +254,9 @@ def _plan(
     if options.redirect_moved:
         old = old_urls(config.root, config.content_dir, articles, now)
         published = index.listed + index.unlisted + index.pages
-        redirects = planner.moved(published, old, {t.output_path for t in tasks})
+        taken = {t.output_path for t in tasks}
+        redirects = [planner.redirect(article, rel) for article in published
+                     for rel in old.get(article.path, ()) if Urls.output_path(rel) not in taken]  # fmt: skip
         tasks = sorted(tasks + redirects, key=lambda t: t.output_path)
         moved = moved_warnings(published, old, {t.output_path for t in redirects})
     problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])

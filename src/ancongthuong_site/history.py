@@ -11,6 +11,7 @@ old addresses are simply gone: deleting an article on purpose stays possible.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -74,15 +75,31 @@ def remember(root: Path, articles: list[Article], now: dt.datetime) -> None:
         known.setdefault((article.path, article.rel_url),
                          Version(article.path, article.rel_url, date, False))  # fmt: skip
     rows = sorted([v.path, v.rel_url, v.date] for v in known.values())
+    data = json.dumps(rows).encode()
+    if data == _cached_rows(root):
+        return
     try:
-        _atomic_write(root / ".cache" / CACHE_FILE, seal(json.dumps(rows).encode()))
+        _atomic_write(root / ".cache" / CACHE_FILE, seal(data))
     except OSError as error:
         log.info("published URLs not recorded: %s", error)
 
 
-def _from_cache(root: Path) -> list[Version]:
+def with_record(fingerprint: str, root: Path) -> str:
+    """A build's input fingerprint with the recorded URLs in it: they decide redirects."""
+    record = _cached_rows(root) or b""
+    return hashlib.blake2b(fingerprint.encode() + b"\0" + record, digest_size=16).hexdigest()
+
+
+def _cached_rows(root: Path) -> bytes | None:
     try:
-        data = unseal(read_private(root / ".cache" / CACHE_FILE))
+        return unseal(read_private(root / ".cache" / CACHE_FILE))
+    except OSError:
+        return None
+
+
+def _from_cache(root: Path) -> list[Version]:
+    data = _cached_rows(root)
+    try:
         rows = json.loads(data) if data is not None else []
         return [Version(str(p), str(u), float(d), False) for p, u, d in rows
                 if Urls.alias_rel_url(str(u)) == u]  # fmt: skip

@@ -192,21 +192,11 @@ class Planner:
         source = None
         if article.source_slug:
             source_group = self._sources.get(article.source_slug)
-            source = {
-                "name": source_group.name if source_group else meta.source,
-                "url": (
-                    self.urls.link(Urls.listing("source", article.source_slug))
-                    if source_group
-                    else ""
-                ),
-            }
-        tags = [
-            {
-                "name": name,
-                "url": self.urls.link(Urls.listing("tag", slug)) if slug in self._tags else "",
-            }
-            for name, slug in zip(meta.tags, article.tag_slugs, strict=True)
-        ]
+            listing = self.urls.link(Urls.listing("source", article.source_slug))
+            source = {"name": source_group.name if source_group else meta.source,
+                      "url": listing if source_group else ""}  # fmt: skip
+        tags = [{"name": name, "url": self._tag_url(slug)}
+                for name, slug in zip(meta.tags, article.tag_slugs, strict=True)]  # fmt: skip
         now = self.index.now
         data = {
             **card,
@@ -257,6 +247,9 @@ class Planner:
         return RenderTask(
             Urls.output_path(article.rel_url), "article.html", context, article.path, article.parsed
         )
+
+    def _tag_url(self, slug: str) -> str:
+        return self.urls.link(Urls.listing("tag", slug)) if slug in self._tags else ""
 
     def _absolute_link(self, link: str) -> str:
         if link.startswith("/") and not link.startswith("//"):
@@ -353,24 +346,11 @@ class Planner:
         return RenderTask(rel_url, "feed.xml", context)
 
     def aliases(self) -> list[RenderTask]:
-        tasks = []
-        for article in self.index.listed + self.index.unlisted + self.index.pages:
-            for alias in article.meta.aliases:
-                rel = Urls.alias_rel_url(alias)
-                assert rel is not None  # validated by the loader
-                tasks.append(self.redirect(article, rel))
-        return tasks
-
-    def moved(
-        self, articles: tuple[Article, ...], old: dict[str, list[str]], taken: set[str]
-    ) -> list[RenderTask]:
-        """Redirects from the URLs articles had before (`old`), where no page is now."""
-        tasks = []
-        for article in articles:
-            for rel in old.get(article.path, ()):
-                if Urls.output_path(rel) not in taken:
-                    tasks.append(self.redirect(article, rel))
-        return tasks
+        return [  # aliases were validated by the loader
+            self.redirect(article, Urls.alias_rel_url(alias) or "")
+            for article in self.index.listed + self.index.unlisted + self.index.pages
+            for alias in article.meta.aliases
+        ]
 
     def redirect(self, article: Article, rel: str) -> RenderTask:
         context = {
