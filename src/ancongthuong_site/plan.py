@@ -20,6 +20,8 @@ from .sitepages import feeds_page, related_articles, site_map_page, static_page_
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
 
+LEAD_WINDOW = 5  # how far down the newest articles the lead story may come from
+
 NEEDED_TEMPLATES = (
     "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
     "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
@@ -150,6 +152,10 @@ class Planner:
                 break
             if self.card(article)["url"] not in shown:
                 latest.append(self.card(article))
+        # The lead is the newest story with a photo among the first few, as portals do.
+        pictured = next((i for i, item in enumerate(latest[:LEAD_WINDOW]) if item["image"]), 0)
+        if latest:
+            latest.insert(0, latest.pop(pictured))
         shown.update(item["url"] for item in latest)
         blocks = []
         for group in self.index.categories:
