@@ -15,8 +15,8 @@ ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
     "urls", "markup", "pagefields", "loader", "documents", "index", "register", "completeness",
     "layout", "sitepages", "templating", "docpages", "plan",
-    "cache", "pool", "writer", "inputs", "history", "build", "linkcheck", "checking", "watch", "serve",
-    "scaffold", "importer", "cli",
+    "cache", "pool", "writer", "inputs", "history", "build", "linkcheck", "checking", "watch",
+    "serve", "scaffold", "importer", "docimport", "cli",
 ]  # fmt: skip
 ALWAYS_ALLOWED = {"__init__"}  # the version string
 

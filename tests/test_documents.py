@@ -330,3 +330,69 @@ def test_sidebar_block_lists_the_newest_and_the_home_block_does_not_repeat_them(
     home = html(out / "index.html")
     block = [li.css_first(".number").text(strip=True) for li in home.css(".documents-block li")]
     assert block == newest[2:7]
+
+
+CSV_HEADER = "Số ký hiệu,Trích yếu,Loại văn bản,Cơ quan ban hành,Ngày ban hành,Lĩnh vực,Văn bản bị thay thế,Hạn góp ý,Nơi nhận góp ý,Nội dung\n"
+
+
+def test_import_documents_writes_one_file_per_row_that_builds(make_site) -> None:
+    root = make_site({"content/a.md": article()})
+    table = root / "van-ban.csv"
+    table.write_text(
+        CSV_HEADER
+        + '5/QĐ-SCT,"Quy chế cũ, bản 2023",Quyết định,Sở Công Thương An Giang,05/01/2023,'
+        + ",,,,\n"
+        + "12/QĐ-SCT,Quy chế mới,Quyết định,Sở Công Thương An Giang,01/02/2024,"
+        + '"Công nghiệp; Thương mại",5/QĐ-SCT,,,Toàn văn.\n'
+        + "DT-1/SCT,Dự thảo,Dự thảo,Sở Công Thương An Giang,20/12/2024,,,10/01/2025,gopy@example.org,\n",
+        encoding="utf-8-sig",
+    )
+    result = run_cli("import-documents", table, "--root", root)
+    assert result.returncode == 0, result.stderr
+    assert sorted(
+        p.relative_to(root).as_posix() for p in (root / "content/van-ban").rglob("*.md")
+    ) == [
+        "content/van-ban/2023/5-qd-sct.md",
+        "content/van-ban/2024/12-qd-sct.md",
+        "content/van-ban/2024/dt-1-sct.md",
+    ]
+    assert run_cli("build", "--root", root).returncode == 0
+    out = root / "_site"
+    shown = fields_of(out / "van-ban/12-qd-sct/index.html")
+    assert shown["Lĩnh vực"] == "Công nghiệp, Thương mại"
+    assert shown["Trạng thái"] == "Còn hiệu lực"
+    assert fields_of(out / "van-ban/5-qd-sct/index.html")["Trích yếu"] == "Quy chế cũ, bản 2023"
+    assert "DT-1/SCT" in html(out / "van-ban/du-thao/index.html").css_first(".drafts").text()
+    # The same table again: every row is already there, nothing is written.
+    again = run_cli("import-documents", table, "--root", root)
+    assert again.returncode == 1 and again.stderr.count("E130") == 3
+
+
+def test_import_documents_reports_every_bad_row_and_writes_nothing(make_site) -> None:
+    root = make_site()
+    table = root / "van-ban.csv"
+    table.write_text(
+        CSV_HEADER
+        + "1/QĐ-SCT,Đúng,Quyết định,Sở Công Thương An Giang,01/02/2024,,,,,\n"
+        + "2/QĐ-SCT,Ngày sai,Quyết định,Sở Công Thương An Giang,31/02/2024,,,,,\n"
+        + "3/QĐ-SCT,Loại sai,Quyết đinh,Sở Công Thương An Giang,01/02/2024,,,,,\n"
+        + "4/QĐ-SCT,Thiếu nơi góp ý,Dự thảo,Sở Công Thương An Giang,01/02/2024,,,01/03/2024,,\n"
+        + ",Thiếu số,Quyết định,Sở Công Thương An Giang,01/02/2024,,,,,\n",
+        encoding="utf-8",
+    )
+    result = run_cli("import-documents", table, "--root", root)
+    assert result.returncode == 1
+    for expected in (
+        'van-ban.csv:3: E112 cột "Ngày ban hành"',
+        'van-ban.csv:4: E191 cột "Loại văn bản"',
+        "van-ban.csv:5: E110",
+        "van-ban.csv:6: E110",
+    ):
+        assert expected in result.stderr, (expected, result.stderr)
+    assert "van-ban.csv:2:" not in result.stderr
+    assert not (root / "content/van-ban").exists()
+    bad_header = root / "sai.csv"
+    bad_header.write_text("Số ký hiệu,Trích yếu,Ngày ký\n1/X,A,01/01/2024\n", encoding="utf-8")
+    result = run_cli("import-documents", bad_header, "--root", root)
+    assert 'sai.csv:1: E114 cột không được hỗ trợ "Ngày ký"' in result.stderr
+    assert 'thiếu cột bắt buộc "Loại văn bản"' in result.stderr

@@ -171,6 +171,13 @@ def _parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("--date", default=None)
     import_cmd.add_argument("--root", type=Path, default=Path("."))
     import_cmd.set_defaults(func=_cmd_import)
+
+    documents_cmd = commands.add_parser(
+        "import-documents", help="nhập sổ văn bản từ bảng tính (CSV, UTF-8)"
+    )
+    documents_cmd.add_argument("file", type=Path)
+    documents_cmd.add_argument("--root", type=Path, default=Path("."))
+    documents_cmd.set_defaults(func=_cmd_import_documents)
     return parser
 
 
@@ -432,6 +439,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(f"    {line}")
     if problems:
         raise BuildFailed(problems)
+    return EXIT_OK
+
+
+def _cmd_import_documents(args: argparse.Namespace) -> int:
+    from .docimport import plan_import, write_all
+
+    config = load_config(args.root)
+    planned = plan_import(args.file, config)  # every row checked before anything is written
+    write_all(planned)
+    for item in planned:
+        shown = (
+            item.path.relative_to(args.root) if item.path.is_relative_to(args.root) else item.path
+        )
+        print(f"{args.file.name}:{item.row_line} → {shown}")
+    print(f"Đã nhập {len(planned)} văn bản.")
     return EXIT_OK
 
 
