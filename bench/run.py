@@ -782,7 +782,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(render(results), encoding="utf-8")
+        # The documents register's section (bench/documents.py) is kept as it is.
+        old = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        marker = "<!-- documents register -->"
+        kept = "\n" + marker + old.split(marker, 1)[1] if marker in old else ""
+        args.output.write_text(render(results) + kept, encoding="utf-8")
 
     try:
         if not args.live:

@@ -49,6 +49,7 @@ class DocumentPages:
             "field": register.fields,
             "status": register.statuses,
         }
+        self._by_slug = {key: {g.slug: g for g in groups} for key, groups in self._groups.items()}
 
     # -- shared pieces --------------------------------------------------------------
     def row(self, document: Document) -> SharedData:
@@ -232,10 +233,10 @@ class DocumentPages:
                 found += [self.row(d) for d in docs] or [{"number": number, "url": ""}]
             return found
 
-        def others(key: str, slug: str, groups: tuple[DocumentGroup, ...]) -> dict[str, Any]:
-            group = next((g for g in groups if g.slug == slug), None)
-            items = [self.row(d) for d in (group.documents if group else ())
-                     if d.path != document.path][: self.config.related]  # fmt: skip
+        def others(key: str, slug: str) -> dict[str, Any]:
+            group = self._by_slug[key].get(slug)
+            first = group.documents[: self.config.related + 1] if group else ()
+            items = [self.row(d) for d in first if d.path != document.path][: self.config.related]
             url = self.urls.link(Urls.documents(key, slug))
             return {"title": f"{FILTER_TITLES[key]}: {group.name if group else ''}",
                     "url": url, "items": items}  # fmt: skip
@@ -257,9 +258,9 @@ class DocumentPages:
             "comment": self._comment(document, closes) if closes else None,
             "draft": meta.draft,
         }
-        lists = [others("type", document.type_slug, register.types)]
-        lists += [others("field", slug, register.fields) for slug in document.field_slugs]
-        lists.append(others("issuer", document.issuer_slug, register.issuers))
+        lists = [others("type", document.type_slug)]
+        lists += [others("field", slug) for slug in document.field_slugs]
+        lists.append(others("issuer", document.issuer_slug))
         description = f"{document.type_name} số {meta.number}: {meta.title}"
         context = {
             "page": self._page_meta(f"{document.type_name} {meta.number}",
