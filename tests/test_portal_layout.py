@@ -139,6 +139,8 @@ def test_leaders_page_site_map_and_empty_states(portal: Path) -> None:
     assert people[0].css_first("img").attributes["src"] == "/images/mot.jpg"
     intro = html(portal / "_site/gioi-thieu/index.html")
     assert "đang được cập nhật" in intro.css_first(".empty").text()
+    empty = html(portal / "_site/chuyen-muc/cong-nghiep/index.html")
+    assert "chưa có bài viết" in empty.css_first(".empty").text() and not empty.css(".card")
     site_map = html(portal / "_site/so-do-cong/index.html")
     hrefs = {a.attributes["href"] for a in site_map.css("main a")}
     assert {"/gioi-thieu/", "/lanh-dao-so/", "/chuyen-muc/cong-nghiep/"} <= hrefs
