@@ -133,6 +133,10 @@ def test_register_pages_fields_status_relations_filters(make_site) -> None:
         "5/QĐ-SCT", "12/QĐ-SCT", "20/KH-SCT", "7/BC-SCT", "9/CV-SCT", "DT-1/SCT", "DT-0/SCT",
     ]  # fmt: skip
     assert sorted(numbers) == sorted(expected)  # every document once; the draft file not at all
+    # Long registers show the first, the last and the nearby page numbers only.
+    last = -(-len(expected) // 3)  # paginate: 3 in the test site
+    pager = [n.text(strip=True) for n in html(out / "van-ban/index.html").css(".pager li > *")]
+    assert [n for n in pager if n.isdigit() or n == "…"] == ["1", "2", "3", "…", str(last)]
     issued = [tuple(reversed(r["Ngày ban hành"].split("/"))) for r in listed]
     assert issued == sorted(issued, reverse=True)  # newest first across the pages
 
@@ -330,6 +334,11 @@ def test_sidebar_block_lists_the_newest_and_the_home_block_does_not_repeat_them(
     home = html(out / "index.html")
     block = [li.css_first(".number").text(strip=True) for li in home.css(".documents-block li")]
     assert block == newest[2:7]
+    # A sidebar that shows every document leaves the home page no block at all.
+    (root / "site.yaml").write_text(SITE_YAML + sidebar.replace("2", "20"), encoding="utf-8")
+    out = build(root).output
+    assert out is not None
+    assert html(out / "index.html").css_first(".documents-block") is None
 
 
 CSV_HEADER = "Số ký hiệu,Trích yếu,Loại văn bản,Cơ quan ban hành,Ngày ban hành,Lĩnh vực,Văn bản bị thay thế,Hạn góp ý,Nơi nhận góp ý,Nội dung\n"

@@ -132,6 +132,24 @@ class DocumentPages:
         section = self.urls.link(Urls.documents())
         return self.planner.page_meta(title, rel_url, description, section=section, **more)
 
+    def _pager(self, rel_urls: list[str], number: int) -> dict[str, Any]:
+        """Like the planner's pager, with the page numbers cut to the first, the last and
+        those near this one: a register of thousands has hundreds of pages, and a pager
+        listing all of them on every page is long to read (and to digest)."""
+        total = len(rel_urls)
+        links: list[dict[str, Any]] = []
+        for n in sorted({1, total, *range(max(number - 2, 1), min(number + 2, total) + 1)}):
+            if links and n > links[-1]["number"] + 1:
+                links.append({"number": 0, "url": ""})  # a gap, shown as "…"
+            links.append({"number": n, "url": self.urls.link(rel_urls[n - 1])})
+        return {
+            "number": number,
+            "total": total,
+            "links": links,
+            "prev": self.urls.link(rel_urls[number - 2]) if number > 1 else "",
+            "next": self.urls.link(rel_urls[number]) if number < total else "",
+        }
+
     def link_bodies(self, tasks: list[RenderTask]) -> None:
         """Give every page whose body links documents by number (van-ban:…) their URLs.
 
@@ -179,7 +197,7 @@ class DocumentPages:
                 "heading": title,
                 "count": len(documents),
                 "rows": [self.row(d) for d in chunk],
-                "pager": self.planner.pager(rel_urls, number),
+                "pager": self._pager(rel_urls, number),
                 "filters": filters,
                 "drafts": None,
                 "css_url": self.css_url,
@@ -198,7 +216,7 @@ class DocumentPages:
             "heading": title,
             "count": len(drafts),
             "rows": [],
-            "pager": self.planner.pager([Urls.DOCUMENT_DRAFTS], 1),
+            "pager": self._pager([Urls.DOCUMENT_DRAFTS], 1),
             "filters": SharedData(self.filters("drafts")),
             "drafts": drafts,
             "css_url": self.css_url,
@@ -303,18 +321,23 @@ class DocumentPages:
 
     # -- rows other pages show ----------------------------------------------------------
     def home_block(self) -> dict[str, Any] | None:
-        """ "Văn bản mới" on the home page: as many as each category block shows."""
-        if not self.register.listed:
-            return None
-        # The home page shows nothing twice: documents in the sidebar are left out here.
+        """ "Văn bản mới" on the home page: as many as each category block shows, none of
+        them one the sidebar already shows (the home page shows nothing twice)."""
         shown = {item["url"] for block in self.planner.layout["sidebar"] for item in block["items"]}
-        rows = [row for row in map(self.row, self.register.listed) if row["url"] not in shown]
+        rows: list[SharedData] = []
+        for document in self.register.listed:
+            if len(rows) == self.config.home_per_category:
+                break
+            if self.row(document)["url"] not in shown:
+                rows.append(self.row(document))
+        if not rows:
+            return None
         return {
             "css_url": self.css_url,
             "url": self.urls.link(Urls.documents()),
             "drafts_url": self.urls.link(Urls.DOCUMENT_DRAFTS),
             "drafts": len(self.register.open_drafts),
-            "items": rows[: self.config.home_per_category],
+            "items": rows,
         }
 
     def sitemap_entries(self) -> list[dict[str, str]]:
