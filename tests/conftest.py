@@ -125,12 +125,18 @@ def run_cli(
 
 
 def tree_digest(root: Path) -> list[tuple[str, str, int, str]]:
-    """(relative path, type, mode, sha256 or link target) of everything under root."""
+    """(relative path, type, mode, sha256 or link target) of everything under root.
+
+    The builder's file of signatures is left out: it names inodes, which differ between
+    any two trees.
+    """
     if not root.exists():
         return []
     entries = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
+        if rel == ".ancongthuong-site.stats.json":
+            continue
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode):
             entries.append((rel, "link", 0, os.readlink(path)))

@@ -22,6 +22,7 @@ from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
 from .loader import FileProblems, load_all, rejected_problems
+from .manifest import read_manifest, read_signatures, signature, update_marker
 from .markup import MarkupSettings, resolve_document_links
 from .models import Article, Document, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner, find_collisions
@@ -44,17 +45,7 @@ from .register import (
 from .templating import check_templates
 from .urls import Urls
 from .vietnamese import VN_TZ
-from .writer import (
-    OutputLock,
-    Standby,
-    cannot_write,
-    guard_output,
-    is_regular_file,
-    mirror_standby,
-    read_manifest,
-    recover,
-    update_marker,
-)
+from .writer import OutputLock, Standby, cannot_write, guard_output, mirror_standby, recover
 
 log = logging.getLogger(__name__)
 
@@ -410,8 +401,10 @@ def _plan_changes(
     """Every output file's digest, and the tasks and static files to write: those whose
     digest changed, and any the output lost (deleted or replaced by hand)."""
 
+    recorded = read_signatures(out) if previous else {}
+
     def current(rel: str, digest: str) -> bool:
-        return previous.get(rel) == digest and is_regular_file(out / rel)
+        return previous.get(rel) == digest and signature(out / rel) == recorded.get(rel, ())
 
     global_digest = hashlib.blake2b(
         f"{code_version()}|{config.digest}|{prepared.inputs.templates}".encode(),

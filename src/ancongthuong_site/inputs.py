@@ -15,8 +15,8 @@ from .cache import StatCache, code_version
 from .config import SiteConfig
 from .errors import Problem, stop_point
 from .files import discover, file_digest, read_bytes, walk_files
+from .manifest import read_marker, tree_intact
 from .templating import templates_digest
-from .writer import is_regular_file, read_marker
 
 
 @dataclass
@@ -87,8 +87,8 @@ def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:
     ):
         return None
     files = marker.get("files", {})
-    if not all(is_regular_file(out / rel) for rel in files):
-        return None  # a file of the output was removed or replaced by hand: make it again
+    if not tree_intact(out, files):
+        return None  # a file of the output was removed or changed by hand: make it again
     if inputs.stats:
         inputs.stats.save()
     return {**seen, "files": len(files)}

@@ -413,11 +413,14 @@ class Planner:
 
 
 def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Problem]:
-    """Two things writing one file (compared case-insensitively, as editors' Macs do)."""
+    """Two things writing one file (compared case-insensitively, as editors' Macs do), or
+    one writing a file where another needs a folder (an alias "/robots.txt/")."""
     keys = [task.output_path.casefold() for task in tasks] + [
         rel.casefold() for rel in static_files
     ]
-    if len(set(keys)) == len(keys):
+    unique = set(keys)
+    in_the_way = unique & _folders_of(unique)
+    if len(unique) == len(keys) and not in_the_way:
         return []  # the usual case, found without building every owner's name
     owners: dict[str, list[str]] = {}
     for task in tasks:
@@ -427,6 +430,20 @@ def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Pr
     for rel in static_files:
         owners.setdefault(rel.casefold(), []).append(f"static/{rel}")
     problems = []
+    for output in sorted(in_the_way):
+        inner = min(key for key in unique if key.startswith(output + "/"))
+        names = owners[output] + owners[inner]
+        first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
+        problems.append(
+            Problem(
+                first,
+                1 if first.startswith("content/") else 0,
+                "E130",
+                f"/{output} vừa là một tệp vừa phải là thư mục chứa /{inner}: "
+                + ", ".join(sorted(names)),
+                "đổi địa chỉ (slug, địa chỉ cũ hay tên tệp) của một bên",
+            )
+        )
     for output, names in sorted(owners.items()):
         if len(names) > 1:
             first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
@@ -440,3 +457,14 @@ def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Pr
                 )
             )
     return problems
+
+
+def _folders_of(paths: set[str]) -> set[str]:
+    """Every folder the paths need, level by level (most paths share their folders)."""
+    folders: set[str] = set()
+    level = {path.rpartition("/")[0] for path in paths if "/" in path}
+    while level:
+        new = level - folders
+        folders |= new
+        level = {folder.rpartition("/")[0] for folder in new if "/" in folder}
+    return folders

@@ -13,7 +13,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import json
 import logging
 import os
 import shutil
@@ -21,10 +20,18 @@ import stat
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
+from .manifest import (
+    MARKER,
+    STATS,
+    is_regular_file,
+    read_manifest,
+    read_signatures,
+    signature,
+    tree_intact,
+    write_marker,
+)
 
 log = logging.getLogger(__name__)
-MARKER = ".ancongthuong-site.json"
-MANIFEST_VERSION = 1
 
 
 def guard_output(root: Path, out: Path, *, force: bool = False) -> Path:
@@ -130,37 +137,6 @@ class OutputLock:
             self.handle = None
 
 
-def read_marker(out: Path) -> dict:
-    """The marker of a tree this tool wrote: its files' digests and what it was built from."""
-    try:
-        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        return {}
-    return data
-
-
-def read_manifest(out: Path) -> dict[str, str]:
-    """Output path → digest of every file the previous build wrote; {} if unknown."""
-    files = read_marker(out).get("files")
-    if not isinstance(files, dict):
-        return {}
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
-
-
-def _marker_bytes(files: dict[str, str], inputs: dict | None) -> bytes:
-    marker = {"version": MANIFEST_VERSION, "inputs": inputs, "files": dict(sorted(files.items()))}
-    return json.dumps(marker, ensure_ascii=False, indent=0).encode()
-
-
-def update_marker(out: Path, files: dict[str, str], inputs: dict) -> None:
-    """Record new inputs for an unchanged tree (one atomic file replace; pages untouched)."""
-    temp = out / (MARKER + ".tmp")
-    temp.write_bytes(_marker_bytes(files, inputs))
-    os.replace(temp, out / MARKER)
-
-
 def standby_path(out: Path) -> Path:
     """The previous tree, kept beside the output and brought up to date by the next build."""
     return out.parent / f".{out.name}.standby"
@@ -194,7 +170,7 @@ def mirror_standby(out: Path) -> None:
     if not files or read_manifest(standby):
         return
     shutil.rmtree(standby, ignore_errors=True)
-    if not all(is_regular_file(out / rel) for rel in files):
+    if not tree_intact(out, files):
         return  # the next build makes the standby afresh and replaces odd files
     for rel in sorted(files):
         target = standby / rel
@@ -203,6 +179,7 @@ def mirror_standby(out: Path) -> None:
         except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(out / rel, target)
+    shutil.copyfile(out / STATS, standby / STATS)  # the same inodes: the same signatures
     shutil.copyfile(out / MARKER, standby / MARKER)
 
 
@@ -220,6 +197,7 @@ class Standby:
         self.out = out
         self.path = standby_path(out)
         self.files = read_manifest(self.path) if self.path.is_dir() else {}
+        self.stats = read_signatures(self.path) if self.files else {}
         if self.files:
             (self.path / MARKER).unlink()
             _fsync_dir(self.path)
@@ -229,29 +207,69 @@ class Standby:
         self.linked = 0
 
     def current(self, rel: str, digest: str) -> bool:
-        """Whether the standby file already has this digest."""
-        return self.files.get(rel) == digest
+        """Whether the standby file has this digest and is untouched since it was made."""
+        return self.files.get(rel) == digest and signature(self.path / rel) == self.stats.get(rel)
+
+    def _forget(self, rel: str) -> None:
+        self.files.pop(rel, None)
+        self.stats.pop(rel, None)
 
     def _target(self, rel: str) -> Path:
-        self.files.pop(rel, None)
+        """The path to write `rel` at, with nothing in the way: no file, and no file or
+        link where one of its folders goes, whatever an earlier tree or a failed build
+        left there (a page that became a static file, a folder that became a page)."""
+        self._forget(rel)
         target = self.path / rel
-        target.unlink(missing_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+            return target
+        except OSError:
+            pass  # a folder, or a file where a parent folder goes: clear the way below
+        folder = self.path
+        for part in rel.split("/"):
+            folder = folder / part
+            if folder == target or signature(folder) is not None or folder.is_symlink():
+                self._clear(folder)
+                break
+            if not folder.exists():
+                break
         return target
+
+    def _clear(self, path: Path) -> None:
+        """Remove a file or a whole folder from the standby, and forget what it held."""
+        rel = path.relative_to(self.path).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+            for inner in [key for key in self.files if key.startswith(rel + "/")]:
+                self._forget(inner)
+        else:
+            path.unlink(missing_ok=True)
+        self._forget(rel)
+
+    def _make_parent(self, target: Path) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            self._target(target.relative_to(self.path).as_posix())
+            target.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, rel: str, digest: str, data: bytes) -> None:
         target = self._target(rel)
         try:
             handle = open(target, "xb")  # noqa: SIM115 - the folder may need making first
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parent(target)
             handle = open(target, "xb")  # noqa: SIM115
         try:
             with handle:
                 handle.write(data)
+                handle.flush()  # the signature is of the file as written
+                info = os.fstat(handle.fileno())
         except BaseException:
             target.unlink(missing_ok=True)  # never leave a truncated file behind
             raise
         self.files[rel] = digest
+        self.stats[rel] = (info.st_ino, info.st_size, info.st_mtime_ns)
 
     def link(self, rel: str, digest: str) -> bool:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
@@ -264,9 +282,13 @@ class Standby:
         except FileNotFoundError:
             if not source.is_file():
                 return False
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parent(target)
             os.link(source, target, follow_symlinks=False)
+        linked = signature(target)
+        if linked is None:
+            return False
         self.files[rel] = digest
+        self.stats[rel] = linked
         return True
 
     def remove_others(self, keep: dict[str, str]) -> None:
@@ -274,7 +296,7 @@ class Standby:
         for rel in sorted(set(self.files) - set(keep), reverse=True):
             target = self.path / rel
             target.unlink(missing_ok=True)
-            del self.files[rel]
+            self._forget(rel)
             folder = target.parent
             while folder != self.path:
                 try:
@@ -284,7 +306,7 @@ class Standby:
                 folder = folder.parent
 
     def _mark(self, files: dict[str, str], inputs: dict | None = None) -> None:
-        (self.path / MARKER).write_bytes(_marker_bytes(files, inputs))
+        write_marker(self.path, files, inputs, self.stats)
         _fsync_dir(self.path)
 
     def commit(self, manifest: dict[str, str], inputs: dict | None = None) -> None:
@@ -329,13 +351,6 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(err, os.strerror(err), str(b))
-
-
-def is_regular_file(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _fsync_dir(path: Path) -> None:
