@@ -187,7 +187,9 @@ if [ -n "$(find "$release" -type l)" ]; then
 fi
 
 # Same bytes as the live release (the builder's output is deterministic): nothing to do.
-if [ -d "$CURRENT" ] && diff -r "$CURRENT/" "$release/" >/dev/null 2>&1; then
+# The builder's file of signatures names inodes, so it differs in every release: skip it.
+if [ -d "$CURRENT" ] &&
+    diff -r -x .ancongthuong-site.stats.json "$CURRENT/" "$release/" >/dev/null 2>&1; then
     say "không có thay đổi so với bản đang chạy ($(readlink "$CURRENT")); giữ nguyên"
     exit 0
 fi
