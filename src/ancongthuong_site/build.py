@@ -95,8 +95,19 @@ def clock() -> dt.datetime:
                     )
                 ]
             )
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        moment = int(epoch)
+        if moment > _LAST_EPOCH:
+            raise BuildFailed([Problem(
+                "SOURCE_DATE_EPOCH", 0, "E180",
+                f'SOURCE_DATE_EPOCH="{epoch}" quá xa (sau năm 9000)',
+                "đặt số giây kể từ 1970, ví dụ SOURCE_DATE_EPOCH=1709020800",
+            )])  # fmt: skip
+        return dt.datetime.fromtimestamp(moment, dt.UTC)
     return dt.datetime.now(dt.UTC)
+
+
+# Later moments overflow the dates computed from "now" (datetime stops at year 9999).
+_LAST_EPOCH = int(dt.datetime(9000, 1, 1, tzinfo=dt.UTC).timestamp())
 
 
 def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
@@ -105,7 +116,10 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     config = load_config(root)
     out = guard_output(root, options.out or root / "_site", force=options.force)
     with OutputLock(out):
-        recover(out)
+        try:
+            recover(out)
+        except OSError as error:
+            raise cannot_write(out, error) from None
         now = options.now or clock()
         inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
                              future=options.future)  # fmt: skip
@@ -131,7 +145,10 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             finally:
                 prepared.body_of.close()
         if options.warm_standby:
-            mirror_standby(out)
+            try:
+                mirror_standby(out)
+            except OSError as error:  # only the next build's speed depends on it
+                log.warning("the standby tree cannot be prepared: %s", error)
         return result
 
 
@@ -361,11 +378,17 @@ def _write(
         "documents": documents,
     }
     if out.is_dir() and not changed and not removed and previous:
-        update_marker(out, manifest, inputs)
+        try:
+            update_marker(out, manifest, inputs)
+        except OSError as error:
+            raise cannot_write(out, error) from None
         return BuildResult(out, *counts, kept=len(manifest), next_change=index.next_change,
                            index=index, **more)  # fmt: skip
 
-    standby = Standby(out)
+    try:
+        standby = Standby(out)
+    except OSError as error:
+        raise cannot_write(out, error) from None
     try:
         written = _render_into(standby, config, prepared, changed, manifest, options)
         for rel in sorted(set(manifest) - set(written)):

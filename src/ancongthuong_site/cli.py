@@ -23,7 +23,15 @@ from . import __version__
 from .build import BuildOptions, BuildResult, build, clock
 from .completeness import Item, portal_report
 from .config import load_config
-from .errors import BuildFailed, ContentError, Interrupted, Problem, RefusedError, request_stop
+from .errors import (
+    BuildFailed,
+    ContentError,
+    Interrupted,
+    Problem,
+    RefusedError,
+    request_stop,
+    stop_requested,
+)
 from .vietnamese import VN_TZ, format_datetime, parse_date
 from .writer import guard_output
 
@@ -41,6 +49,10 @@ def _on_signal(signum: int, frame: object) -> None:
     """
     if os.getpid() != _MAIN_PID:
         os._exit(1)
+    if stop_requested():
+        # A second Ctrl-C: stop now, whatever the build is waiting on (the swap is atomic,
+        # so the live output is still the old one).
+        raise Interrupted(signum)
     request_stop(signum)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import BuildFailed, ContentError, Problem
-from .files import FORBIDDEN, decode
+from .files import FORBIDDEN, decode, read_bytes
 from .frontmatter import load_yaml
 from .portal import (
     Integrations,
@@ -127,7 +127,7 @@ def load_config(root: Path) -> SiteConfig:
     """Read `root/site.yaml`; raise BuildFailed listing every problem."""
     path = root / CONFIG_NAME
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except OSError as error:
         raise BuildFailed(
             [
@@ -177,10 +177,20 @@ def load_config(root: Path) -> SiteConfig:
     base_url = data.get("base_url", "")
     if isinstance(base_url, str) and "base_url" in data:
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "@" in parts.netloc  # a user name or a password would be in every link
+            or parts.query
+            or parts.fragment
+            or "?" in base_url
+            or "#" in base_url
+            or not site_link(base_url)
+        ):
             problem(
                 "base_url",
                 f'base_url "{base_url}" không hợp lệ',
+                "chỉ gồm giao thức, tên miền và đường dẫn, không có ?, # hay mật khẩu; "
                 "ví dụ: base_url: https://sct.angiang.gov.vn/",
             )
         elif not base_url.endswith("/"):
@@ -276,6 +286,7 @@ def _categories(value: Any, problem: Any) -> tuple[Category, ...]:
         return ()
     result: list[Category] = []
     slugs: set[str] = set()
+    names: set[str] = set()
     for entry in value:
         if isinstance(entry, str):
             entry = {"name": entry}
@@ -297,7 +308,11 @@ def _categories(value: Any, problem: Any) -> tuple[Category, ...]:
             continue
         if slug in slugs:
             problem("categories", f'hai chuyên mục cùng slug "{slug}"')
+        name = nfc(" ".join(entry["name"].split())).casefold()
+        if name in names:  # an article's category: would name either of them
+            problem("categories", f'hai chuyên mục cùng tên "{entry["name"].strip()}"')
         slugs.add(slug)
+        names.add(name)
         result.append(Category(entry["name"].strip(), slug, str(entry.get("description", ""))))
     if not result:
         problem("categories", "cần ít nhất một chuyên mục")
@@ -320,8 +335,8 @@ def _document_types(value: Any, problem: Any) -> tuple[Category, ...]:
 
 
 def _footer(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:
-    if value is None:
-        return ()
+    if not isinstance(value, dict):
+        return ()  # None, or the wrong type (reported with the schema)
     result: list[tuple[str, str]] = []
     for key, text in value.items():
         if key not in FOOTER_FIELDS:

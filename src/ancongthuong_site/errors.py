@@ -35,6 +35,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E150": ("lỗi khi hiển thị mẫu", "template rendering error"),
     "E151": ("lỗi cú pháp mẫu", "template syntax error"),
     "E160": ("không cho phép liên kết tượng trưng", "symbolic links are not allowed"),
+    "E161": ("không phải tệp thường", "not a regular file (FIFO, socket, device)"),
     "E170": ("liên kết hỏng", "broken link"),
     "W171": (
         "địa chỉ bài đã đổi, địa chỉ cũ tự chuyển hướng",
@@ -54,6 +55,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E197": ("liên kết tới số văn bản không có", "link to an unknown document number"),
     "E201": ("thư mục đầu ra không an toàn", "unsafe output folder"),
     "E203": ("thư mục đầu ra không do công cụ tạo", "output folder not created by this tool"),
+    "E204": ("thư mục đầu ra là điểm gắn kết", "output folder is a mount point"),
     "E210": ("lỗi ghi đĩa", "disk write error"),
     "E212": ("một lần dựng khác đang chạy", "another build is running"),
     "E213": ("tệp khóa không phải tệp thường", "the lock file is not a regular file"),
@@ -136,6 +138,10 @@ def request_stop(signum: int) -> None:
     or an at-fork hook has its exception printed and swallowed, and the build goes on.
     """
     _stop_requests.append(signum)
+
+
+def stop_requested() -> bool:
+    return bool(_stop_requests)
 
 
 def stop_point() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -23,7 +24,8 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def discover(content_dir: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """Every .md file under content/, sorted by relative path; symlinks are refused."""
+    """Every .md file under content/ (any case: .MD too), sorted by relative path; symlinks
+    and anything that is not a regular file (a FIFO would block a read forever) refused."""
     found: list[tuple[str, Path]] = []
     problems: list[Problem] = []
     if not content_dir.is_dir():
@@ -36,51 +38,62 @@ def discover(content_dir: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
                 "tạo thư mục content/ chứa các bài viết",
             )
         ]
-    for rel, path, is_link in _walk(content_dir):
-        label = f"content/{rel}"
-        if is_link:
-            problems.append(
-                Problem(
-                    label,
-                    0,
-                    "E160",
-                    "không cho phép liên kết tượng trưng (symlink)",
-                    "thay liên kết bằng tệp thật",
-                )
-            )
-        elif rel.endswith(".md"):
+    for rel, path, kind in _walk(content_dir):
+        if kind != FILE:
+            problems.append(odd_file(f"content/{rel}", kind))
+        elif is_markdown(rel):
             found.append((rel, path))
     found.sort()
     return found, problems
 
 
-def _walk(top: Path, prefix: str = "") -> Iterator[tuple[str, Path, bool]]:
-    """Yield (relative path, path, is_symlink) without following links; dotfiles skipped."""
+FILE, LINK, OTHER = "file", "link", "other"  # what a walk finds: only files are read
+
+
+def is_markdown(rel: str) -> bool:
+    return rel.lower().endswith(".md")
+
+
+def odd_file(label: str, kind: str) -> Problem:
+    """The problem of a link (E160) or a FIFO, socket or device (E161) among the sources."""
+    if kind == LINK:
+        return Problem(label, 0, "E160", "không cho phép liên kết tượng trưng (symlink)",
+                       "thay liên kết bằng tệp thật")  # fmt: skip
+    return Problem(label, 0, "E161", "không phải tệp thường (FIFO, socket hay thiết bị)",
+                   "xóa nó hoặc thay bằng một tệp thường")  # fmt: skip
+
+
+def _walk(top: Path, prefix: str = "") -> Iterator[tuple[str, Path, str]]:
+    """Yield (relative path, path, FILE/LINK/OTHER) without following links; dotfiles
+    skipped. The kind comes from lstat, so nothing is ever opened to find it."""
     with os.scandir(top) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
             rel = nfc(prefix + entry.name)
             if entry.is_symlink():
-                yield rel, Path(entry.path), True
+                yield rel, Path(entry.path), LINK
             elif entry.is_dir(follow_symlinks=False):
                 yield from _walk(Path(entry.path), rel + "/")
+            elif entry.is_file(follow_symlinks=False):
+                yield rel, Path(entry.path), FILE
             else:
-                yield rel, Path(entry.path), False
+                yield rel, Path(entry.path), OTHER
 
 
-def walk_files(top: Path) -> Iterator[tuple[str, Path, bool]]:
-    """Public walk used for static/ and templates/: (relative path, path, is_symlink)."""
+def walk_files(top: Path) -> Iterator[tuple[str, Path, str]]:
+    """Public walk used for static/ and templates/: (relative path, path, kind)."""
     if top.is_dir():
         yield from _walk(top)
 
 
 def read_bytes(path: Path) -> bytes:
-    """Read without following a symlink swapped in since discovery."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """Read a regular file; never through a symlink or a FIFO swapped in since discovery
+    (O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError("not a regular file")
+            raise OSError(errno.EINVAL, "không phải tệp thường", str(path))
         return handle.read()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .config import SiteConfig
 from .models import Article
-from .vietnamese import vi_key
+from .vietnamese import VN_TZ, vi_key
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def build_index(
     years: dict[int, list[Article]] = {}
     for article in visible:
         assert article.meta.date is not None
-        years.setdefault(article.meta.date.year, []).append(article)
+        # The year in Vietnam, as in the article's URL (00:30 on 1 January is the new year).
+        years.setdefault(article.meta.date.astimezone(VN_TZ).year, []).append(article)
     return SiteIndex(
         listed=tuple(visible),
         unlisted=tuple(expired),

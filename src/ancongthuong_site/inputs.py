@@ -14,7 +14,7 @@ from pathlib import Path
 from .cache import StatCache, code_version
 from .config import SiteConfig
 from .errors import Problem, stop_point
-from .files import discover, file_digest, read_bytes, walk_files
+from .files import FILE, discover, file_digest, odd_file, read_bytes, walk_files
 from .manifest import read_marker, tree_intact
 from .templating import templates_digest
 
@@ -57,7 +57,13 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
             if stats:
                 stats.learn(rel, digest)
         content.append((rel, path, digest, data))
-    static = [(rel, path, file_digest(read_bytes(path))) for rel, path in static_files]
+    static = []
+    for rel, path in static_files:
+        try:
+            static.append((rel, path, file_digest(read_bytes(path))))
+        except OSError as error:
+            problems.append(Problem(f"static/{rel}", 0, "E210",
+                                    f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
     templates = templates_digest(config.templates_dir)
     fingerprint = hashlib.blake2b(digest_size=16)
     for part in (
@@ -96,25 +102,17 @@ def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:
     files, problems = [], []
-    for rel, path, is_link in walk_files(config.static_dir):
-        if is_link:
-            problems.append(Problem(f"static/{rel}", 0, "E160",
-                                    "không cho phép liên kết tượng trưng (symlink)",
-                                    "thay liên kết bằng tệp thật"))  # fmt: skip
-        else:
+    for rel, path, kind in walk_files(config.static_dir):
+        if kind == FILE:
             files.append((rel, path))
+        else:
+            problems.append(odd_file(f"static/{rel}", kind))
     return files, problems
 
 
 def _template_links(config: SiteConfig) -> list[Problem]:
     return [
-        Problem(
-            f"templates/{rel}",
-            0,
-            "E160",
-            "không cho phép liên kết tượng trưng (symlink)",
-            "thay liên kết bằng tệp thật",
-        )  # fmt: skip
-        for rel, _path, is_link in walk_files(config.templates_dir)
-        if is_link
+        odd_file(f"templates/{rel}", kind)
+        for rel, _path, kind in walk_files(config.templates_dir)
+        if kind != FILE
     ]

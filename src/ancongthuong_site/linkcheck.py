@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,15 +91,24 @@ def check_links(
                 continue  # external or not a page of ours
             if target not in pages:
                 file = out / target
-                if file.is_dir():
+                if _mode(file, stat.S_ISDIR):
                     target = f"{target.rstrip('/')}/index.html".lstrip("/")
                     file = out / target
-                if target not in pages and not file.is_file():
+                if target not in pages and not _mode(file, stat.S_ISREG):
                     problems.add(_problem(rel, link, "không tồn tại", owners, urls))
                     continue
             if fragment and target in pages and fragment not in pages[target].ids:
                 problems.add(_problem(rel, link, f"không có mục #{fragment}", owners, urls))
     return sorted(problems)
+
+
+def _mode(path: Path, test: Callable[[int], bool]) -> bool:
+    """Whether the path exists and passes `test`; a name too long (a link with a segment
+    over 255 bytes) or otherwise impossible simply does not exist."""
+    try:
+        return test(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _resolve(link: str, page: str, urls: Urls) -> tuple[str | None, str]:

@@ -21,7 +21,7 @@ from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, Meta, ParsedFile
 from .pagefields import PAGE_FIELDS, read_leaders, read_links, read_translation
 from .urls import Urls
-from .vietnamese import fold, has_time, is_slug, make_slug, parse_date
+from .vietnamese import fold, has_time, is_slug, make_slug, parse_date, visible
 
 PAGES_DIR = "pages"
 ARTICLE_FIELDS = (
@@ -159,7 +159,7 @@ def _validate(
                     f"thêm dòng {key}: … vào phần khai báo",
                 )
             )
-        elif data[key] is None or (isinstance(data[key], str) and not data[key].strip()):
+        elif data[key] is None or (isinstance(data[key], str) and not visible(data[key])):
             problem(key, "E110", f'trường "{key}" đang để trống', f"điền giá trị cho {key}")
     dates: dict[str, Any] = {}
     for key in ("date", "updated", "expires"):
@@ -272,9 +272,13 @@ def _string_list(value: Any, key: str, problem: Any, *, split_commas: bool) -> t
         problem(key, "E111", f'"{key}" phải là danh sách chữ', f'ví dụ: {key}: ["a", "b"]')
         return ()
     result: list[str] = []
+    seen: set[str] = set()
     for item in items:
         clean = " ".join(item.split())
-        if clean and clean not in result:
+        # Spellings of one tag ("Hội nghị", "hội nghị") are one tag: the first is kept.
+        same = make_slug(clean) if split_commas else clean
+        if clean and same not in seen:
+            seen.add(same)
             result.append(clean)
     return tuple(result)
 
@@ -286,7 +290,8 @@ def slug_of(rel: str, value: Any) -> str:
 
 def _slug(rel: str, value: Any, problem: Any) -> str:
     if value is None:
-        stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
+        name = rel.rsplit("/", 1)[-1]
+        stem = name[:-3] if name.lower().endswith(".md") else name
         slug = stem if is_slug(stem) else make_slug(stem)
         if not slug:
             problem("title", "E131", f'tên tệp "{stem}" không tạo được slug', "thêm trường slug:")

@@ -21,8 +21,14 @@ MAX_BODY_BYTES = 1024 * 1024
 # Python-Markdown is quadratic on runs of unclosed "[" (Python-Markdown/markdown #798).
 MAX_OPEN_BRACKETS = 1000
 MAX_BRACKET_DEPTH = 50  # nested brackets are quadratic too, even when balanced
+# Python-Markdown rebuilds a paragraph's whole text after every inline match (link,
+# emphasis, entity), so one paragraph of n marks costs n × its length: a 1 MiB paragraph
+# made only of links took half a minute. Each paragraph gets a budget of marks instead.
+MAX_INLINE_MARKS = 2000
 SUMMARY_CHARS = 300
 _BRACKETS = re.compile(r"[\[\]]")
+_INLINE_MARKS = re.compile(r"[\[*_`<&\\]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def _bracket_depth(text: str) -> int:
@@ -157,7 +163,7 @@ class Renderer:
         self.document_refs: tuple[str, ...] = ()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "sane_lists", "fenced_code", _PortalExtension()],
-            extension_configs={"toc": {"slugify": lambda value, sep: make_slug(value) or "muc"}},
+            extension_configs={"toc": {"slugify": lambda value, sep: heading_id(value)}},
             output_format="html",
         )
         if not settings.allow_raw_html:
@@ -174,6 +180,8 @@ class Renderer:
             raise BodyTooComplex("E140", "quá nhiều dấu [ chưa đóng")
         if text.count("[") > MAX_BRACKET_DEPTH and _bracket_depth(text) > MAX_BRACKET_DEPTH:
             raise BodyTooComplex("E140", f"dấu [ ] lồng nhau quá {MAX_BRACKET_DEPTH} cấp")
+        if len(_INLINE_MARKS.findall(text)) > MAX_INLINE_MARKS:
+            _check_paragraph_marks(text)
         self.md.reset()
         # Markdown skips the tree processors for a blank body: forget the last document's.
         self.md.first_paragraph = None  # type: ignore[attr-defined]
@@ -228,6 +236,31 @@ class Renderer:
                 return None
             return self.urls.rebase(value)
         return value
+
+
+# Ids the templates give to elements of every page (the skip link's target, the search
+# form): a heading must not take one of them, or the skip link would land on it.
+PAGE_IDS = frozenset({"noi-dung", "q", "q-header", "search-results", "search-status"})
+
+
+def heading_id(text: str) -> str:
+    slug = make_slug(text) or "muc"
+    return f"{slug}-muc" if slug in PAGE_IDS else slug
+
+
+def _check_paragraph_marks(text: str) -> None:
+    offset = 0
+    for block in _BLANK_LINE.split(text):
+        marks = len(_INLINE_MARKS.findall(block))
+        if marks > MAX_INLINE_MARKS:
+            raise BodyTooComplex(
+                "E140",
+                f"một đoạn văn có quá nhiều liên kết hay định dạng ({marks} dấu [ * _ ` < & \\, "
+                f"tối đa {MAX_INLINE_MARKS})",
+                "chia đoạn văn thành nhiều đoạn hoặc một danh sách",
+                text.count("\n", 0, text.find(block, offset)),
+            )
+        offset += len(block)
 
 
 def _reference_line(text: str, char: str) -> int:

@@ -63,8 +63,13 @@ class Outage:
 
 
 def site_link(url: Any) -> bool:
-    """https://, http:// or a path in the site ("/gioi-thieu/"); nothing else."""
-    if not isinstance(url, str) or not url or any(ch.isspace() or ch in "<>\"'`" for ch in url):
+    """https://, http:// or a path in the site ("/gioi-thieu/"); nothing else.
+
+    No backslash either: browsers read "/\\evil.example/" as a link to another site.
+    """
+    if not isinstance(url, str) or not url:
+        return False
+    if any(ch.isspace() or ch in "<>\"'`\\" or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return False
     if url.startswith("/"):
         return not url.startswith("//")

@@ -102,7 +102,8 @@ class Urls:
         if not path or "\\" in path or "%" in path or "\x00" in path:
             return None
         segments = [s for s in path.split("/") if s]
-        if not segments or any(s in (".", "..") or not _ALIAS_SEGMENT.match(s) for s in segments):
+        # No dot segment, nor a hidden name (.git/, .ancongthuong-site.json): never served.
+        if not segments or any(s.startswith(".") or not _ALIAS_SEGMENT.match(s) for s in segments):
             return None
         joined = posixpath.join(*segments)
         if segments[-1].endswith((".html", ".htm")):

@@ -116,7 +116,7 @@ def classify_change(rel_path: str, *, output_dir: str = "_site") -> ChangeKind:
     top = parts[0]
     if top == "content":
         # Images and attachments live next to the articles; they are copied, not parsed.
-        return ChangeKind.CONTENT if parts[-1].endswith(".md") else ChangeKind.STATIC
+        return ChangeKind.CONTENT if parts[-1].lower().endswith(".md") else ChangeKind.STATIC
     if top == "templates":
         return ChangeKind.TEMPLATE
     if top == "static":

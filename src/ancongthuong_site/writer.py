@@ -64,6 +64,15 @@ def guard_output(root: Path, out: Path, *, force: bool = False) -> Path:
             )
     if target.exists() and not target.is_dir():
         raise _refuse("E201", out, "đầu ra đã tồn tại và không phải thư mục", "")
+    if target.is_dir() and os.path.ismount(target):
+        # The new tree is swapped in by renaming folders, which a mount point cannot be.
+        raise _refuse(
+            "E204",
+            out,
+            "thư mục đầu ra là một điểm gắn kết (mount point), không thể thay bằng phép đổi tên",
+            "dựng vào thư mục bên cạnh rồi đồng bộ (rsync -a --delete _site/ đích/), "
+            "hoặc gắn thư mục cha và chọn một thư mục con làm đầu ra",
+        )
     if target.is_dir() and not force and any(target.iterdir()) and not (target / MARKER).is_file():
         raise _refuse(
             "E203",
