@@ -42,7 +42,7 @@ from .register import (
     place_documents,
     register_problems,
 )
-from .templating import check_templates
+from .templating import check_templates, page_ids
 from .urls import Urls
 from .vietnamese import VN_TZ
 from .writer import OutputLock, Standby, cannot_write, guard_output, mirror_standby, recover
@@ -229,7 +229,9 @@ def _load(
     config: SiteConfig, options: BuildOptions, inputs: Inputs
 ) -> tuple[list[Article], list[Document], BodyReader]:
     problems = list(inputs.problems)
-    settings = MarkupSettings(config.base_url, config.allow_raw_html)
+    settings = MarkupSettings(
+        config.base_url, config.allow_raw_html, page_ids(config.templates_dir)
+    )
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
     env = environment(config.templates_dir, inputs.templates, site_globals(config))
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)

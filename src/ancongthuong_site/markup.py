@@ -75,9 +75,10 @@ class MarkupSettings:
 
     base_url: str
     allow_raw_html: bool
+    page_ids: frozenset[str] = frozenset()  # ids the templates use: no heading may take one
 
     def key(self) -> str:
-        return f"{self.base_url}|{int(self.allow_raw_html)}"
+        return f"{self.base_url}|{int(self.allow_raw_html)}|{','.join(sorted(self.page_ids))}"
 
 
 class _FigureProcessor(Treeprocessor):
@@ -163,7 +164,9 @@ class Renderer:
         self.document_refs: tuple[str, ...] = ()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "sane_lists", "fenced_code", _PortalExtension()],
-            extension_configs={"toc": {"slugify": lambda value, sep: heading_id(value)}},
+            extension_configs={
+                "toc": {"slugify": lambda value, sep: heading_id(value, settings.page_ids)}
+            },
             output_format="html",
         )
         if not settings.allow_raw_html:
@@ -238,14 +241,13 @@ class Renderer:
         return value
 
 
-# Ids the templates give to elements of every page (the skip link's target, the search
-# form): a heading must not take one of them, or the skip link would land on it.
-PAGE_IDS = frozenset({"noi-dung", "q", "q-header", "search-results", "search-status"})
-
-
-def heading_id(text: str) -> str:
+def heading_id(text: str, page_ids: frozenset[str] = frozenset()) -> str:
+    """A heading's id; never one the templates give to the page (the skip link's target
+    "noi-dung", the search form), or a link to it would land on the heading."""
     slug = make_slug(text) or "muc"
-    return f"{slug}-muc" if slug in PAGE_IDS else slug
+    while slug in page_ids:
+        slug += "-muc"
+    return slug
 
 
 def _check_paragraph_marks(text: str) -> None:

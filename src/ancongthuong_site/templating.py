@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
 
     env.globals["cached"] = cached
     return env
+
+
+_LITERAL_ID = re.compile(r"""\bid=["']([A-Za-z0-9_-]+)["']""")
+
+
+def page_ids(templates_dir: Path) -> frozenset[str]:
+    """Every id written literally in the templates (the page's own, which headings avoid)."""
+    found: set[str] = set()
+    for path in template_files(templates_dir):
+        found.update(_LITERAL_ID.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(found)
 
 
 def template_files(templates_dir: Path) -> list[Path]:

@@ -105,6 +105,9 @@ class OutputLock:
     def __enter__(self) -> OutputLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise cannot_write(self.path.parent, error) from None
+        try:
             # Never through a link: a planted one would have its target truncated.
             handle = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
                              0o644)  # fmt: skip
