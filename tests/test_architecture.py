@@ -14,9 +14,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
     "urls", "markup", "pagefields", "loader", "documents", "index", "register", "completeness",
-    "layout", "sitepages", "templating", "docpages", "plan", "cache", "pool", "manifest", "writer",
-    "inputs", "history", "build", "linkcheck", "checking", "watch", "serve", "scaffold", "importer",
-    "docimport", "cli",
+    "layout", "sitepages", "templating", "docpages", "plan", "collisions", "cache", "pool",
+    "manifest", "writer", "inputs", "history", "build", "linkcheck", "checking", "watch", "serve",
+    "scaffold", "importer", "docimport", "cli",
 ]  # fmt: skip
 ALWAYS_ALLOWED = {"__init__"}  # the version string
 

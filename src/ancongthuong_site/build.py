@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import ParseCache, code_version, task_digest
+from .collisions import find_collisions
 from .config import SiteConfig, load_config
 from .docpages import DocumentPages
 from .documents import parse_source
@@ -25,7 +26,7 @@ from .loader import FileProblems, load_all, rejected_problems
 from .manifest import read_manifest, read_signatures, signature, update_marker
 from .markup import MarkupSettings, resolve_document_links
 from .models import Article, Document, ParsedFile, RenderTask
-from .plan import NEEDED_TEMPLATES, Planner, find_collisions
+from .plan import NEEDED_TEMPLATES, Planner
 from .pool import (
     environment,
     init_parse_worker,
