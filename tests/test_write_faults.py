@@ -191,3 +191,21 @@ def test_a_failed_write_never_makes_the_next_build_fail(
     edit(root, "Sửa ba")
     build(root, OPTIONS)  # and so does the one after it (the other tree is the standby)
     assert pages(root / "_site") == clean_build(root, tmp_path_factory.mktemp("clean"))
+
+
+def test_a_standby_that_cannot_be_removed_is_moved_aside_never_published(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(site, OPTIONS)
+    standby = site / "._site.standby"
+    standby.mkdir()
+    (standby / "lac.html").write_text("không được đăng", encoding="utf-8")  # unmarked leftover
+    monkeypatch.setattr(writer.shutil, "rmtree", lambda path, ignore_errors=False: None)
+    edit(site, "Sửa một")
+    build(site, OPTIONS)
+    monkeypatch.undo()
+    assert not (site / "_site/lac.html").exists()
+    edit(site, "Sửa hai")
+    build(site, OPTIONS)  # the next build clears what was moved aside
+    assert not (site / "_site/lac.html").exists()
+    assert not list(site.glob("._site.*.trash-*"))

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import stat
+import time
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
@@ -169,6 +170,17 @@ def recover(out: Path) -> None:
     standby = standby_path(out)
     if standby.is_symlink() or (standby.exists() and not standby.is_dir()):
         standby.unlink()
+    for trash in out.parent.glob(f".{out.name}.*.trash-*"):
+        _remove_tree(trash)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a folder; what cannot be removed now is moved aside (`recover` tries again),
+    so a leftover never blocks the next tree nor slips into it."""
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path):
+        base = path.name.split(".trash-")[0]
+        os.rename(path, path.parent / f"{base}.trash-{os.getpid()}-{time.monotonic_ns()}")
 
 
 def mirror_standby(out: Path) -> None:
@@ -214,7 +226,7 @@ class Standby:
             (self.path / MARKER).unlink()
             _fsync_dir(self.path)
         else:
-            shutil.rmtree(self.path, ignore_errors=True)
+            _remove_tree(self.path)
             self.path.mkdir(parents=True)
         self.linked = 0
 
