@@ -29,30 +29,21 @@ def find_collisions(tasks: list[RenderTask], static_files: list[str]) -> list[Pr
     for output in sorted(in_the_way):
         inner = min(key for key in unique if key.startswith(output + "/"))
         names = owners[output] + owners[inner]
-        first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
-        problems.append(
-            Problem(
-                first,
-                1 if first.startswith("content/") else 0,
-                "E130",
-                f"/{output} vừa là một tệp vừa phải là thư mục chứa /{inner}: "
-                + ", ".join(sorted(names)),
-                "đổi địa chỉ (slug, địa chỉ cũ hay tên tệp) của một bên",
-            )
-        )
+        message = f"/{output} vừa là một tệp vừa phải là thư mục chứa /{inner}"
+        problems.append(_collision(names, message, "đổi địa chỉ (slug, địa chỉ cũ hay tên tệp)"))
     for output, names in sorted(owners.items()):
         if len(names) > 1:
-            first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
-            problems.append(
-                Problem(
-                    first,
-                    1 if first.startswith("content/") else 0,
-                    "E130",
-                    f"nhiều nguồn cùng ghi ra /{output}: {', '.join(sorted(names))}",
-                    "đổi slug (hoặc tên tệp) của một bài để địa chỉ khác nhau",
-                )
-            )
+            message = f"nhiều nguồn cùng ghi ra /{output}"
+            problems.append(_collision(names, message, "đổi slug (hoặc tên tệp) của một bài"))
     return problems
+
+
+def _collision(names: list[str], message: str, change: str) -> Problem:
+    """E130 at the first editor's file among the owners (else the first owner)."""
+    first = next((n for n in names if n.startswith(("content/", "static/"))), names[0])
+    line = 1 if first.startswith("content/") else 0
+    text = f"{message}: {', '.join(sorted(names))}"
+    return Problem(first, line, "E130", text, f"{change} để địa chỉ khác nhau")
 
 
 def _folders_of(paths: set[str]) -> set[str]:
