@@ -83,28 +83,15 @@ class BuildResult:
 def clock() -> dt.datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        if not epoch.isdigit():
-            raise BuildFailed(
-                [
-                    Problem(
-                        "SOURCE_DATE_EPOCH",
-                        0,
-                        "E180",
-                        f'SOURCE_DATE_EPOCH="{epoch}" không phải số giây',
-                        "đặt một số nguyên, ví dụ SOURCE_DATE_EPOCH=1709020800",
-                    )
-                ]
-            )
-        moment = int(epoch)
-        if moment > _LAST_EPOCH:
-            raise BuildFailed([Problem(
-                "SOURCE_DATE_EPOCH", 0, "E180",
-                f'SOURCE_DATE_EPOCH="{epoch}" quá xa (sau năm 9000)',
-                "đặt số giây kể từ 1970, ví dụ SOURCE_DATE_EPOCH=1709020800",
-            )])  # fmt: skip
-        return dt.datetime.fromtimestamp(moment, dt.UTC)
-    return dt.datetime.now(dt.UTC)
+    if not epoch:
+        return dt.datetime.now(dt.UTC)
+    if not epoch.isdigit() or int(epoch) > _LAST_EPOCH:
+        raise BuildFailed([Problem(
+            "SOURCE_DATE_EPOCH", 0, "E180",
+            f'SOURCE_DATE_EPOCH="{epoch}" không phải số giây từ 1970 đến năm 9000',
+            "đặt một số nguyên, ví dụ SOURCE_DATE_EPOCH=1709020800",
+        )])  # fmt: skip
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
 
 # Later moments overflow the dates computed from "now" (datetime stops at year 9999).
