@@ -16,7 +16,7 @@ ORDER = [
     "urls", "markup", "pagefields", "loader", "documents", "index", "register", "completeness",
     "layout", "sitepages", "templating", "docpages", "plan", "collisions", "cache", "pool",
     "manifest", "writer", "inputs", "history", "build", "linkcheck", "checking", "watch", "serve",
-    "scaffold", "importer", "docimport", "cli",
+    "scaffold", "dateline", "importer", "docimport", "cli",
 ]  # fmt: skip
 ALWAYS_ALLOWED = {"__init__"}  # the version string
 

@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BuildFailed as error:
-        _print_problems(error.problems, output=args.command == "build")
+        _print_problems(error.problems, output=args.command == "build",
+                        imported=args.command == "import")  # fmt: skip
         return EXIT_CONTENT
     except ContentError as error:
         _print_problems([error.problem])
@@ -99,12 +100,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def _print_problems(problems: list[Problem] | tuple[Problem, ...], *, output: bool = False) -> None:
+def _print_problems(
+    problems: list[Problem] | tuple[Problem, ...], *, output: bool = False, imported: bool = False
+) -> None:
     for problem in problems:
         print(problem.format(), file=sys.stderr)
     summary = f"Có {len(problems)} lỗi."
     if output:
         summary += " Không ghi gì ra đầu ra; bản dựng trước vẫn giữ nguyên."
+    if imported:
+        summary += " Không nhập bài nào (cả lô, hoặc không bài nào); sửa rồi chạy lại cùng lệnh."
     print(summary, file=sys.stderr)
 
 
@@ -426,31 +431,50 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_file
+    """All or nothing: every export is converted and checked before any file is written.
+
+    An article already imported with the same text is skipped, so a batch can be run again.
+    """
+    from .importer import prepare_import
+    from .scaffold import write_new
 
     config = load_config(args.root)
     date = _date_arg(args.date)
     problems: list[Problem] = []
+    ready = []
+    targets: dict[Path, Path] = {}
     for file in args.files:
         try:
-            path, article = import_file(
-                file,
-                config.content_dir,
-                category=args.category,
-                categories=[(c.name, c.slug) for c in config.categories],
-                date=date,
-            )
+            prepared = prepare_import(file, config.content_dir, category=args.category,
+                                      categories=[(c.name, c.slug) for c in config.categories],
+                                      date=date)  # fmt: skip
         except ContentError as error:
             problems.append(error.problem)
             continue
         except OSError as error:
             problems.append(Problem(str(file), 0, "E210", f"không đọc được tệp: {error.strerror}"))
             continue
-        print(f"{file} → {path.relative_to(args.root) if path.is_relative_to(args.root) else path}")
-        for line in article.inferred:
-            print(f"    {line}")
+        target = prepared.target
+        existing = target.read_text(encoding="utf-8") if target.is_file() else None
+        if target in targets or (existing is not None and existing != prepared.text):
+            other = targets.get(target, target)
+            problems.append(Problem(str(file), 0, "E130",
+                                    f"bài {_shown(args.root, target)} đã có ({other}) với nội dung khác",
+                                    "đổi tên bài cũ, hoặc bỏ tệp này khỏi lần nhập"))  # fmt: skip
+            continue
+        targets[target] = file
+        ready.append((prepared, existing is not None))
     if problems:
-        raise BuildFailed(problems)
+        raise BuildFailed(problems)  # nothing was written: a batch is all or nothing
+    for prepared, already in ready:
+        shown = _shown(args.root, prepared.target)
+        if already:
+            print(f"{prepared.source} → {shown} (đã nhập trước đó, giống hệt: bỏ qua)")
+            continue
+        write_new(prepared.target, prepared.text, config.content_dir)
+        print(f"{prepared.source} → {shown}")
+        for line in prepared.article.inferred:
+            print(f"    {line}")
     return EXIT_OK
 
 
@@ -467,6 +491,10 @@ def _cmd_import_documents(args: argparse.Namespace) -> int:
         print(f"{args.file.name}:{item.row_line} → {shown}")
     print(f"Đã nhập {len(planned)} văn bản.")
     return EXIT_OK
+
+
+def _shown(root: Path, path: Path) -> str:
+    return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
 def _date_arg(text: str | None) -> dt.datetime | None:

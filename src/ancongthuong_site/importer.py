@@ -8,6 +8,7 @@ an import that asks for help.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from ancongthuong_site.dateline import find_date
 from ancongthuong_site.errors import ContentError, Problem
 from ancongthuong_site.files import decode
 from ancongthuong_site.scaffold import (
@@ -25,21 +27,30 @@ from ancongthuong_site.scaffold import (
     vn_minute,
     write_new,
 )
-from ancongthuong_site.vietnamese import VN_TZ, nfc
+from ancongthuong_site.vietnamese import nfc
 
 CAPTION_MAX = 200  # captions on the old portal are one short line; paragraphs run longer
 TITLE_MAX = 300  # a longer "title" means the layout is not the one we know
 PORTAL_PREFIX = "cổng thông tin"
 
 _SOURCE = re.compile(r"^nguồn\s*[:：]\s*(.*)$", re.IGNORECASE)
-_DATE = re.compile(
-    r"(?:(?<!\w)(\w+)\s+)?(?<!\w)ngày\s+(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)", re.IGNORECASE
-)
 # Closing quotes and brackets may follow the final punctuation: `… năm 2024.”`
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 # "1. Kết quả", "II. Nhiệm vụ", "a) …": section headings, short and unpunctuated like
 # captions, but text that must stay text.
 _HEADING = re.compile(r"^(?:\d+|[IVXLC]+|[a-zđ])[.)]\s", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(\d+)[.)]\s+(\S.*)$")
+_BULLET = re.compile(r"^[-•+*–]\s+(\S.*)$")
+# Who wrote it, at the end of the text: kept as text, never a photo caption.
+_SIGNATURE = re.compile(
+    r"^(?:văn phòng|(?:phòng|trung tâm|chi cục|ban) [A-ZĐ]|p\.?\s?v\b|btv\b|bbt\b|"
+    r"tin,? ảnh|tin và ảnh|tin:|bài:|bài và ảnh|theo )", re.IGNORECASE)  # fmt: skip
+_DATELINE_ONLY = re.compile(
+    r"^(?:(?:thứ\s+\w+|chủ\s+nhật)\s*,?\s*|[\w\s.]{2,40},\s*)?(?:ngày\s+)?"
+    r"(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
+    r"(?:\s*(?:,|lúc)?\s*\d{1,2}\s*[:h]\s*\d{2})?\.?$",
+    re.IGNORECASE,
+)
 # Markdown syntax a plain-text line could trigger by accident; escaped so the page shows
 # exactly the original words.
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -53,8 +64,8 @@ _ORDERED = re.compile(r"^(\d+)\.(?=\s|$)")
 class Block:
     """One paragraph of body text, or the caption of a photo whose file we do not have."""
 
-    kind: Literal["paragraph", "caption"]
-    text: str
+    kind: Literal["paragraph", "caption", "heading", "table", "list"]
+    text: str  # a table's rows are tab-separated lines; a list's items are lines
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class ImportedArticle:
     source: str | None
     blocks: tuple[Block, ...]
     inferred: tuple[str, ...]  # Vietnamese notes on every guess, shown to the editor
+    date_has_time: bool = False
 
 
 def _fail(label: str, line: int, code: str, message: str, hint: str) -> ContentError:
@@ -80,25 +92,6 @@ def _is_caption(lines: list[str]) -> bool:
         and not _SENTENCE_END.search(text)
         and not _HEADING.match(text)
     )
-
-
-def _find_date(text: str, notes: list[str]) -> datetime | None:
-    """The first "ngày D/M/YYYY" in the text; None (with a note) when it is not a real date."""
-    match = _DATE.search(text)
-    if match is None:
-        notes.append("Không tìm thấy ngày đăng (dạng “ngày DD/MM/YYYY”) trong bài.")
-        return None
-    line = text.count("\n", 0, match.start(2)) + 1
-    phrase = match[0]
-    try:
-        found = datetime(int(match[4]), int(match[3]), int(match[2]), tzinfo=VN_TZ)
-    except ValueError:
-        notes.append(f"“{phrase}” (dòng {line}) không phải ngày có thật, nên không dùng làm ngày.")
-        return None
-    notes.append(
-        f"Ngày đăng {found:%Y-%m-%d} lấy từ “{phrase}” (dòng {line}); bài không ghi giờ nên chỉ hiện ngày."
-    )
-    return found
 
 
 def parse_export(text: str, label: str) -> ImportedArticle:
@@ -133,7 +126,7 @@ def parse_export(text: str, label: str) -> ImportedArticle:
         numbered = numbered[1:]
     else:
         notes.append("Dòng đầu không phải tên cổng thông tin nên được dùng làm tiêu đề.")
-    date = _find_date("\n".join(lines), notes)
+    found = find_date("\n".join(lines), notes)
 
     source_line, source_text = numbered[-1]
     match = _SOURCE.match(source_text)
@@ -181,16 +174,53 @@ def parse_export(text: str, label: str) -> ImportedArticle:
             "kiểm tra lại tệp xuất",
         )
 
-    blocks: list[Block] = []
-    for group in groups:
-        texts = [line for _, line in group]
-        if _is_caption(texts):
-            blocks.append(Block("caption", texts[0]))
-            notes.append(f"Dòng {group[0][0]} là chú thích ảnh (chưa có tệp ảnh): “{texts[0]}”.")
-        else:
-            blocks.append(Block("paragraph", "\n".join(texts)))
+    blocks = [_classify(group, notes) for group in groups]
+    date = found.moment if found else None
+    return ImportedArticle(title, date, source, tuple(b for part in blocks for b in part),
+                           tuple(notes), bool(found and found.has_time))  # fmt: skip
 
-    return ImportedArticle(title, date, source, tuple(blocks), tuple(notes))
+
+def _classify(group: list[tuple[int, str]], notes: list[str]) -> list[Block]:
+    """One blank-line separated group → blocks, with a note for everything not plain text."""
+    texts = [line for _, line in group]
+    where = f"Dòng {group[0][0]}" + (f"–{group[-1][0]}" if len(group) > 1 else "")
+    cells = [line.split("\t") for line in texts]
+    if len(texts) >= 2 and all("\t" in t for t in texts) and len({len(c) for c in cells}) == 1:
+        notes.append(
+            f"{where}: bảng {len(cells[0])} cột (các ô cách nhau bằng Tab), dòng đầu là tiêu đề."
+        )
+        return [Block("table", "\n".join(texts))]
+    items = [_NUMBERED.match(t) or _BULLET.match(t) for t in texts]
+    first_item = next((i for i, m in enumerate(items) if m), None)
+    if first_item is not None and len(texts) - first_item >= 2 and all(items[first_item:]):
+        ordered = bool(_NUMBERED.match(texts[first_item]))
+        blocks = [Block("paragraph", "\n".join(texts[:first_item]))] if first_item else []
+        kind = "danh sách đánh số" if ordered else "danh sách gạch đầu dòng"
+        notes.append(f"Dòng {group[first_item][0]}–{group[-1][0]}: {kind}.")
+        marker = "1." if ordered else "-"
+        lines = [f"{marker} {m[m.lastindex or 1]}" for m in items[first_item:] if m]
+        return [*blocks, Block("list", "\n".join(lines))]
+    if len(texts) > 1:
+        return [Block("paragraph", "\n".join(texts))]
+    text = texts[0]
+    letters = [ch for ch in text if ch.isalpha()]
+    if _DATELINE_ONLY.match(text):
+        notes.append(f"{where} là dòng ghi ngày, giữ nguyên là văn bản: “{text}”.")
+        return [Block("paragraph", text)]
+    if (
+        len(text) < CAPTION_MAX
+        and not _SENTENCE_END.search(text)
+        and (_HEADING.match(text) or (len(letters) >= 4 and all(ch.isupper() for ch in letters)))
+    ):
+        notes.append(f"{where} là tiêu đề mục: “{text}”.")
+        return [Block("heading", text)]
+    if len(text) < CAPTION_MAX and _SIGNATURE.match(text) and not _SENTENCE_END.search(text):
+        notes.append(f"{where} là dòng ký tên/đơn vị viết bài, giữ là văn bản: “{text}”.")
+        return [Block("paragraph", text)]
+    if _is_caption(texts):
+        notes.append(f"{where} là chú thích ảnh (chưa có tệp ảnh): “{text}”.")
+        return [Block("caption", text)]
+    return [Block("paragraph", text)]
 
 
 def _escape(text: str) -> str:
@@ -218,9 +248,67 @@ def render_markdown(article: ImportedArticle, *, category: str, date: datetime) 
         if block.kind == "caption":
             # Empty src: "a photo whose file is not available", the page shows the caption.
             parts.append(f"![{_escape(block.text)}]()")
+        elif block.kind == "heading":
+            parts.append("## " + _escape(block.text))
+        elif block.kind == "table":
+            rows = [[_escape(c.strip()).replace("|", "\\|") for c in line.split("\t")]
+                    for line in block.text.split("\n")]  # fmt: skip
+            lines = ["| " + " | ".join(row) + " |" for row in rows]
+            lines.insert(1, "|" + "---|" * len(rows[0]))
+            parts.append("\n".join(lines))
+        elif block.kind == "list":
+            parts.append("\n".join(f"{item[:2]}{_escape(item[2:])}" if item[0] == "-" else
+                                   f"{item[:3]}{_escape(item[3:])}" for item in block.text.split("\n")))  # fmt: skip
         else:
             parts.append(_escape(block.text))
     return head + "\n\n".join(parts) + "\n"
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """One export converted, not yet written: a batch is checked whole before writing."""
+
+    source: Path
+    target: Path
+    text: str
+    article: ImportedArticle
+
+
+def prepare_import(
+    path: Path,
+    content_dir: Path,
+    *,
+    category: str,
+    categories: Sequence[tuple[str, str]],
+    date: datetime | None = None,
+) -> PreparedImport:
+    """Convert one export into the text of content_dir/<yyyy>/<mm>/<slug>.md (not written).
+
+    Raises ContentError: E120/E121 encoding, E100/E110 layout, E113 category, E112 no date,
+    E131 empty slug.
+    """
+    label = str(path)
+    article = parse_export(decode(label, path.read_bytes()), label)
+    name, _ = resolve_category(category, categories)
+    moment = date if date is not None else article.date
+    if moment is None:
+        why = next((n for n in article.inferred if n.startswith("Không tìm thấy ngày")), "")
+        skipped = why.partition("; ")[2].rstrip(".")
+        raise _fail(label, 0, "E112",
+                    "không tìm thấy ngày đăng trong bài (dòng ghi ngày, “Sáng ngày D/M/YYYY”, "
+                    "“ngày D tháng M năm YYYY”…)" + (f"; {skipped}" if skipped else ""),
+                    "chỉ định ngày đăng bằng --date YYYY-MM-DD")  # fmt: skip
+    moment = vn_minute(moment)
+    if date is not None:
+        found = [n for n in article.inferred if n.startswith(("Ngày đăng", "Không tìm thấy ngày"))]
+        note = f"Ngày đăng {moment:%Y-%m-%d %H:%M} lấy từ tùy chọn --date" + (
+            f" (trong bài: {found[0][0].lower()}{found[0][1:].rstrip('.')} — không dùng)" if found else ""
+        ) + "."  # fmt: skip
+        rest = [n for n in article.inferred if n not in found]
+        article = dataclasses.replace(article, date=moment, inferred=(note, *rest))
+    target = article_path(content_dir, title_slug(article.title, label), moment)
+    text = render_markdown(article, category=name, date=moment)
+    return PreparedImport(path, target, text, article)
 
 
 def import_file(
@@ -231,24 +319,7 @@ def import_file(
     categories: Sequence[tuple[str, str]],
     date: datetime | None = None,
 ) -> tuple[Path, ImportedArticle]:
-    """Convert one export into content_dir/<yyyy>/<mm>/<slug>.md; never overwrites.
-
-    Raises ContentError: E120/E121 encoding, E100/E110 layout, E113 category, E112 no date,
-    E131 empty slug, E130 the article file already exists.
-    """
-    label = str(path)
-    article = parse_export(decode(label, path.read_bytes()), label)
-    name, _ = resolve_category(category, categories)
-    moment = date if date is not None else article.date
-    if moment is None:
-        raise _fail(
-            label,
-            0,
-            "E112",
-            "không tìm thấy ngày đăng trong bài (dạng “ngày DD/MM/YYYY”)",
-            "chỉ định ngày đăng bằng --date YYYY-MM-DD",
-        )
-    moment = vn_minute(moment)
-    target = article_path(content_dir, title_slug(article.title, label), moment)
-    text = render_markdown(article, category=name, date=moment)
-    return write_new(target, text, content_dir), article
+    """Convert one export and write it; never overwrites (E130)."""
+    prepared = prepare_import(path, content_dir, category=category, categories=categories,
+                              date=date)  # fmt: skip
+    return write_new(prepared.target, prepared.text, content_dir), prepared.article
