@@ -431,47 +431,17 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    """All or nothing: every export is converted and checked before any file is written.
-
-    An article already imported with the same text is skipped, so a batch can be run again.
-    """
-    from .importer import prepare_import
-    from .scaffold import write_new
+    from .importer import import_batch
 
     config = load_config(args.root)
-    date = _date_arg(args.date)
-    problems: list[Problem] = []
-    ready = []
-    targets: dict[Path, Path] = {}
-    for file in args.files:
-        try:
-            prepared = prepare_import(file, config.content_dir, category=args.category,
-                                      categories=[(c.name, c.slug) for c in config.categories],
-                                      date=date)  # fmt: skip
-        except ContentError as error:
-            problems.append(error.problem)
-            continue
-        except OSError as error:
-            problems.append(Problem(str(file), 0, "E210", f"không đọc được tệp: {error.strerror}"))
-            continue
-        target = prepared.target
-        existing = target.read_text(encoding="utf-8") if target.is_file() else None
-        if target in targets or (existing is not None and existing != prepared.text):
-            other = targets.get(target, target)
-            problems.append(Problem(str(file), 0, "E130",
-                                    f"bài {_shown(args.root, target)} đã có ({other}) với nội dung khác",
-                                    "đổi tên bài cũ, hoặc bỏ tệp này khỏi lần nhập"))  # fmt: skip
-            continue
-        targets[target] = file
-        ready.append((prepared, existing is not None))
-    if problems:
-        raise BuildFailed(problems)  # nothing was written: a batch is all or nothing
-    for prepared, already in ready:
+    categories = [(c.name, c.slug) for c in config.categories]
+    batch = import_batch(args.files, config.content_dir, category=args.category,
+                         categories=categories, date=_date_arg(args.date))  # fmt: skip
+    for prepared, already in batch:
         shown = _shown(args.root, prepared.target)
         if already:
             print(f"{prepared.source} → {shown} (đã nhập trước đó, giống hệt: bỏ qua)")
             continue
-        write_new(prepared.target, prepared.text, config.content_dir)
         print(f"{prepared.source} → {shown}")
         for line in prepared.article.inferred:
             print(f"    {line}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ancongthuong_site.dateline import find_date
-from ancongthuong_site.errors import ContentError, Problem
+from ancongthuong_site.errors import BuildFailed, ContentError, Problem
 from ancongthuong_site.files import decode
 from ancongthuong_site.scaffold import (
     article_path,
@@ -323,3 +323,47 @@ def import_file(
     prepared = prepare_import(path, content_dir, category=category, categories=categories,
                               date=date)  # fmt: skip
     return write_new(prepared.target, prepared.text, content_dir), prepared.article
+
+
+def import_batch(
+    files: Sequence[Path],
+    content_dir: Path,
+    *,
+    category: str,
+    categories: Sequence[tuple[str, str]],
+    date: datetime | None = None,
+) -> list[tuple[PreparedImport, bool]]:
+    """Import every file, or none: each is converted and checked before any is written.
+
+    Returns each import and whether it was already there, identical (then it is skipped,
+    so a batch can be run again). Raises BuildFailed with every problem of the batch.
+    """
+    problems: list[Problem] = []
+    ready: list[tuple[PreparedImport, bool]] = []
+    targets: dict[Path, Path] = {}
+    for file in files:
+        try:
+            prepared = prepare_import(file, content_dir, category=category,
+                                      categories=categories, date=date)  # fmt: skip
+        except ContentError as error:
+            problems.append(error.problem)
+            continue
+        except OSError as error:
+            problems.append(Problem(str(file), 0, "E210", f"không đọc được tệp: {error.strerror}"))
+            continue
+        target = prepared.target
+        existing = target.read_text(encoding="utf-8") if target.is_file() else None
+        if target in targets or (existing is not None and existing != prepared.text):
+            problems.append(Problem(str(file), 0, "E130",
+                                    f"bài {target.name} đã có ({targets.get(target, target)})"
+                                    " với nội dung khác",
+                                    "đổi tên bài cũ, hoặc bỏ tệp này khỏi lần nhập"))  # fmt: skip
+            continue
+        targets[target] = file
+        ready.append((prepared, existing is not None))
+    if problems:
+        raise BuildFailed(problems)
+    for prepared, already in ready:
+        if not already:
+            write_new(prepared.target, prepared.text, content_dir)
+    return ready
