@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, BuildResult, build, clock
-from .completeness import Item, portal_report
+from .completeness import Item, missing_problems, portal_report, report_text
 from .config import load_config
 from .errors import (
     BuildFailed,
@@ -288,21 +288,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
-    """The portal's completeness report: every required item, then what is missing."""
-    print(f"\nMức độ đầy đủ của cổng: {sum(i.present for i in items)}/{len(items)} mục bắt buộc.")
-    for item in items:
-        print(f"  [{'có' if item.present else 'thiếu'}] {item.label} — {item.reference}")
-    missing = [
-        Problem(
-            item.where, 0, "E190", f"cổng còn thiếu: {item.label} ({item.reference})", item.hint
-        )
-        for item in items
-        if not item.present
-    ]
+    """The portal's completeness report; what is missing is returned (and warned about)."""
+    print(report_text(items))
+    missing = missing_problems(items)
     if missing and not strict:
         print("Cảnh báo (không phải lỗi; check --strict coi là lỗi):", file=sys.stderr)
-        for problem in missing:
-            print(problem.format(), file=sys.stderr)
+        print("\n".join(problem.format() for problem in missing), file=sys.stderr)
     return missing
 
 

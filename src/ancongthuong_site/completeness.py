@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import SiteConfig
+from .errors import Problem
 from .index import SiteIndex
 from .models import Meta
 
@@ -133,3 +134,23 @@ def _complete(needs: str, meta: Meta, summary: str) -> bool:
     if needs == "image":
         return bool(meta.image)
     return bool(summary)
+
+
+def report_text(items: list[Item]) -> str:
+    """Every required item, present or missing, with the rule it comes from."""
+    lines = [
+        f"\nMức độ đầy đủ của cổng: {sum(i.present for i in items)}/{len(items)} mục bắt buộc."
+    ]
+    lines += [f"  [{'có' if i.present else 'thiếu'}] {i.label} — {i.reference}" for i in items]
+    return "\n".join(lines)
+
+
+def missing_problems(items: list[Item]) -> list[Problem]:
+    """One E190 per missing item, at the file an editor opens to fix it."""
+    return [
+        Problem(
+            item.where, 0, "E190", f"cổng còn thiếu: {item.label} ({item.reference})", item.hint
+        )
+        for item in items
+        if not item.present
+    ]
