@@ -67,6 +67,12 @@ def test_a_scheduled_article_with_a_missing_pdf_fails_at_push_time(make_site) ->
     result = run_cli("check", "--root", root)
     assert result.returncode == 0, result.stderr
     assert "1 thời điểm sắp tới" in result.stdout
+    # check and build (a full one, then the quick no-change one) say what is scheduled.
+    soon = "Có 1 bài hẹn giờ; bài tiếp theo lên trang lúc Thứ Bảy, 01/03/2025 08:00."
+    assert soon in result.stdout
+    for _ in range(2):
+        built = run_cli("build", "--root", root)
+        assert built.returncode == 0 and soon in built.stdout, built.stdout
 
 
 def test_a_missing_lead_image_is_one_problem_at_its_line(make_site) -> None:

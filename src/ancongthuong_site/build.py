@@ -78,6 +78,7 @@ class BuildResult:
     documents: int = 0
     register: Register | None = field(default=None, repr=False, compare=False)
     warnings: tuple[Problem, ...] = ()
+    scheduled: tuple[dt.datetime, ...] = ()  # articles still to appear, soonest first
 
 
 def clock() -> dt.datetime:
@@ -120,7 +121,8 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             result = BuildResult(
                 out, seen.get("articles", 0), seen.get("pages", 0), kept=seen["files"],
                 next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
-                documents=seen.get("documents", 0),
+                documents=seen.get("documents", 0), scheduled=tuple(dt.datetime.fromtimestamp(
+                    t, VN_TZ) for t in seen.get("scheduled", ()) if t > now.timestamp()),
             )  # fmt: skip
         else:
             prepared = _prepare(config, options, inputs, now)
@@ -355,7 +357,7 @@ def _write(
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
     more = {"documents": documents, "register": prepared.register,
-            "warnings": prepared.register.warnings + prepared.moved}  # fmt: skip
+            "warnings": prepared.register.warnings + prepared.moved, "scheduled": index.scheduled}  # fmt: skip
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))
@@ -366,6 +368,7 @@ def _write(
         "articles": counts[0],
         "pages": counts[1],
         "documents": documents,
+        "scheduled": [moment.timestamp() for moment in index.scheduled],
     }
     if out.is_dir() and not changed and not removed and previous:
         try:

@@ -253,12 +253,21 @@ def _summary(result: BuildResult, elapsed: float) -> str:
         f"trong {elapsed:.2f} giây: ghi {len(result.written)} tệp, giữ {result.kept}, "
         f"xóa {len(result.removed)}."
     ]
+    lines += _scheduled(result)
     if result.next_change:
         lines.append(
             f"Lần thay đổi nội dung tiếp theo: {format_datetime(result.next_change)} "
             f"({result.next_change.isoformat()})"
         )
     return "\n".join(lines)
+
+
+def _scheduled(result: BuildResult) -> list[str]:
+    """How many articles are scheduled and when the next one appears (editors ask)."""
+    if not result.scheduled:
+        return []
+    return [f"Có {len(result.scheduled)} bài hẹn giờ; bài tiếp theo lên trang lúc "
+            f"{format_datetime(result.scheduled[0])}."]  # fmt: skip
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -279,6 +288,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f" (đến {format_datetime(report.moments[-1])})."
         )
     print(text)
+    for line in _scheduled(result):
+        print(line)
     assert result.index is not None
     items = portal_report(load_config(args.root), result.index)
     missing = _print_completeness(items, strict=args.strict)

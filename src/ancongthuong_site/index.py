@@ -32,6 +32,7 @@ class SiteIndex:
     now: dt.datetime
     next_change: dt.datetime | None  # when a scheduled article appears or one expires
     last_change: dt.datetime | None = None  # the latest such moment up to now
+    scheduled: tuple[dt.datetime, ...] = ()  # publication times still to come, soonest first
 
 
 def sort_key(article: Article) -> tuple[float, str]:
@@ -97,6 +98,8 @@ def build_index(
         years=tuple(sorted(((y, tuple(a)) for y, a in years.items()), reverse=True)),
         now=now,
         next_change=min(upcoming) if upcoming else None,
+        scheduled=tuple(sorted(a.meta.date for a in articles if a.meta.date and a.meta.date > now
+                               and a.parsed.kind != "page" and (drafts or not a.meta.draft))),
         last_change=max(
             (moment for a in articles for moment in (a.meta.date, a.meta.expires)
              if moment is not None and moment <= now),
