@@ -54,6 +54,52 @@ def test_fold_removes_tones_and_d_stroke() -> None:
     assert fold(unicodedata.normalize("NFD", "Đảng ủy")) == "dang uy"
 
 
+# The twelve Vietnamese vowels by the plain letter they fold to, and the five tone marks.
+VOWELS = {"a": "aăâ", "e": "eê", "i": "i", "o": "oôơ", "u": "uư", "y": "y"}
+TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+
+
+def vietnamese_letters() -> list[tuple[str, str]]:
+    """Every letter with a diacritic (67 lowercase, 67 capitals) and its folded form."""
+    letters = [("đ", "d")]
+    for plain, vowels in VOWELS.items():
+        for vowel in vowels:
+            for tone in TONES:
+                letter = unicodedata.normalize("NFC", vowel + tone)
+                if letter != plain:
+                    letters.append((letter, plain))
+    return letters + [(letter.upper(), plain) for letter, plain in letters]
+
+
+def test_fold_every_vietnamese_letter_nfc_and_nfd() -> None:
+    letters = vietnamese_letters()
+    assert len({letter for letter, _ in letters}) == 134
+    for letter, plain in letters:
+        assert len(letter) == 1, letter  # a precomposed character exists for each
+        assert fold(letter) == plain, letter
+        assert fold(unicodedata.normalize("NFD", letter)) == plain, letter
+        assert make_slug(f"x{letter}x") == f"x{plain}x", letter
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Đảng ủy", "ĐẢNG ỦY", "Ðảng ủy", "ɖảng ủy", "Ɖảng ủy", "dang uy", "DANG UY", "đang uy"],
+)
+def test_fold_d_look_alikes(text: str) -> None:
+    # Ð (U+00D0) and ɖ are left in old texts by encoding converters in place of Đ/đ.
+    assert fold(text) == "dang uy"
+    assert fold(unicodedata.normalize("NFD", text)) == "dang uy"
+    assert make_slug(text) == "dang-uy"
+
+
+def test_fold_old_and_new_tone_placement() -> None:
+    # "hoà" (old style, mark on a) and "hòa" (new style, mark on o) are one word.
+    for old, new in [("hoà", "hòa"), ("thuỷ", "thủy"), ("khoẻ", "khỏe"), ("Hoá", "Hóa")]:
+        assert old != new
+        assert fold(old) == fold(new) == fold(unicodedata.normalize("NFD", old))
+        assert make_slug(old) == make_slug(new)
+
+
 def test_vietnamese_sort_order() -> None:
     names = [
         "Ý kiến",

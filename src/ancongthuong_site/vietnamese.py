@@ -18,6 +18,9 @@ WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "T
 
 
 _COMBINING = re.compile("[\u0300-\u036f]")
+# d with a stroke has no decomposition, so it is mapped by hand: đ, and the look-alikes that
+# old encoding converters left in texts (Ð U+00D0 lowercases to ð; Ɖ lowercases to ɖ).
+_D_LIKE = str.maketrans(dict.fromkeys("đðɖ", "d"))
 
 
 def nfc(text: str) -> str:
@@ -35,7 +38,7 @@ def make_slug(text: str, max_length: int = SLUG_MAX) -> str:
     tags repeat across thousands of articles.
     """
     return slugify(
-        nfc(text),
+        fold(text),
         max_length=max_length,
         word_boundary=True,
         save_order=True,
@@ -55,8 +58,13 @@ def is_slug(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """Lowercase without tone marks or diacritics, đ → d: what readers type in search."""
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower())).replace("đ", "d")
+    """Lowercase without tone marks or diacritics, đ → d: what readers type in search.
+
+    The one folding of the project: slugs and the search index (and its port in
+    static/js/search.js) use it. NFC and NFD input fold alike, so do old ("hoà") and new
+    ("hòa") tone placement, since the mark is dropped wherever it sits.
+    """
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text).lower()).translate(_D_LIKE)
 
 
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
