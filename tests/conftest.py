@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -13,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from ancongthuong_site.searchindex import shard_name
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+# Debian's Chromium, driven by Playwright (browser tests skip where it is missing).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 # A fixed clock: every test build sees the same "now" (2025-01-01 00:00 UTC).
 EPOCH = "1735689600"
 
@@ -159,3 +169,36 @@ def html(path: Path):  # type: ignore[no-untyped-def]
     from selectolax.lexbor import LexborHTMLParser
 
     return LexborHTMLParser(path.read_text(encoding="utf-8"))
+
+
+# -- the search index, read back the way static/js/search.js reads it ----------------------
+
+SEARCH_INDEX = "_site/tim-kiem/chi-muc/"
+
+
+def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]:
+    """meta.json, and every syllable's postings: {syllable: {url: {title, positions, forms}}}."""
+    meta = json.loads(files["meta.json"])
+    docs = [doc for n in range(0, meta["count"], meta["chunk"])
+            for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]]  # fmt: skip
+    postings: dict[str, dict[str, dict]] = {}
+    for first in meta["shards"]:
+        for syllable, entry in json.loads(files[f"s/{shard_name(first)}.json"])[
+            "syllables"
+        ].items():
+            # A syllable lives in the last shard whose first syllable is ≤ it.
+            assert meta["shards"][bisect.bisect_right(meta["shards"], syllable) - 1] == first
+            number = 0
+            rows = postings.setdefault(syllable, {})
+            for gap, title, gaps, forms in zip(entry["doc"], entry["title"], entry["pos"],
+                                               entry["form"], strict=True):  # fmt: skip
+                number += gap
+                positions = [sum(gaps[: i + 1]) for i in range(len(gaps))]
+                assert len(forms) in {2, 2 * len(positions)}
+                rows[docs[number]["url"]] = {"title": title, "positions": positions, "forms": forms}
+    return meta, postings
+
+
+def built_index_files(root: Path) -> dict[str, str]:
+    base = root / SEARCH_INDEX
+    return {p.relative_to(base).as_posix(): p.read_text("utf-8") for p in base.rglob("*.json")}

@@ -14,8 +14,9 @@ import feedparser
 from ancongthuong_site.attachments import describe, format_size
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.config import DEFAULT_DOCUMENT_TYPES
+from ancongthuong_site.searchterms import syllables
 from ancongthuong_site.vietnamese import fold, make_slug
-from conftest import SITE_YAML, article, html, run_cli
+from conftest import SITE_YAML, article, built_index_files, html, read_index, run_cli
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 PDF = b"%PDF-1.4\n" + b"x" * 245_000
@@ -215,14 +216,24 @@ def test_feed_sitemap_search_and_home_block(make_site) -> None:
     locs = {e.text for e in ET.parse(out / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")}
     assert "https://example.org/van-ban/qd-12/" in locs and "https://example.org/van-ban/" in locs
     assert "https://example.org/van-ban/nhap/" not in locs
-    entries = json.loads((out / "tim-kiem/index.json").read_text(encoding="utf-8"))
-    entry = next(e for e in entries if e[0] == "/van-ban/qd-12/")
+    meta, postings = read_index(built_index_files(root))
+    assert {"type": "document", "category": "Quyết định"} in meta["groups"]
 
-    def finds(query: str) -> bool:  # the search page's rule: every folded word is in the text
-        return all(word in entry[3] for word in fold(query).split())
+    def finds(query: str, *, phrase: bool = False) -> bool:
+        """Every folded syllable is held by the document (the search page's rule when no
+        page holds them together), or they stand together in order."""
+        rows = [postings.get(fold(s), {}).get("/van-ban/qd-12/") for s in syllables(query)]
+        if not all(rows):
+            return False
+        starts = rows[0]["positions"]  # type: ignore[index]
+        return not phrase or any(
+            all(p + i in row["positions"] for i, row in enumerate(rows))  # type: ignore[index]
+            for p in starts
+        )
 
-    assert finds("số 12/QĐ-SCT") and finds("qd 12") and finds("quyet dinh 12")
-    assert finds("Sở Công Thương An Giang") and not finds("chỉ thị")
+    assert finds("12/QĐ-SCT", phrase=True) and finds("số 12/QĐ-SCT", phrase=True)
+    assert finds("quyet dinh 12", phrase=True) and finds("qd 12")
+    assert finds("Sở Công Thương An Giang", phrase=True) and not finds("chỉ thị")
     home = html(out / "index.html")
     block = [a.attributes["href"] for a in home.css(".documents-block li a")]
     assert block[0] == "/van-ban/kh-sap-toi/" and len(block) == 5  # home_per_category

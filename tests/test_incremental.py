@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ancongthuong_site.build import BuildOptions, build
+from ancongthuong_site.vietnamese import fold
 from conftest import REPO, SITE_YAML, article, tree_digest, write_tree
 
 CATEGORIES = ["Tin hoạt động", "Hoạt động Đảng - Đoàn thể", "Thông báo"]
@@ -49,9 +51,19 @@ def five_articles() -> dict[str, str]:
     return {f"content/a{i}.md": article(title=f"A{i}", source="Văn phòng") for i in range(5)}
 
 
+# Enough distinct syllables for the search index to have many shards.
+WORDS = (
+    "Sở Công Thương tỉnh An Giang tổ chức hội nghị triển khai kế hoạch phát triển thương mại "
+    "điện tử xuất khẩu nông sản gạo cá tra trái cây khuyến công làng nghề năng lượng tái tạo "
+    "điện mặt trời an toàn thực phẩm quản lý thị trường bình ổn giá xăng dầu chợ truyền thống"
+)
+
+
 def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     root = make_site()
     write_tree(root, five_articles())
+    for i in range(5):
+        write_tree(root, {f"content/b{i}.md": article(title=f"B{i}", body=WORDS)})
     build(root)
     path = root / "content/a2.md"
     path.write_text(
@@ -59,9 +71,19 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     )
     result = build(root)
     # The article's page and the feeds that carry its full text; no listing shows the body.
-    assert set(result.written) == {
+    # Of the search index, only shards holding a syllable of the new paragraph.
+    shards = {rel for rel in result.written if rel.startswith("tim-kiem/chi-muc/")}
+    assert set(result.written) - shards == {
         "2024/02/a2/index.html", "feed.xml", "chuyen-muc/tin-hoat-dong/feed.xml",
     }  # fmt: skip
+    added = {fold(word) for word in ["Một", "đoạn", "mới", "ở", "cuối", "bài"]}
+    assert shards
+    for rel in shards:
+        assert rel.startswith("tim-kiem/chi-muc/s/"), rel
+        held = json.loads((root / "_site" / rel).read_text(encoding="utf-8"))["syllables"]
+        assert added & set(held), rel
+    every_shard = list((root / "_site/tim-kiem/chi-muc/s").iterdir())
+    assert len(every_shard) > len(shards)
     assert "Một đoạn mới ở cuối bài." in (root / "_site/2024/02/a2/index.html").read_text()
 
 
@@ -75,7 +97,7 @@ def test_a_title_edit_rewrites_its_listings(make_site) -> None:
     )
     written = set(build(root).written)
     pages = ("index.html", "2024/02/a2/index.html", "chuyen-muc/tin-hoat-dong/index.html",
-             "nguon/van-phong/index.html", "tim-kiem/index.json")  # fmt: skip
+             "nguon/van-phong/index.html", "tim-kiem/chi-muc/d/0.json")  # fmt: skip
     assert set(pages) <= written
     assert "luu-tru/index.html" not in written  # year counts did not change
 

@@ -245,7 +245,7 @@ def _plan(
     register = build_register(config, documents, now=now, drafts=options.drafts)
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     index = _with_register_moments(index, register)
-    planner = Planner(config, index, body_of)
+    planner = Planner(config, index, body_of, body_of.terms)
     documents = DocumentPages(planner, register)
     documents.attach()
     tasks = planner.tasks()
@@ -317,7 +317,8 @@ def _parse_all(
 
 
 class BodyReader:
-    """Bodies come from the parse, else from the cache, else the file is parsed again.
+    """Bodies and search terms come from the parse, else from the cache, else the file is
+    parsed again.
 
     Closed when the build ends (it keeps the cache's pack file open between reads).
     """
@@ -328,17 +329,23 @@ class BodyReader:
         self.config, self.settings, self.cache = config, settings, cache
 
     def __call__(self, parsed: ParsedFile) -> str:
-        if parsed.body_html is not None:
-            return parsed.body_html
-        text = self.cache.body(parsed) if self.cache else None
-        if text is None:
+        return self._read(parsed, "body_html")
+
+    def terms(self, parsed: ParsedFile) -> str:
+        return self._read(parsed, "search_terms")
+
+    def _read(self, parsed: ParsedFile, field: str) -> str:
+        value = getattr(parsed, field)
+        if value is None and self.cache:
+            value = self.cache.body(parsed) if field == "body_html" else self.cache.terms(parsed)
+        if value is None:
             data = read_bytes(self.config.content_dir / parsed.path)
             try:
-                text = parse_source(parsed.path, data, renderer(self.settings)).body_html
+                value = getattr(parse_source(parsed.path, data, renderer(self.settings)), field)
             except FileProblems as error:  # the file changed during the build
                 raise BuildFailed(error.problems) from None
-        assert text is not None
-        return text
+        assert value is not None
+        return value
 
     def close(self) -> None:
         if self.cache is not None:

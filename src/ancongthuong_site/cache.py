@@ -3,9 +3,10 @@
 The cache is an optimisation only: deleting it is always safe, and a cache that is corrupt,
 foreign or from another version is ignored, never trusted.
 
-Two files: `parse.pickle` holds every parsed file without its body HTML (small, read on
-every build), `bodies.pack` holds the bodies back to back (read only for the pages that
-are rendered again). Each body carries a checksum, so a damaged pack is noticed and the
+Two files: `parse.pickle` holds every parsed file without its body HTML and search terms
+(small, read on every build), `bodies.pack` holds each body followed by its search terms,
+back to back (bodies read only for the pages that are rendered again, terms for the search
+index). Each body carries a checksum, so a damaged pack is noticed and the
 file is parsed again.
 
 The cache may come from storage that others can write (a CI cache), so nothing in it is
@@ -44,7 +45,7 @@ _INDEX_FILE = "parse.pickle"
 _PACK_FILE = "bodies.pack"
 
 Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
-Location = tuple[int, int, str]  # (offset, length, checksum) in the pack
+Location = tuple[int, int, str, int]  # (offset, length, checksum, body length) in the pack
 
 
 # Every library whose upgrade can change a page (distribution → module): a sanitizer fix
@@ -262,7 +263,7 @@ class ParseCache:
         }
 
     def get(self, rel: str, digest: str) -> ParsedFile | None:
-        """The cached ParsedFile, its body_html None (see `body`)."""
+        """The cached ParsedFile, its body_html and search_terms None (see `body`, `terms`)."""
         found = self.entries.get((rel, digest))
         if found is None:
             return None
@@ -276,7 +277,8 @@ class ParseCache:
         """
         key = (parsed.path, parsed.digest)
         assert parsed.body_html is not None
-        data = parsed.body_html.encode("utf-8")
+        body = parsed.body_html.encode("utf-8")
+        data = body + (parsed.search_terms or "").encode("utf-8")
         if self.broken:
             return parsed
         try:
@@ -294,14 +296,23 @@ class ParseCache:
             log.warning("the parse cache cannot be written: %s", error)
             self.broken = True
             return parsed
-        location = (self._end, len(data), file_digest(data))
+        location = (self._end, len(data), file_digest(data), len(body))
         self._end += len(data)
-        stripped = dataclasses.replace(parsed, body_html=None)
+        stripped = dataclasses.replace(parsed, body_html=None, search_terms=None)
         self.used[key] = (stripped, location)
         return stripped
 
     def body(self, parsed: ParsedFile) -> str | None:
         """The body HTML of a cached file; None if the pack is missing or damaged."""
+        data = self._read(parsed)
+        return None if data is None else data[0].decode("utf-8")
+
+    def terms(self, parsed: ParsedFile) -> str | None:
+        """The search terms of a cached file; None if the pack is missing or damaged."""
+        data = self._read(parsed)
+        return None if data is None else data[1].decode("utf-8")
+
+    def _read(self, parsed: ParsedFile) -> tuple[bytes, bytes] | None:
         key = (parsed.path, parsed.digest)
         entry = self.used.get(key) or self.entries.get(key)
         if entry is None:
@@ -312,7 +323,7 @@ class ParseCache:
             except OSError:
                 self.broken = True
                 return None
-        offset, length, checksum = entry[1]
+        offset, length, checksum, body_length = entry[1]
         try:
             if self._reader is None:
                 self._reader = _open_private(self.folder / _PACK_FILE, os.O_RDONLY)
@@ -322,7 +333,7 @@ class ParseCache:
         if len(data) != length or file_digest(data) != checksum:
             log.info("damaged body in the parse cache: %s", parsed.path)
             return None
-        return data.decode("utf-8")
+        return data[:body_length], data[body_length:]
 
     def close(self) -> None:
         """Release the open pack files (bodies are read until the last page is rendered)."""
@@ -366,12 +377,12 @@ class ParseCache:
         bodies: list[bytes] = []
         offset = 0
         for key, (parsed, _location) in self.used.items():
-            text = self.body(parsed)
-            if text is None:
+            parts = self._read(parsed)
+            if parts is None:
                 continue
-            data = text.encode("utf-8")
+            data = parts[0] + parts[1]
             bodies.append(data)
-            index[key] = (parsed, (offset, len(data), file_digest(data)))
+            index[key] = (parsed, (offset, len(data), file_digest(data), len(parts[0])))
             offset += len(data)
         if self._reader is not None:
             self._reader.close()

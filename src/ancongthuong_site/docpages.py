@@ -9,14 +9,16 @@ document page is made exactly like every other page.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from .attachments import describe
 from .documents import STATUSES
 from .index import paginate
 from .layout import build_layout
-from .models import Document, RenderTask, SharedData
+from .models import Document, ParsedFile, RenderTask, SharedData
 from .register import DocumentGroup, Register, days_left, start
+from .searchindex import SearchEntry
 from .urls import Urls
 from .vietnamese import VN_TZ, format_date, format_datetime
 
@@ -348,10 +350,12 @@ class DocumentPages:
                             "lastmod": lastmod.isoformat()})  # fmt: skip
         return entries
 
-    def search_entries(self) -> list[list[str]]:
-        """[url, title, date, folded text]: number, type, abstract and issuer are searchable."""
+    def search_entries(self, terms_of: Callable[[ParsedFile], str]) -> list[SearchEntry]:
+        """Listed documents for the search index: number, type, abstract, issuer, signer,
+        fields and text are searchable; the type stands as their category."""
         return [
-            [self.urls.link(d.rel_url), f"{d.type_name} {d.meta.number}: {d.meta.title}",
-             self.row(d)["issued_text"], d.parsed.search_text]
+            SearchEntry("document", self.urls.link(d.rel_url),
+                        f"{d.type_name} {d.meta.number}: {d.meta.title}", d.meta.issued,
+                        self.row(d)["issued_text"], d.type_name, terms_of(d.parsed))
             for d in self.register.listed
         ]  # fmt: skip

@@ -18,6 +18,7 @@ from .frontmatter import parse as parse_front_matter
 from .loader import FileProblems, _slug, _string_list, _type_name, parse_file, url_allowed
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import DocumentMeta, ParsedFile
+from .searchterms import encode_terms, plain_text
 from .urls import Urls
 from .vietnamese import fold, has_time, parse_date
 
@@ -94,7 +95,10 @@ def parse_document(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
                                 str(error), error.hint))  # fmt: skip
     if problems or meta is None:
         raise FileProblems(problems)
-    words = ("số", meta.number, meta.type, meta.title, meta.issuer, meta.signer, *meta.fields)
+    # "Quyết định 123/QĐ-SCT" first, so "quyet dinh 123" and "123/QĐ-SCT" are phrases of
+    # the title; "số" alone lets "số 123" find it too.
+    search_title = f"{meta.type} {meta.number} {meta.title}"
+    others = ("số " + meta.number, meta.issuer, meta.signer, *meta.fields, plain_text(body_html))
     return ParsedFile(
         path=rel,
         kind="document",
@@ -104,7 +108,7 @@ def parse_document(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         summary=summarize(first) if first else meta.title,
         body_line=front.body_line,
         digest=file_digest(data),
-        search_text=fold(" ".join(words)),
+        search_terms=encode_terms(search_title, others),
         document_refs=renderer.document_refs,
     )
 

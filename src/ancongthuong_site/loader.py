@@ -20,6 +20,7 @@ from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, Meta, ParsedFile
 from .pagefields import PAGE_FIELDS, read_leaders, read_links, read_translation
+from .searchterms import encode_terms, plain_text
 from .urls import Urls
 from .vietnamese import fold, has_time, is_slug, make_slug, parse_date, visible
 
@@ -98,7 +99,9 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         summary=summary,
         body_line=front.body_line,
         digest=file_digest(data),
-        search_text=fold(" ".join((meta.title, summary, *meta.tags))),
+        search_terms=encode_terms(
+            meta.title, (meta.summary, *meta.tags, meta.author, plain_text(body_html))
+        ),
         document_refs=renderer.document_refs,
     )
 

@@ -69,7 +69,8 @@ class ParsedFile:
     summary: str  # plain text
     body_line: int
     digest: str  # hash of the file's bytes
-    search_text: str = ""  # title, summary and tags folded for search (no tones, đ → d)
+    # Search terms (see searchterms.py); None when it comes from the cache and is not read yet.
+    search_terms: str | None = None
     document_refs: tuple[str, ...] = ()  # documents the body links by number (van-ban:…)
 
     def line_of(self, key: str) -> int:

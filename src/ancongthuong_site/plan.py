@@ -7,7 +7,6 @@ simple and so a task's digest (the hash of its context) covers everything the pa
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
 from .models import Article, ParsedFile, RenderTask, SharedData
+from .searchindex import search_index_tasks
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
@@ -30,10 +30,15 @@ NEEDED_TEMPLATES = (
 
 class Planner:
     def __init__(
-        self, config: SiteConfig, index: SiteIndex, body_of: Callable[[ParsedFile], str]
+        self,
+        config: SiteConfig,
+        index: SiteIndex,
+        body_of: Callable[[ParsedFile], str],
+        terms_of: Callable[[ParsedFile], str] | None = None,
     ) -> None:
         self.config = config
         self.body_of = body_of  # bodies are read lazily: only feeds need them while planning
+        self.terms_of = terms_of or (lambda parsed: parsed.search_terms or "")
         self.index = index
         self.urls = Urls(config.base_url)
         self._cards: dict[str, dict[str, Any]] = {}
@@ -129,7 +134,12 @@ class Planner:
         tasks += [
             self.sitemap(),
             self.search_page(),
-            self.search_index(),
+            *search_index_tasks(
+                self.index,
+                self.urls,
+                self.terms_of,
+                self.documents.search_entries(self.terms_of) if self.documents else [],
+            ),
             self.not_found(),
             RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
             site_map_page(self),
@@ -390,21 +400,6 @@ class Planner:
             "index_url": self.urls.link(Urls.SEARCH_INDEX),
         }
         return RenderTask(Urls.output_path(Urls.SEARCH), "search.html", context)
-
-    def search_index(self) -> RenderTask:
-        """A folded index (no tone marks, đ → d) searched by a small script on /tim-kiem/."""
-        docs = [
-            [
-                self.card(a)["url"],
-                a.meta.title,
-                self.card(a)["date_text"],
-                a.parsed.search_text,
-            ]
-            for a in self.index.listed
-        ]
-        docs += self.documents.search_entries() if self.documents else []
-        payload = json.dumps(docs, ensure_ascii=False, separators=(",", ":"))
-        return RenderTask(Urls.SEARCH_INDEX, "", {"raw": payload})
 
     def not_found(self) -> RenderTask:
         context = {"page": self.page_meta("Không tìm thấy trang", Urls.NOT_FOUND, kind="404")}

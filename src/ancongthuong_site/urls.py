@@ -71,7 +71,7 @@ class Urls:
     SEARCH = "tim-kiem/"
     SITE_MAP = "so-do-cong/"  # the HTML site map readers use (sitemap.xml is for robots)
     FEEDS = "rss/"
-    SEARCH_INDEX = "tim-kiem/index.json"
+    SEARCH_INDEX = "tim-kiem/chi-muc/"  # a folder: see searchindex.py
 
     # -- links and files -----------------------------------------------------------
     def link(self, rel_url: str) -> str:

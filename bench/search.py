@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Search benchmark: index cost, index size, bytes per query and time to first results.
+
+    python bench/search.py --n 10000 [--runs 2] [--work DIR]
+
+Generates the corpus with make_corpus.py (seed 1) beside the repository's site files, then:
+- cold builds (no .cache, no output) with and without the search index, alternately, so
+  the index's share of a cold build is the difference of the medians;
+- a rebuild after one body edit (files written, of which index shards);
+- the index on disk (files, bytes, bytes once gzipped at level 6, as a server sends them);
+- in headless Chromium (Debian's, through Playwright) with the site served on 127.0.0.1:
+  for each query, the index files it downloads (gzipped bytes) and the time from the
+  page's DOMContentLoaded to the first result in the list (a fresh browser context each
+  time: nothing cached). Snippets come from the result pages; their bytes are shown apart.
+Prints a Markdown table for bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+QUERIES = ["dang uy", "Đảng ủy", "cong thuong", "xuat khau", "Nguyễn Minh Hùng", "ocop"]
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+EPOCH = "1798675200"  # 2027-01-01: every generated article is published
+
+
+def child_build(root: str, with_index: bool) -> None:
+    """Run in a subprocess: one build, then its time and peak memory on stdout."""
+    sys.path.insert(0, str(REPO / "src"))
+    from ancongthuong_site import plan, searchterms
+    from ancongthuong_site.build import build
+
+    if not with_index:
+        searchterms.encode_terms = lambda title, fields: ""  # type: ignore[assignment]
+        import ancongthuong_site.loader as loader
+
+        loader.encode_terms = searchterms.encode_terms  # type: ignore[attr-defined]
+        plan.search_index_tasks = lambda index, urls, terms_of: []  # type: ignore[assignment]
+    start = time.perf_counter()
+    result = build(Path(root))
+    took = time.perf_counter() - start
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024  # fmt: skip
+    print(f"{took:.3f} {len(result.written)} {peak:.0f}")
+
+
+def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, float]:
+    if cold:
+        for name in ("_site", "._site.standby", ".cache"):
+            shutil.rmtree(root / name, ignore_errors=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(root), "--index" if with_index else "--no-index"],
+        check=True, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+    )  # fmt: skip
+    took, written, peak = out.stdout.split()[-3:]
+    return float(took), int(written), float(peak)
+
+
+def gz(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), 6))
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def browser_queries(site: Path) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    rows = []
+    watch = """
+      window.__firstResult = null;
+      new MutationObserver(function (changes, observer) {
+        var list = document.getElementById('search-results');
+        if (list && list.querySelector('li')) { window.__firstResult = performance.now(); observer.disconnect(); }
+      }).observe(document, {childList: true, subtree: true});
+    """
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+        for query in QUERIES:
+            times = []
+            for _ in range(3):
+                context = browser.new_context()
+                page = context.new_page()
+                page.add_init_script(watch)
+                fetched: list[str] = []
+                page.on("request", lambda request, fetched=fetched: fetched.append(request.url))
+                page.goto(url + "tim-kiem/?q=" + query)
+                page.wait_for_function("window.__firstResult !== null", timeout=30_000)
+                page.wait_for_load_state("networkidle")
+                loaded = page.evaluate(
+                    "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
+                )
+                times.append(page.evaluate("window.__firstResult") - loaded)
+                count = page.locator("#search-status").inner_text()
+                context.close()
+            index_files = [u[len(url) :] for u in fetched if "/tim-kiem/chi-muc/" in u]
+            pages = [u[len(url) :] for u in fetched if u.endswith("/") and "tim-kiem" not in u]
+            rows.append({
+                "query": query,
+                "status": count,
+                "index_files": len(index_files),
+                "index_gz": sum(gz(site / f) for f in index_files),
+                "index_raw": sum((site / f).stat().st_size for f in index_files),
+                "snippet_gz": sum(gz(site / p / "index.html") for p in pages),
+                "ms": statistics.median(times),
+            })  # fmt: skip
+        browser.close()
+    server.shutdown()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--work", type=Path)
+    parser.add_argument("--child")
+    parser.add_argument("--index", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args()
+    if args.child:
+        child_build(args.child, args.index)
+        return
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    root = work / f"site-{args.n}"
+    if not (root / "content").is_dir():
+        subprocess.run([sys.executable, str(SHARED / "bench/make_corpus.py"), "--n", str(args.n),
+                        "--out", str(root)], check=True, capture_output=True)  # fmt: skip
+    for name in ("site.yaml", "templates", "static"):
+        shutil.rmtree(root / name, ignore_errors=True) if name != "site.yaml" else None
+        (shutil.copytree if name != "site.yaml" else shutil.copy)(REPO / name, root / name)
+    cold = {True: [], False: []}
+    for _ in range(args.runs):
+        for with_index in (False, True):
+            cold[with_index].append(run_build(root, with_index, cold=True))
+    with_index = statistics.median(t for t, _, _ in cold[True])
+    without = statistics.median(t for t, _, _ in cold[False])
+    # One body edit, warm: the page, the feeds and the shards of its new syllables.
+    article = sorted((root / "content").rglob("*.md"))[
+        len(list((root / "content").rglob("*.md"))) // 2
+    ]
+    article.write_text(article.read_text("utf-8") + "\nMột đoạn mới: kiểm tra xăng dầu.\n", "utf-8")
+    edit_time, edit_written, _ = run_build(root, True, cold=False)
+    index = root / "_site/tim-kiem/chi-muc"
+    files = [p for p in index.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    size_gz = sum(gz(p) for p in files)
+    shards = len(list((index / "s").iterdir()))
+    rows = browser_queries(root / "_site")
+    print(
+        f"N = {args.n:,}; {args.runs} cold builds each way; load average {os.getloadavg()[0]:.2f}\n"
+    )
+    print("| measure | value |\n|---|---|")
+    print(
+        f"| cold build without the index (median) | {without:.2f} s ({', '.join(f'{t:.2f}' for t, _, _ in cold[False])}) |"
+    )
+    print(
+        f"| cold build with the index (median) | {with_index:.2f} s ({', '.join(f'{t:.2f}' for t, _, _ in cold[True])}), peak RSS {max(p for _, _, p in cold[True]):.0f} MiB (without: {max(p for _, _, p in cold[False]):.0f} MiB) |"
+    )
+    print(
+        f"| index build cost | {with_index - without:.2f} s = {100 * (with_index - without) / with_index:.0f} % of a cold build |"
+    )
+    print(f"| rebuild after one body edit | {edit_time:.2f} s, {edit_written} files written |")
+    print(
+        f"| index on disk | {len(files):,} files ({shards} shards), {size / 1e6:.1f} MB, {size_gz / 1e6:.1f} MB gzipped |"
+    )
+    print(
+        "\n| query | results | index files | downloaded (gzip) | raw | snippets (result pages, gzip) | first results after DOMContentLoaded (median of 3) |"
+    )
+    print("|---|---|--:|--:|--:|--:|--:|")
+    for row in rows:
+        print(
+            f"| {row['query']} | {row['status']} | {row['index_files']} | {row['index_gz'] / 1024:.0f} KB | {row['index_raw'] / 1024:.0f} KB | {row['snippet_gz'] / 1024:.0f} KB | {row['ms']:.0f} ms |"
+        )
+
+
+if __name__ == "__main__":
+    main()

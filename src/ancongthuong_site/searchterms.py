@@ -1,0 +1,116 @@
+"""One document's search terms: its text cut into syllables, folded, with their positions.
+
+Runs where the file is parsed (a worker process) and is cached with the body, so a build
+only merges terms; `searchindex` shards them. static/js/search.js cuts and folds queries the
+same way (the browser tests check that both agree).
+
+A document's terms are one string, a line per folded syllable, sorted:
+
+    syllable TAB title TAB [positions] TAB "forms"
+
+- positions: where the syllable stands in the document's token stream, as a JSON array of
+  gaps (first from 0). The fields follow each other (title first) with one empty position
+  between two fields, so a phrase never runs from one field into the next;
+- title: how many of those positions are in the title (they come first);
+- forms: per position, two characters naming the exact lowercase spelling that was folded
+  (`form_code`), so that "Đảng ủy" can rank above "đang ủy" without storing the words;
+  just two when every position is spelt alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import itertools
+import operator
+import re
+from collections.abc import Iterable
+
+from .vietnamese import fold, nfc
+
+# A token starts with a letter or digit and may carry combining marks (text typed in NFD
+# that has no precomposed form); "_" and punctuation separate tokens.
+TOKEN = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+_TAG = re.compile(r"<[^>]*>")
+_D_SPELLING = str.maketrans(dict.fromkeys("ðɖ", "đ"))  # lowercase Ð (U+00D0) and Ɖ
+_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+
+
+class _Memo(dict):
+    """token → value, computed on first use; bounded so a worker's memory stays flat."""
+
+    def __init__(self, function) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> str:
+        if len(self) > 200_000:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+def plain_text(body_html: str) -> str:
+    """The words of an HTML body: tags become spaces, entities characters."""
+    return html.unescape(_TAG.sub(" ", body_html))
+
+
+def form_code(form: str) -> str:
+    """Two characters from a 32-bit FNV-1a hash of the spelling's code points.
+
+    Spellings of one folded syllable are a handful, so two of them sharing a code (1 in
+    4096) only costs ranking, never a result.
+    """
+    value = 0x811C9DC5
+    for char in form:
+        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return _CODE_ALPHABET[value & 63] + _CODE_ALPHABET[(value >> 6) & 63]
+
+
+def syllables(text: str) -> list[str]:
+    """The lowercase NFC tokens of a text, in order; the look-alikes of đ spelt đ."""
+    return TOKEN.findall(nfc(text).lower().translate(_D_SPELLING))
+
+
+_folded = _Memo(fold)
+_codes = _Memo(form_code)
+_GAP = "\t"  # stands between two fields; never a token, folded to itself, never written
+
+
+def encode_terms(title: str, fields: Iterable[str]) -> str:
+    """The terms of a document whose title is `title` and whose other texts are `fields`.
+
+    Every step per token is a C loop (map, sort, join); Python loops once per syllable.
+    """
+    tokens = syllables(title)
+    title_length = len(tokens)
+    for text in fields:
+        tokens.append(_GAP)
+        tokens += syllables(text)
+    if not tokens:
+        return ""
+    folds = list(map(_folded.__getitem__, tokens))
+    order = sorted(range(len(tokens)), key=folds.__getitem__)  # stable: positions ascend
+    by_order = list(map(folds.__getitem__, order))
+    codes = list(map(_codes.__getitem__, map(tokens.__getitem__, order)))
+    starts = [
+        0,
+        *itertools.compress(range(1, len(order)), map(operator.ne, by_order[1:], by_order)),
+    ]
+    ends = [*starts[1:], len(order)]
+    gaps = [order[0], *map(operator.sub, order[1:], order)]
+    for start in starts:
+        gaps[start] = order[start]
+    texts = list(map(str, gaps))
+    lines = [
+        f"{by_order[a]}\t{bisect.bisect_left(order, title_length, a, b) - a}"
+        f'\t[{",".join(texts[a:b])}]\t"{_forms(codes[a:b])}"'
+        for a, b in zip(starts, ends, strict=True)
+        if by_order[a] != _GAP
+    ]
+    return "\n".join(lines)
+
+
+def _forms(codes: list[str]) -> str:
+    """One code when every hit is spelt alike (the usual case), else one per hit."""
+    return codes[0] if codes.count(codes[0]) == len(codes) else "".join(codes)
