@@ -53,7 +53,7 @@ def child_build(root: str, with_index: bool) -> None:
         import ancongthuong_site.loader as loader
 
         loader.encode_terms = searchterms.encode_terms  # type: ignore[attr-defined]
-        plan.search_index_tasks = lambda index, urls, terms_of: []  # type: ignore[assignment]
+        plan.search_index_tasks = lambda *args: []  # type: ignore[assignment]
     start = time.perf_counter()
     result = build(Path(root))
     took = time.perf_counter() - start
