@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -317,8 +318,7 @@ def _parse_all(
 
 
 class BodyReader:
-    """Bodies and search terms come from the parse, else from the cache, else the file is
-    parsed again.
+    """Bodies and search terms: from the parse, else the cache, else the file parsed again.
 
     Closed when the build ends (it keeps the cache's pack file open between reads).
     """
@@ -327,12 +327,6 @@ class BodyReader:
         self, config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
     ) -> None:
         self.config, self.settings, self.cache = config, settings, cache
-
-    def __call__(self, parsed: ParsedFile) -> str:
-        return self._read(parsed, "body_html")
-
-    def terms(self, parsed: ParsedFile) -> str:
-        return self._read(parsed, "search_terms")
 
     def _read(self, parsed: ParsedFile, field: str) -> str:
         value = getattr(parsed, field)
@@ -346,6 +340,9 @@ class BodyReader:
                 raise BuildFailed(error.problems) from None
         assert value is not None
         return value
+
+    __call__ = functools.partialmethod(_read, field="body_html")
+    terms = functools.partialmethod(_read, field="search_terms")
 
     def close(self) -> None:
         if self.cache is not None:
