@@ -318,17 +318,15 @@ def _parse_all(
 
 
 class BodyReader:
-    """Bodies and search terms: from the parse, else the cache, else the file parsed again.
-
-    Closed when the build ends (it keeps the cache's pack file open between reads).
-    """
+    """Bodies and search terms: from the parse, else the cache, else the file parsed again;
+    closed when the build ends (it keeps the cache's pack file open between reads)."""
 
     def __init__(
         self, config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
     ) -> None:
         self.config, self.settings, self.cache = config, settings, cache
 
-    def _read(self, parsed: ParsedFile, field: str) -> str:
+    def __call__(self, parsed: ParsedFile, field: str = "body_html") -> str:
         value = getattr(parsed, field)
         if value is None and self.cache:
             value = self.cache.body(parsed) if field == "body_html" else self.cache.terms(parsed)
@@ -338,11 +336,9 @@ class BodyReader:
                 value = getattr(parse_source(parsed.path, data, renderer(self.settings)), field)
             except FileProblems as error:  # the file changed during the build
                 raise BuildFailed(error.problems) from None
-        assert value is not None
         return value
 
-    __call__ = functools.partialmethod(_read, field="body_html")
-    terms = functools.partialmethod(_read, field="search_terms")
+    terms = functools.partialmethod(__call__, field="search_terms")
 
     def close(self) -> None:
         if self.cache is not None:
