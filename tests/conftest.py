@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -202,3 +203,12 @@ def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]
 def built_index_files(root: Path) -> dict[str, str]:
     base = root / SEARCH_INDEX
     return {p.relative_to(base).as_posix(): p.read_text("utf-8") for p in base.rglob("*.json")}
+
+
+def small_jpeg(width: int = 90, height: int = 120) -> bytes:
+    """A real, tiny JPEG: image files go through the image pipeline, which refuses non-images."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(buffer, "JPEG")
+    return buffer.getvalue()

@@ -13,9 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
-    "urls", "markup", "searchterms", "pagefields", "loader", "documents", "index", "searchindex",
+    "urls", "images", "picture", "markup", "searchterms", "pagefields", "loader", "documents", "index", "searchindex",
     "register", "completeness", "layout", "sitepages", "templating", "docpages", "plan",
-    "collisions", "cache", "pool", "manifest", "writer", "inputs", "history", "build",
+    "collisions", "cache", "pool", "media", "manifest", "writer", "inputs", "history", "build",
     "linkcheck", "checking", "watch", "serve", "scaffold", "dateline", "importer", "docimport",
     "cli",
 ]  # fmt: skip

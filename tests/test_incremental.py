@@ -215,8 +215,9 @@ class IncrementalMachine(RuleBasedStateMachine):
 
     @rule(junk=st.binary(max_size=64))
     def corrupt_cache(self, junk: bytes) -> None:
-        for path in (self.root / ".cache").glob("*"):
-            path.write_bytes(junk)
+        for path in (self.root / ".cache").rglob("*"):
+            if path.is_file():
+                path.write_bytes(junk)
 
     @rule()
     def touch_without_change(self) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import SITE_YAML, article, html, run_cli
+from conftest import SITE_YAML, article, html, run_cli, small_jpeg
 
 PORTAL_YAML = (
     SITE_YAML
@@ -71,7 +72,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "content/pages/gioi-thieu.md": '---\ntitle: "Giới thiệu"\n---\n',
         "content/pages/en/introduction.md":
             '---\ntitle: "Introduction"\ntranslation: "/gioi-thieu/"\n---\nThe Department.\n',
-        "static/images/logo.png": b"", "static/favicon.png": b"", "static/images/mot.jpg": b"",
+        "static/images/logo.png": b"", "static/favicon.png": b"", "static/images/mot.jpg": small_jpeg(),
     })  # fmt: skip
     result = run_cli("build", "--root", root)
     assert result.returncode == 0, result.stderr
@@ -136,7 +137,9 @@ def test_leaders_page_site_map_and_empty_states(portal: Path) -> None:
     assert len(people) == 1  # the entry with an empty name is not shown
     assert people[0].css_first("h2").text() == "Người Thử Một"
     assert people[0].css_first(".position").text() == "Giám đốc"
-    assert people[0].css_first("img").attributes["src"] == "/images/mot.jpg"
+    photo = people[0].css_first("img").attributes  # the photo's processed copy, 90×120
+    assert re.fullmatch(r"/images/mot-90\.[0-9a-f]{8}\.jpg", photo["src"]), photo["src"]
+    assert (photo["width"], photo["height"]) == ("90", "120")
     intro = html(portal / "_site/gioi-thieu/index.html")
     assert "đang được cập nhật" in intro.css_first(".empty").text()
     empty = html(portal / "_site/chuyen-muc/cong-nghiep/index.html")

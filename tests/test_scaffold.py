@@ -52,6 +52,8 @@ def test_stub_path_and_every_field(tmp_path: Path) -> None:
         "tags": [],
         "image": "",
         "image_caption": "",
+        "image_alt": "",
+        "attachments": [],
         "slug": "",
         "updated": "",
         "expires": "",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import logging
 import os
@@ -16,16 +15,16 @@ from .cache import ParseCache, code_version, task_digest
 from .collisions import find_collisions
 from .config import SiteConfig, load_config
 from .docpages import DocumentPages
-from .documents import parse_source
 from .errors import BuildFailed, Problem, stop_point
 from .files import read_bytes
 from .history import moved_warnings, old_urls, remember, with_record
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
-from .loader import FileProblems, load_all, rejected_problems
+from .loader import load_all, rejected_problems
 from .manifest import read_manifest, read_signatures, signature, update_marker
 from .markup import MarkupSettings, resolve_document_links
+from .media import BodyReader, Media, output_bytes, prepare_media
 from .models import Article, Document, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner
 from .pool import (
@@ -35,7 +34,6 @@ from .pool import (
     map_in_order,
     parse_one,
     render_one,
-    renderer,
 )
 from .register import (
     Register,
@@ -80,6 +78,7 @@ class BuildResult:
     register: Register | None = field(default=None, repr=False, compare=False)
     warnings: tuple[Problem, ...] = ()
     scheduled: tuple[dt.datetime, ...] = ()  # articles still to appear, soonest first
+    images_decoded: int = 0  # originals decoded by this build (cached ones are not)
 
 
 def clock() -> dt.datetime:
@@ -202,6 +201,7 @@ class Prepared:
     body_of: BodyReader
     inputs: Inputs
     register: Register
+    media: Media
     moved: tuple[Problem, ...] = ()  # warnings: articles whose URL changed (old ones redirect)
 
 
@@ -246,7 +246,12 @@ def _plan(
     register = build_register(config, documents, now=now, drafts=options.drafts)
     index = build_index(config, articles, now=now, drafts=options.drafts, future=options.future)
     index = _with_register_moments(index, register)
-    planner = Planner(config, index, body_of, body_of.terms)
+    _report(options, "Xử lý ảnh…")
+    media = prepare_media(config, inputs.static, index.listed + index.unlisted + index.pages,
+                          jobs=options.jobs, use_cache=options.use_cache)  # fmt: skip
+    problems = list(media.problems)
+    body_of.media = media  # bodies are shown with their images processed
+    planner = Planner(config, index, body_of, body_of.terms, media)
     documents = DocumentPages(planner, register)
     documents.attach()
     tasks = planner.tasks()
@@ -260,12 +265,13 @@ def _plan(
                      for rel in old.get(article.path, ()) if Urls.output_path(rel) not in taken]  # fmt: skip
         tasks = sorted(tasks + redirects, key=lambda t: t.output_path)
         moved = moved_warnings(published, old, {t.output_path for t in redirects})
-    problems = find_collisions(tasks, [rel for rel, _, _ in inputs.static])
+    static = [entry for entry in inputs.static if entry[0] not in media.withheld]
+    problems += find_collisions(tasks, [rel for rel, _, _ in static + media.outputs])
     if problems:
         raise BuildFailed(problems)
     if inputs.stats:
         inputs.stats.save()
-    return Prepared(tasks, inputs.static, index, body_of, inputs, register, moved)
+    return Prepared(tasks, static, index, body_of, inputs, register, media, moved)
 
 
 def _with_register_moments(index: SiteIndex, register: Register) -> SiteIndex:
@@ -317,34 +323,6 @@ def _parse_all(
     return parsed, BodyReader(config, settings, cache)
 
 
-class BodyReader:
-    """Bodies and search terms: from the parse, else the cache, else the file parsed again;
-    closed when the build ends (it keeps the cache's pack file open between reads)."""
-
-    def __init__(
-        self, config: SiteConfig, settings: MarkupSettings, cache: ParseCache | None
-    ) -> None:
-        self.config, self.settings, self.cache = config, settings, cache
-
-    def __call__(self, parsed: ParsedFile, field: str = "body_html") -> str:
-        value = getattr(parsed, field)
-        if value is None and self.cache:
-            value = self.cache.body(parsed) if field == "body_html" else self.cache.terms(parsed)
-        if value is None:
-            data = read_bytes(self.config.content_dir / parsed.path)
-            try:
-                value = getattr(parse_source(parsed.path, data, renderer(self.settings)), field)
-            except FileProblems as error:  # the file changed during the build
-                raise BuildFailed(error.problems) from None
-        return value
-
-    terms = functools.partialmethod(__call__, field="search_terms")
-
-    def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
-
-
 def _write(
     config: SiteConfig,
     out: Path,
@@ -356,8 +334,10 @@ def _write(
     index = prepared.index
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
+    media = prepared.media
     more = {"documents": documents, "register": prepared.register,
-            "warnings": prepared.register.warnings + prepared.moved, "scheduled": index.scheduled}  # fmt: skip
+            "warnings": prepared.register.warnings + prepared.moved + tuple(media.warnings),
+            "scheduled": index.scheduled, "images_decoded": media.decoded}  # fmt: skip
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))
@@ -438,6 +418,10 @@ def _plan_changes(
         manifest[rel] = "static:" + digest
         if not current(rel, manifest[rel]):
             changed.append((rel, path))
+    for rel, path, digest in prepared.media.outputs:
+        manifest[rel] = digest
+        if not current(rel, digest):
+            changed.append((rel, path))
     return manifest, changed
 
 
@@ -473,7 +457,7 @@ def _render_into(
     for item in changed:
         if isinstance(item, tuple):
             rel, path = item
-            standby.write(rel, manifest[rel], read_bytes(path))
+            standby.write(rel, manifest[rel], output_bytes(rel, path, manifest[rel]))
             written.add(rel)
     return written
 
@@ -488,9 +472,9 @@ def _with_body(task: RenderTask, body_of: BodyReader) -> RenderTask:
 
 
 def _render_missing(config: SiteConfig, prepared: Prepared, rel: str) -> bytes:
-    for static_rel, path, _digest in prepared.static:
-        if static_rel == rel:
-            return read_bytes(path)
+    for static_rel, path, digest in prepared.static + prepared.media.outputs:
+        if static_rel == rel:  # a static file's digest is its bytes'; a derivative's is checked
+            return output_bytes(rel, path, digest)
     init_render_worker(config.templates_dir, prepared.inputs.templates, site_globals(config))
     task = next(t for t in prepared.tasks if t.output_path == rel)
     _, outcome = render_one(_with_body(task, prepared.body_of))

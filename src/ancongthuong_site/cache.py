@@ -30,13 +30,12 @@ import pickle
 import secrets
 import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
-from .files import file_digest
+from .files import file_digest, write_atomic
 from .models import ParsedFile, SharedData
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ Location = tuple[int, int, str, int]  # (offset, length, checksum, body length) 
 OUTPUT_LIBRARIES = {
     "Markdown": "markdown", "nh3": "nh3", "Jinja2": "jinja2", "MarkupSafe": "markupsafe",
     "PyYAML": "yaml", "python-slugify": "slugify", "text-unidecode": "text_unidecode",
-    "tzdata": "tzdata",
+    "tzdata": "tzdata", "pillow": "PIL",
 }  # fmt: skip
 
 
@@ -400,14 +399,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` (a link at that name is replaced, never followed)."""
     if not usable_folder(path.parent, create=True):
         raise OSError(f"{path.parent.name} is not a usable folder")
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".cache")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 class StatCache:

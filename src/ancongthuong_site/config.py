@@ -64,6 +64,8 @@ class SiteConfig:
     home_per_category: int = 5
     related: int = 5
     allow_raw_html: bool = False
+    image_warn_mb: float = 8  # `check` warns about originals larger than this (camera files)
+    image_warn_megapixels: float = 30
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     digest: str = ""
 
@@ -118,6 +120,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "home_per_category": int,
     "related": int,
     "allow_raw_html": bool,
+    "images": dict,
     "extra": dict,
 }
 _REQUIRED = ("title", "base_url", "categories")
@@ -229,6 +232,7 @@ def load_config(root: Path) -> SiteConfig:
             elif not isinstance(value, str):
                 problem("english", f"english.{key} phải là chuỗi chữ")
         english = {k: v.strip() for k, v in english.items() if isinstance(v, str) and v.strip()}
+    limits = _image_limits(data.get("images"), problem)
     if problems:
         raise BuildFailed(problems)
     return SiteConfig(
@@ -253,6 +257,8 @@ def load_config(root: Path) -> SiteConfig:
         home_per_category=data.get("home_per_category", 5),
         related=data.get("related", 5),
         allow_raw_html=data.get("allow_raw_html", False),
+        image_warn_mb=limits["warn_mb"],
+        image_warn_megapixels=limits["warn_megapixels"],
         extra=data.get("extra", {}),
         digest=hashlib.sha256(raw).hexdigest(),
     )
@@ -350,3 +356,17 @@ def _footer(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:
         elif text and text.strip():
             result.append((key, text.strip()))
     return tuple(result)
+
+
+def _image_limits(value: Any, problem: Any) -> dict[str, float]:
+    """`images: {warn_mb: 8, warn_megapixels: 30}`: when `check` calls an original too large."""
+    limits = {"warn_mb": 8.0, "warn_megapixels": 30.0}
+    for key, number in (value or {}).items():
+        if key not in limits:
+            problem("images", f'khóa không hợp lệ trong images: "{key}"',
+                    "các khóa: " + ", ".join(limits))  # fmt: skip
+        elif isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+            problem("images", f"images.{key} phải là một số dương", f"ví dụ: {key}: 8")
+        else:
+            limits[key] = float(number)
+    return limits

@@ -53,12 +53,17 @@ CODES: dict[str, tuple[str, str]] = {
         "replaced document not in the register (warning)",
     ),
     "E197": ("liên kết tới số văn bản không có", "link to an unknown document number"),
+    "E198": ("tệp ảnh hỏng hoặc không phải ảnh", "broken, truncated or non-image file"),
+    "E199": ("ảnh quá lớn để giải nén", "image too large to decode (decompression bomb)"),
     "E201": ("thư mục đầu ra không an toàn", "unsafe output folder"),
     "E203": ("thư mục đầu ra không do công cụ tạo", "output folder not created by this tool"),
     "E204": ("thư mục đầu ra là điểm gắn kết", "output folder is a mount point"),
     "E210": ("lỗi ghi đĩa", "disk write error"),
     "E212": ("một lần dựng khác đang chạy", "another build is running"),
     "E213": ("tệp khóa không phải tệp thường", "the lock file is not a regular file"),
+    # Image warnings (printed, never stop a build); W196 of the register sits with its codes.
+    "W198": ("ảnh gốc quá lớn", "original image over the size limit"),
+    "W199": ("ảnh thiếu mô tả (alt)", "image without alt text"),
 }
 
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,24 @@ def decode(label: str, data: bytes) -> str:
             )
         )
     return text
+
+
+def locate(text: str, needles: tuple[str, ...], default: int) -> int:
+    """The 1-based line where one of `needles` first appears in a source text, else `default`."""
+    for needle in needles:
+        index = text.find(needle)
+        if index >= 0:
+            return text.count("\n", 0, index) + 1
+    return default
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` so that a reader never sees half a file (a link there is replaced)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

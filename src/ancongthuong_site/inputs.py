@@ -60,7 +60,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
     static = []
     for rel, path in static_files:
         try:
-            static.append((rel, path, file_digest(read_bytes(path))))
+            static.append((rel, path, _static_digest(stats, rel, path)))
         except OSError as error:
             problems.append(Problem(f"static/{rel}", 0, "E210",
                                     f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
@@ -76,6 +76,17 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
     ):
         fingerprint.update(part.encode() + b"\0")  # fmt: skip
     return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
+
+
+def _static_digest(stats: StatCache | None, rel: str, path: Path) -> str:
+    """Static files are read only when their stats changed: camera photos weigh megabytes."""
+    key = "static/" + rel  # beside content/ paths in the same stat cache
+    digest = stats.digest(key, path) if stats else None
+    if digest is None:
+        digest = file_digest(read_bytes(path))
+        if stats:
+            stats.learn(key, digest)
+    return digest
 
 
 def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:

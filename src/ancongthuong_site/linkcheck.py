@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem
+from .files import locate
 from .urls import Urls
 
 _LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src", "iframe": "src"}
@@ -159,12 +160,3 @@ def _problem(page: str, link: str, what: str, owners: LinkOwners, urls: Urls) ->
     return Problem(path, locate(text, (written, link), body_line), "E170",
                    f'liên kết "{written}" {what}',
                    "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới")  # fmt: skip
-
-
-def locate(text: str, needles: tuple[str, ...], default: int) -> int:
-    """The 1-based line where one of `needles` first appears in a source text, else `default`."""
-    for needle in needles:
-        index = text.find(needle)
-        if index >= 0:
-            return text.count("\n", 0, index) + 1
-    return default

@@ -27,9 +27,9 @@ from .vietnamese import fold, has_time, is_slug, make_slug, parse_date, visible
 PAGES_DIR = "pages"
 ARTICLE_FIELDS = (
     "title", "date", "category", "source", "author", "summary", "tags", "image",
-    "image_caption", "slug", "updated", "expires", "draft", "aliases",
+    "image_caption", "image_alt", "attachments", "slug", "updated", "expires", "draft", "aliases",
 )  # fmt: skip
-_TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption")
+_TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption", "image_alt")
 _SCHEME = re.compile(r"^([^/?]*?):")
 
 
@@ -90,6 +90,7 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
             else None,
         )
     summary = meta.summary or summarize(first)
+    images, links = _body_references(front.body, front.body_line, renderer)
     return ParsedFile(
         path=rel,
         kind=kind,
@@ -103,7 +104,32 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
             meta.title, (meta.summary, *meta.tags, meta.author, plain_text(body_html))
         ),
         document_refs=renderer.document_refs,
+        images=images,
+        links=links,
     )
+
+
+def _body_references(
+    body: str, first_line: int, renderer: Renderer
+) -> tuple[tuple[tuple[str, int, bool], ...], tuple[tuple[str, int], ...]]:
+    """Images and links of the body just rendered, each with the line where it is written."""
+    position = 0
+
+    def line_of(target: str) -> int:
+        nonlocal position
+        found = body.find(target, position)
+        if found < 0:
+            found = body.find(target)
+        if found < 0:
+            return first_line
+        position = found
+        # The body text starts with the newline that ends the closing --- line.
+        return first_line - 1 + body.count("\n", 0, found)
+
+    images = tuple((src, line_of(src), has_alt) for src, has_alt in renderer.images)
+    position = 0
+    links = tuple((href, line_of(href)) for href in renderer.links)
+    return images, links
 
 
 def _validate(
@@ -221,6 +247,7 @@ def _validate(
             f'địa chỉ ảnh "{image}" không được phép',
             "chỉ dùng http(s):// hoặc đường dẫn trong site như /images/anh.jpg",
         )
+    attachments = _attachments(data.get("attachments"), problem)
     slug = _slug(rel, data.get("slug"), problem)
     page_data: dict[str, Any] = {}
     if kind == "page":
@@ -249,7 +276,44 @@ def _validate(
         aliases=aliases,
         date_has_time=has_time(data["date"]) if "date" in dates else True,
         **page_data,
+        image_alt=values.get("image_alt", ""),
+        attachments=attachments,
     )
+
+
+def _attachments(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:
+    """`attachments:` — files under static/ ("/files/a.pdf") or https URLs, each with an
+    optional title: a list of paths, or of {file: …, title: …}."""
+    if value is None:
+        return ()
+    example = 'ví dụ:\n      attachments:\n        - file: "/files/2024/qd-123.pdf"\n          title: "Quyết định số 123"'
+    if not isinstance(value, list):
+        problem("attachments", "E111", '"attachments" phải là danh sách tệp', example)
+        return ()
+    result: list[tuple[str, str]] = []
+    for entry in value:
+        if isinstance(entry, str):
+            entry = {"file": entry}
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("file"), str)
+            or not isinstance(entry.get("title", ""), str)
+            or set(entry) - {"file", "title"}
+        ):
+            problem("attachments", "E111", "mỗi tệp đính kèm cần file (và title nếu muốn)", example)
+            continue
+        target = entry["file"].strip()
+        local = target.startswith("/") and not target.startswith("//")
+        if not (local or target.startswith("https://")) or not url_allowed(target):
+            problem(
+                "attachments",
+                "E115",
+                f'tệp đính kèm "{target}" không được phép',
+                "dùng đường dẫn trong site như /files/2024/qd-123.pdf hoặc https://…",
+            )
+            continue
+        result.append((target, " ".join(entry.get("title", "").split())))
+    return tuple(result)
 
 
 def _type_name(value: Any) -> str:

@@ -92,6 +92,13 @@ class _FigureProcessor(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         self.md.first_paragraph = None  # type: ignore[attr-defined]
+        # Every image and link as written, for the image pipeline and file-size hints.
+        self.md.found_images = [  # type: ignore[attr-defined]
+            (img.get("src", ""), bool(img.get("alt") or img.get("title")))
+            for img in root.iter("img")
+            if img.get("src")
+        ]
+        self.md.found_links = [a.get("href", "") for a in root.iter("a") if a.get("href")]  # type: ignore[attr-defined]
         for element in list(root.iter("p")):
             children = list(element)
             only_image = (
@@ -162,6 +169,8 @@ class Renderer:
         self.settings = settings
         self.urls = Urls(settings.base_url)
         self.document_refs: tuple[str, ...] = ()
+        self.images: list[tuple[str, bool]] = []  # (src, has alt text) of the last render
+        self.links: list[str] = []  # hrefs of the last render
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "sane_lists", "fenced_code", _PortalExtension()],
             extension_configs={
@@ -205,6 +214,8 @@ class Renderer:
             )
         # Read by the caller after each render: documents linked by number in this body.
         self.document_refs = getattr(self.md, "document_refs", ())
+        self.images = getattr(self.md, "found_images", [])
+        self.links = getattr(self.md, "found_links", [])
         return body, self._first_paragraph_text()
 
     def _first_paragraph_text(self) -> str:

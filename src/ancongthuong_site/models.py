@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Meta:
     leaders: tuple[tuple[tuple[str, str], ...], ...] = ()
     links: tuple[tuple[str, str], ...] = ()
     translation: str = ""
+    image_alt: str = ""
+    attachments: tuple[tuple[str, str], ...] = ()  # (file or https URL, title or "")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class ParsedFile:
     # Search terms (see searchterms.py); None when it comes from the cache and is not read yet.
     search_terms: str | None = None
     document_refs: tuple[str, ...] = ()  # documents the body links by number (van-ban:…)
+    images: tuple[tuple[str, int, bool], ...] = ()  # body images: (src, line, has alt text)
+    links: tuple[tuple[str, int], ...] = ()  # body links: (href, line)
 
     def line_of(self, key: str) -> int:
         return dict(self.key_lines).get(key, 1)
@@ -156,3 +161,13 @@ class RenderTask:
     context: dict
     source: str = ""  # the content file this page comes from, for error messages
     body: ParsedFile | None = None  # whose body the page shows (added just before rendering)
+
+
+class MediaLookup(Protocol):
+    """What planning needs to know of the images and files pages show (see media.py)."""
+
+    def image(self, url: str) -> dict[str, Any] | None: ...
+
+    def attachments(self, parsed: ParsedFile) -> list[dict[str, str]]: ...
+
+    def body_key(self, parsed: ParsedFile) -> str: ...

@@ -13,7 +13,7 @@ from typing import Any
 from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
-from .models import Article, ParsedFile, RenderTask, SharedData
+from .models import Article, MediaLookup, ParsedFile, RenderTask, SharedData
 from .searchindex import search_index_tasks
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
@@ -35,8 +35,10 @@ class Planner:
         index: SiteIndex,
         body_of: Callable[[ParsedFile], str],
         terms_of: Callable[[ParsedFile], str] | None = None,
+        media: MediaLookup | None = None,
     ) -> None:
         self.config = config
+        self.media = media
         self.body_of = body_of  # bodies are read lazily: only feeds need them while planning
         self.terms_of = terms_of or (lambda parsed: parsed.search_terms or "")
         self.index = index
@@ -71,7 +73,8 @@ class Planner:
                 ),
                 "summary": article.parsed.summary,
                 "image": self.urls.rebase(meta.image) if meta.image else "",
-                "image_alt": meta.image_caption or meta.title,
+                "image_alt": meta.image_alt or meta.image_caption or meta.title,
+                "image_media": self.media.image(meta.image) if self.media and meta.image else None,
                 "category": {
                     "name": article.category_name,
                     "url": self.urls.link(Urls.listing("category", article.category_slug)),
@@ -225,6 +228,8 @@ class Planner:
             "draft": meta.draft,
             "scheduled": meta.date > now,
             "expired": meta.expires is not None and meta.expires <= now,
+            "attachments": self.media.attachments(article.parsed) if self.media else [],
+            "media_key": self.media.body_key(article.parsed) if self.media else "",
         }
         canonical = self.urls.absolute(article.rel_url)
         json_ld = {
@@ -240,8 +245,12 @@ class Planner:
         }
         if meta.author:
             json_ld["author"] = {"@type": "Person", "name": meta.author}
+        shared_image = ""
         if card["image"]:
-            json_ld["image"] = self._absolute_link(card["image"])
+            # A processed photo is shared by its largest JPEG: the original is not published.
+            media = card["image_media"]
+            shared_image = self._absolute_link(media["largest"] if media else card["image"])
+            json_ld["image"] = shared_image
         context = {
             "page": self.page_meta(
                 meta.title,
@@ -250,7 +259,7 @@ class Planner:
                 section=category_url,
                 kind="article",
                 og_type="article",
-                og_image=self._absolute_link(card["image"]) if card["image"] else "",
+                og_image=shared_image,
             ),
             "article": data,
             "breadcrumb": [{"name": article.category_name, "url": category_url}],

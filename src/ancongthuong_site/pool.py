@@ -52,15 +52,18 @@ def map_in_order(
     items: Iterable[Any],
     count: int,
     jobs: int | None,
+    *,
+    threshold: int = POOL_THRESHOLD,
 ) -> Iterator[Any]:
     """Map in order, in a process pool when it pays; the results are the same either way.
 
     Items are fed to the pool in batches, so memory holds a batch, not the whole site.
+    `threshold` is the fewest items worth a pool (lower for heavy items such as photos).
     """
     workers = jobs or os.cpu_count() or 1
     if not count:
         return
-    if workers <= 1 or count < POOL_THRESHOLD:
+    if workers <= 1 or count < threshold:
         initializer(*initargs)
         for item in items:
             yield function(item)

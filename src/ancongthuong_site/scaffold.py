@@ -31,6 +31,8 @@ FIELDS = (
     "tags",
     "image",
     "image_caption",
+    "image_alt",
+    "attachments",
     "slug",
     "updated",
     "expires",
@@ -119,6 +121,7 @@ def render_front_matter(
         source=yaml_str(source or ""),
         tags="[]",
         aliases="[]",
+        attachments="[]",
         draft="true" if draft else "false",
     )
     lines = ["---"]

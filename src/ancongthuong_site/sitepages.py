@@ -88,12 +88,14 @@ def feeds_page(planner: Any) -> RenderTask:
 def static_page_task(planner: Any, page: Article) -> RenderTask:
     """A static page; the leaders, the lists of links and the contact block are data."""
     urls: Urls = planner.urls
+    media = planner.media
     meta = page.meta
     english = page_lang(page.path) == "en"
     labels = LEADER_LABELS_EN if english else LEADER_LABELS
     leaders = []
     for person in meta.leaders:
         fields: dict[str, Any] = dict(person)
+        fields["photo_media"] = media.image(fields["photo"]) if media else None
         fields["photo"] = urls.rebase(fields["photo"])
         fields["details"] = [{"key": k, "label": labels[k], "value": fields[k]}
                              for k in ("duties", "phone", "email") if fields[k]]  # fmt: skip
@@ -106,6 +108,9 @@ def static_page_task(planner: Any, page: Article) -> RenderTask:
         "draft": meta.draft,
         "image": urls.rebase(meta.image) if meta.image else "",
         "image_caption": meta.image_caption,
+        "image_alt": meta.image_alt or meta.image_caption or meta.title,
+        "image_media": media.image(meta.image) if media and meta.image else None,
+        "media_key": media.body_key(page.parsed) if media else "",
         "leaders": leaders,
         "links": [{"title": t, "url": urls.rebase(u)} for t, u in meta.links],
         "contact": meta.slug == (ENGLISH_CONTACT_SLUG if english else CONTACT_SLUG),

@@ -12,6 +12,7 @@ import jinja2
 import markupsafe
 
 from .errors import Problem
+from .picture import picture_html
 
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".json")
 
@@ -38,6 +39,18 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
         return rendered[key]
 
     env.globals["cached"] = cached
+
+    def picture(
+        item: dict[str, Any], role: str = "column", eager: bool = False, alt: str | None = None
+    ) -> Any:
+        """An item's image (a card or an article): `image`, `image_alt`, `image_media`.
+
+        `alt=""` where the image only repeats a link beside it (hidden from screen readers).
+        """
+        text = item["image_alt"] if alt is None else alt
+        return picture_html(item.get("image_media"), item["image"], text, role, eager=eager)
+
+    env.globals["picture"] = picture
     return env
 
 

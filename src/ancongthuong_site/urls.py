@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .vietnamese import VN_TZ
 
@@ -63,6 +63,28 @@ class Urls:
     DOCUMENT_DRAFTS = "van-ban/du-thao/"
     DOCUMENT_FEED = "van-ban/feed.xml"
     DOCUMENTS_CSS = "css/van-ban.css"
+
+    @staticmethod
+    def image_variant(original: str, width: int, key: str, suffix: str) -> str:
+        """A processed image beside its original, named by content so it can be cached
+        forever: "images/2024/02/anh.jpg" → "images/2024/02/anh-640.1a2b3c4d.webp"."""
+        folder, _, name = original.rpartition("/")
+        stem = name.rsplit(".", 1)[0]
+        return (
+            f"{folder}/{stem}-{width}.{key}.{suffix}"
+            if folder
+            else f"{stem}-{width}.{key}.{suffix}"
+        )
+
+    @staticmethod
+    def static_file(link: str, base_path: str = "/") -> str | None:
+        """The file under static/ a root-relative link names ("/files/a.pdf" → "files/a.pdf")."""
+        if link.startswith(base_path) and not link.startswith("//"):
+            path = unquote(urlsplit(link).path)[len(base_path) :]
+            if path and ".." not in path.split("/") and "\\" not in path:
+                return path
+        return None
+
     HOME = ""
     FEED = "feed.xml"
     SITEMAP = "sitemap.xml"
