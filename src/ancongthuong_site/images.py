@@ -29,8 +29,9 @@ _SWAPS_AXES = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°
 class ImageSettings:
     """Everything besides the original's bytes that changes a derivative (the cache key)."""
 
-    # Layout widths in pixels: card thumbnail (1x), column on a phone (2x) and desktop, full.
-    widths: tuple[int, ...] = (320, 640, 960, 1280)
+    # Layout widths in pixels: a thumbnail (1x), a phone's column at 1x and 2x (390 px × 2
+    # needs 720), the desktop column, and full width.
+    widths: tuple[int, ...] = (320, 480, 720, 960, 1280)
     webp_quality: int = 75
     jpeg_quality: int = 80
     original_quality: int = 92  # the full-size copy published when an editor links the photo
