@@ -72,3 +72,18 @@ def test_a_renamed_file_redirects_and_a_site_outside_git_uses_the_cache(make_sit
     assert result.returncode == 0 and "W171" in result.stderr
     refresh = html(root / "_site/2024/03/bai-a/index.html").css_first('meta[http-equiv="refresh"]')
     assert refresh.attributes["content"] == "0; url=/2024/04/bai-a/"
+
+
+def test_an_english_page_in_git_history_has_not_moved(make_site) -> None:
+    page = "---\ntitle: Contact\n---\nWrite to us.\n"
+    root = make_site({"content/pages/en/contact.md": page, "content/a.md": article(title="Bài A")})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "content", "templates", "static", "site.yaml")
+    git(root, "commit", "-q", "-m", "English contact page")
+
+    checked = run_cli("check", "--root", root)
+    assert checked.returncode == 0, checked.stderr
+    assert "W171" not in checked.stderr
+    assert run_cli("build", "--root", root).returncode == 0
+    assert (root / "_site/en/contact/index.html").is_file()
+    assert not (root / "_site/contact").exists()

@@ -23,7 +23,7 @@ from .cache import _atomic_write, read_private, seal, unseal
 from .errors import ContentError, Problem
 from .files import decode
 from .frontmatter import parse as parse_front_matter
-from .loader import PAGES_DIR, slug_of
+from .loader import PAGES_DIR, page_lang, slug_of
 from .models import Article
 from .urls import Urls
 from .vietnamese import parse_date
@@ -236,7 +236,7 @@ def _version(path: str, then: str, data: bytes | None) -> Version | None:
         if not slug:
             return None
         if then.startswith(PAGES_DIR + "/"):
-            return Version(path, Urls.page(slug), 0.0, draft)
+            return Version(path, Urls.page(slug, page_lang(then)), 0.0, draft)
         date = parse_date(str(fields["date"]))
     except (ContentError, KeyError, ValueError, TypeError):
         return None  # an old version that does not parse had no URL
