@@ -213,6 +213,9 @@ def test_feed_sitemap_search_and_home_block(make_site) -> None:
     assert feed.bozo == 0 and feed.version == "atom10"
     assert feed.entries[0].link == "https://example.org/van-ban/kh-sap-toi/"  # newest issued
     assert all("/van-ban/" in e.link for e in feed.entries)
+    feed_link = html(out / "van-ban/index.html").css_first('.count a[href$="feed.xml"]')
+    assert feed_link.attributes["href"] == "/van-ban/feed.xml"
+    assert feed_link.text() == "Nhận tin qua RSS"  # readers are told what it is, not "Atom"
     locs = {e.text for e in ET.parse(out / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")}
     assert "https://example.org/van-ban/qd-12/" in locs and "https://example.org/van-ban/" in locs
     assert "https://example.org/van-ban/nhap/" not in locs
