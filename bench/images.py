@@ -22,7 +22,6 @@ import argparse
 import io
 import json
 import multiprocessing
-import random
 import shutil
 import subprocess
 import sys
@@ -30,39 +29,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from photos import camera_photo  # bench/ is this script's folder
+from PIL import Image
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
 
 
-def photo(seed: int) -> bytes:
-    rnd = random.Random(seed)
-    small = (1000, 750)
-    image = Image.merge("RGB", [Image.linear_gradient("L").resize(small).rotate(rnd.randrange(360))
-                                for _ in range(3)])  # fmt: skip
-    draw = ImageDraw.Draw(image)
-    for _ in range(400):
-        x, y, size = rnd.randrange(1000), rnd.randrange(750), rnd.randrange(3, 160)
-        draw.ellipse((x, y, x + size, y + size * rnd.uniform(0.3, 2)),
-                     fill=tuple(rnd.randrange(256) for _ in range(3)))  # fmt: skip
-    image = image.filter(ImageFilter.GaussianBlur(0.8)).resize((4000, 3000), Image.BICUBIC)
-    grain = Image.frombytes("L", (2000, 1500), rnd.randbytes(2000 * 1500))
-    image = Image.blend(image, grain.resize((4000, 3000)).convert("RGB"), 0.10)
-    exif = Image.Exif()
-    exif[0x0112] = 6 if seed % 4 == 0 else 1  # every fourth one shot "sideways"
-    gps = exif.get_ifd(0x8825)
-    gps.update({1: "N", 2: (10.0, 22.0, float(seed % 60)), 3: "E", 4: (105.0, 25.0, 1.0)})
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90, exif=exif)
-    return buffer.getvalue()
-
-
 def _write_photo(item: tuple[int, str]) -> None:
     seed, path = item
     if not Path(path).exists():
-        Path(path).write_bytes(photo(seed))
+        Path(path).write_bytes(camera_photo(seed, orientation=6 if seed % 4 == 0 else 1, gps=True))
 
 
 def measure(cmd: list[str]) -> dict:

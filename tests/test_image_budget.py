@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
-import random
+import importlib.util
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
 
 from conftest import article, run_cli
+
+
+def _bench_photos():
+    # The benchmark's photo generator, shared so both measure the same kind of photo.
+    path = Path(__file__).resolve().parents[1] / "bench" / "photos.py"
+    spec = importlib.util.spec_from_file_location("bench_photos", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+camera_photo = _bench_photos().camera_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -26,27 +36,6 @@ LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-
-
-def camera_photo(seed: int) -> bytes:
-    """A 4000×3000 JPEG with a phone's detail and grain (~2 MB), EXIF orientation set."""
-    rnd = random.Random(seed)
-    small = (1000, 750)
-    image = Image.merge("RGB", [Image.linear_gradient("L").resize(small).rotate(rnd.randrange(360))
-                                for _ in range(3)])  # fmt: skip
-    draw = ImageDraw.Draw(image)
-    for _ in range(400):
-        x, y, size = rnd.randrange(1000), rnd.randrange(750), rnd.randrange(3, 160)
-        fill = tuple(rnd.randrange(256) for _ in range(3))
-        draw.ellipse((x, y, x + size, y + size * rnd.uniform(0.3, 2)), fill=fill)
-    image = image.filter(ImageFilter.GaussianBlur(0.8)).resize((4000, 3000), Image.BICUBIC)
-    grain = Image.frombytes("L", (2000, 1500), rnd.randbytes(2000 * 1500))
-    image = Image.blend(image, grain.resize((4000, 3000)).convert("RGB"), 0.10)
-    exif = Image.Exif()
-    exif[0x0112] = 1
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90, exif=exif)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
