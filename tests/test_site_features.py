@@ -295,3 +295,40 @@ def test_check_finds_broken_links_in_the_source_article(make_site) -> None:
     assert 'content/a.md:9: E170 liên kết "/khong-co/"' in result.stderr
     assert 'content/a.md:11: E170 liên kết "#khong-co"' in result.stderr
     assert not (root / "_site").exists()
+
+
+def test_a_broken_menu_link_is_one_problem_at_its_line_in_site_yaml(make_site) -> None:
+    menu = 'menu:\n  - title: "Hỏi đáp"\n    url: "/hoi-dap/"\n'
+    body = "Mở đầu.\n\nXem [Hỏi đáp](/hoi-dap/) và [trang cũ](/khong-co/)."
+    files = {f"content/b{i}.md": article(title=f"Bài {i}", body=body) for i in range(3)}
+    root = make_site(files, site_yaml=SITE_YAML + menu)
+    result = run_cli("check", "--root", root)
+    assert result.returncode == 1
+    reported = [line for line in result.stderr.splitlines() if " E170 " in line]
+    menu_line = (SITE_YAML + menu).splitlines().index('    url: "/hoi-dap/"') + 1
+    # The menu link: once, at its line, with the number of pages that show it.
+    menu_problems = [line for line in reported if line.startswith("site.yaml:")]
+    assert len(menu_problems) == 1
+    assert menu_problems[0].startswith(f'site.yaml:{menu_line}: E170 liên kết "/hoi-dap/"')
+    pages = int(menu_problems[0].split("có trên ")[1].split(" trang")[0])
+    assert pages > 3  # every page of the site shows the menu
+    # The same link written in an article is still that article's problem, and so is the
+    # link only the article writes; neither is blamed on the template.
+    for i in range(3):
+        assert f'content/b{i}.md:9: E170 liên kết "/hoi-dap/"' in result.stderr
+        assert f'content/b{i}.md:9: E170 liên kết "/khong-co/"' in result.stderr
+    assert len(reported) == 1 + 2 * 3
+    assert "trang /" not in result.stderr
+
+
+def test_a_broken_link_in_a_template_is_one_problem(make_site) -> None:
+    root = make_site({f"content/b{i}.md": article(title=f"Bài {i}") for i in range(3)})
+    base = root / "templates/base.html"
+    text = base.read_text(encoding="utf-8")
+    base.write_text(text.replace("</body>", '<a href="/mau-hong/">x</a></body>'), encoding="utf-8")
+    result = run_cli("check", "--root", root)
+    assert result.returncode == 1
+    reported = [line for line in result.stderr.splitlines() if " E170 " in line]
+    assert len(reported) == 1, result.stderr
+    assert reported[0].startswith('trang /: E170 liên kết "/mau-hong/" không tồn tại (có trên ')
+    assert "do mẫu (templates/) tạo ra" in result.stderr

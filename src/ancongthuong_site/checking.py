@@ -82,7 +82,11 @@ def link_owners(
     root: Path, index: SiteIndex | None, base_url: str, register: Register | None = None
 ) -> LinkOwners:
     """Output page → (content file, line of its body, its path); lead image → its line."""
-    owners = LinkOwners()
+    site_yaml = root / "site.yaml"
+    text = (
+        site_yaml.read_text(encoding="utf-8-sig", errors="replace") if site_yaml.is_file() else ""
+    )
+    owners = LinkOwners(site_yaml=text)
     if index is None:
         return owners
     urls = Urls(base_url)

@@ -48,6 +48,7 @@ class LinkOwners:
 
     pages: dict[str, tuple[str, int, Path]] = field(default_factory=dict)
     images: dict[str, tuple[str, int]] = field(default_factory=dict)
+    site_yaml: str = ""  # its text: a menu or footer link is reported at its line there
 
 
 @dataclass
@@ -85,22 +86,38 @@ def check_links(
         rel = path.relative_to(out).as_posix()
         pages[rel] = cache.scan(path, rel)
     problems: set[Problem] = set()
+    shared: dict[tuple[str, str], list[str]] = {}  # (link, what) → pages the template put it on
     for rel, scan in pages.items():
         for link in sorted(set(scan.links)):
-            target, fragment = _resolve(link, rel, urls)
-            if target is None:
-                continue  # external or not a page of ours
-            if target not in pages:
-                file = out / target
-                if _mode(file, stat.S_ISDIR):
-                    target = f"{target.rstrip('/')}/index.html".lstrip("/")
-                    file = out / target
-                if target not in pages and not _mode(file, stat.S_ISREG):
-                    problems.add(_problem(rel, link, "không tồn tại", owners, urls))
-                    continue
-            if fragment and target in pages and fragment not in pages[target].ids:
-                problems.add(_problem(rel, link, f"không có mục #{fragment}", owners, urls))
+            what = _broken(link, rel, pages, out, urls)
+            if what is None:
+                continue
+            written = _as_written(link, urls)
+            problem = _content_problem(rel, link, written, what, owners)
+            if problem is None:
+                shared.setdefault((written, what), []).append(rel)
+            else:
+                problems.add(problem)
+    for (written, what), on_pages in shared.items():
+        problems.add(_template_problem(written, what, on_pages, owners))
     return sorted(problems)
+
+
+def _broken(link: str, rel: str, pages: dict[str, _PageScan], out: Path, urls: Urls) -> str | None:
+    """What is wrong with `link` on page `rel`, or None if it resolves (or is not ours)."""
+    target, fragment = _resolve(link, rel, urls)
+    if target is None:
+        return None  # external or not a page of ours
+    if target not in pages:
+        file = out / target
+        if _mode(file, stat.S_ISDIR):
+            target = f"{target.rstrip('/')}/index.html".lstrip("/")
+            file = out / target
+        if target not in pages and not _mode(file, stat.S_ISREG):
+            return "không tồn tại"
+    if fragment and target in pages and fragment not in pages[target].ids:
+        return f"không có mục #{fragment}"
+    return None
 
 
 def _mode(path: Path, test: Callable[[int], bool]) -> bool:
@@ -142,21 +159,42 @@ def _resolve(link: str, page: str, urls: Urls) -> tuple[str | None, str]:
     return joined, fragment
 
 
-def _problem(page: str, link: str, what: str, owners: LinkOwners, urls: Urls) -> Problem:
-    # The link as the editor wrote it: root-relative links were given the base path.
-    written = "/" + link[len(urls.base_path) :] if link.startswith(urls.base_path) else link
+def _as_written(link: str, urls: Urls) -> str:
+    """The link as the editor wrote it: root-relative links were given the base path."""
+    return "/" + link[len(urls.base_path) :] if link.startswith(urls.base_path) else link
+
+
+def _content_problem(
+    page: str, link: str, written: str, what: str, owners: LinkOwners
+) -> Problem | None:
+    """The problem at the content line that wrote the link; None if no content file did."""
     image = owners.images.get(link)
     if image is not None:
-        return Problem(image[0], image[1], "E170", f'ảnh "{written}" {what}',
-                       "sửa đường dẫn ở dòng image: hoặc thêm tệp ảnh vào static/")  # fmt: skip
+        hint = "sửa đường dẫn ở dòng image: hoặc thêm tệp ảnh vào static/"
+        return Problem(image[0], image[1], "E170", f'ảnh "{written}" {what}', hint)
     source = owners.pages.get(page)
     if source is None:
-        address = "/" + page.removesuffix("index.html")
-        return Problem(f"trang {address}", 0, "E170", f'liên kết "{written}" {what}',
-                       "liên kết này do mẫu (templates/) hoặc menu trong site.yaml tạo ra: "
-                       "sửa ở đó")  # fmt: skip
-    path, body_line, file = source
+        return None
+    path, _, file = source
     text = file.read_text(encoding="utf-8-sig", errors="replace") if file.is_file() else ""
-    return Problem(path, locate(text, (written, link), body_line), "E170",
-                   f'liên kết "{written}" {what}',
-                   "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới")  # fmt: skip
+    line = locate(text, (written, link, unquote(written)), 0)
+    if not line:
+        return None  # on an article's page, but put there by the template or the menu
+    hint = "sửa đường dẫn hoặc tạo trang/tệp mà nó trỏ tới"
+    return Problem(path, line, "E170", f'liên kết "{written}" {what}', hint)
+
+
+def _template_problem(written: str, what: str, pages: list[str], owners: LinkOwners) -> Problem:
+    """One problem for a link the templates or site.yaml put on many pages: at its line in
+    site.yaml when it is written there, else at the first page that shows it."""
+    addresses = sorted("/" + page.removesuffix("index.html") for page in pages)
+    where = (
+        f"có trên {len(addresses)} trang" if len(addresses) > 1 else f"trên trang {addresses[0]}"
+    )
+    message = f'liên kết "{written}" {what} ({where})'
+    line = locate(owners.site_yaml, (f'"{written}"', f"'{written}'", f" {written}\n"), 0)
+    if line:
+        hint = "sửa địa chỉ này (menu hoặc chân trang) trong site.yaml, hoặc tạo trang nó trỏ tới"
+        return Problem("site.yaml", line, "E170", message, hint)
+    hint = "liên kết này do mẫu (templates/) tạo ra: sửa ở đó"
+    return Problem(f"trang {addresses[0]}", 0, "E170", message, hint)
