@@ -15,7 +15,8 @@ ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
     "urls", "images", "picture", "markup", "searchterms", "pagefields", "loader", "documents", "index", "searchindex",
     "register", "completeness", "layout", "sitepages", "templating", "docpages", "plan",
-    "collisions", "cache", "pool", "media", "manifest", "writer", "inputs", "history", "build",
+    "collisions", "signed", "cache", "pool", "media", "manifest", "state", "writer", "inputs",
+    "history", "build",
     "linkcheck", "checking", "watch", "serve", "scaffold", "dateline", "importer", "docimport",
     "cli",
 ]  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ancongthuong_site import cache
+from ancongthuong_site import cache, signed
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.writer import MARKER
 from conftest import article, run_cli, tree_digest
@@ -43,8 +43,8 @@ def test_a_planted_pickle_in_the_cache_never_runs(site: Path, tmp_path: Path) ->
     proof = tmp_path / "ran"
     payload = pickle.dumps(Planted(proof))
     # Plain, and with a seal made with some other key (a cache from elsewhere).
-    forged = cache._SEAL + bytes(32) + payload
-    for name, data in (("parse.pickle", payload), ("stat.pickle", forged)):
+    forged = signed._SEAL + bytes(32) + payload
+    for name, data in (("parse.log", payload), ("stat.pickle", forged)):
         (site / ".cache" / name).write_bytes(data)
     (site / "content/2024/02/a.md").write_text(article(title="Một sửa"), encoding="utf-8")
     result = run_cli("build", "--root", site)
@@ -56,16 +56,15 @@ def test_a_planted_pickle_in_the_cache_never_runs(site: Path, tmp_path: Path) ->
 def test_the_cache_is_warm_with_the_same_key_and_cold_with_another(site: Path) -> None:
     assert run_cli("build", "--root", site).returncode == 0
     (site / "content/2024/02/a.md").write_text(article(title="Một sửa"), encoding="utf-8")
-    index = site / ".cache" / "parse.pickle"
-    before = index.read_bytes()
-    assert cache.unseal(before) is not None  # signed with this process's (test) key
-    result = run_cli("build", "--root", site, env={cache.KEY_ENV: "another secret"})
+    index = site / ".cache" / "parse.log"
+    assert signed.read_log(index)[0]  # signed with this process's (test) key
+    result = run_cli("build", "--root", site, env={signed.KEY_ENV: "another secret"})
     assert result.returncode == 0, result.stderr
     # Under another key the old index is ignored and replaced, never read.
-    assert cache.unseal(index.read_bytes()) is None
+    assert signed.read_log(index) == ([], 0)
 
 
-@pytest.mark.parametrize("name", ["bodies.pack", "parse.pickle", "stat.pickle"])
+@pytest.mark.parametrize("name", ["bodies.pack", "parse.log", "stat.pickle"])
 def test_links_in_the_cache_are_never_followed(site: Path, tmp_path: Path, name: str) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("không được sửa", encoding="utf-8")
@@ -128,3 +127,23 @@ def test_every_library_that_shapes_pages_is_in_the_key() -> None:
     for name in ("Markdown", "nh3", "Jinja2", "MarkupSafe", "PyYAML", "python-slugify"):
         assert f"{name}=" in versions and f"{name}=-" not in versions
     assert versions in cache.code_version()
+
+
+def test_an_edit_appends_to_the_parse_log_and_a_torn_record_is_dropped(site: Path) -> None:
+    assert run_cli("build", "--root", site).returncode == 0
+    index = site / ".cache" / "parse.log"
+    first = index.read_bytes()
+    (site / "content/2024/02/a.md").write_text(article(title="Một sửa"), encoding="utf-8")
+    assert run_cli("build", "--root", site).returncode == 0
+    grown = index.read_bytes()
+    assert (
+        grown.startswith(first) and len(signed.read_log(index)[0]) == 2
+    )  # appended, not rewritten
+    index.write_bytes(grown[:-7])  # a build killed while appending
+    (site / "content/2024/02/b.md").write_text(article(title="Hai sửa"), encoding="utf-8")
+    result = run_cli("build", "--root", site)
+    assert result.returncode == 0, result.stderr
+    records, good = signed.read_log(index)
+    assert len(records) == 2 and good == index.stat().st_size  # the torn record is gone
+    pages = [(site / f"_site/2024/02/{n}/index.html").read_text(encoding="utf-8") for n in "ab"]
+    assert "Một sửa" in pages[0] and "Hai sửa" in pages[1]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ParseCache, code_version, task_digest
+from .cache import ParseCache, TemplateCache, code_version, task_digest
 from .collisions import find_collisions
 from .config import SiteConfig, load_config
 from .docpages import DocumentPages
@@ -42,6 +42,7 @@ from .register import (
     place_documents,
     register_problems,
 )
+from .state import BuildRecord
 from .templating import check_templates, page_ids
 from .urls import Urls
 from .vietnamese import VN_TZ
@@ -117,13 +118,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             inputs.fingerprint = with_record(base, root)
         seen = unchanged(out, inputs, now)
         if seen is not None:
-            until = seen.get("valid_until")
-            result = BuildResult(
-                out, seen.get("articles", 0), seen.get("pages", 0), kept=seen["files"],
-                next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
-                documents=seen.get("documents", 0), scheduled=tuple(dt.datetime.fromtimestamp(
-                    t, VN_TZ) for t in seen.get("scheduled", ()) if t > now.timestamp()),
-            )  # fmt: skip
+            result = _kept(out, seen, now)
         else:
             prepared = _prepare(config, options, inputs, now)
             if options.redirect_moved:
@@ -140,6 +135,17 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             except OSError as error:  # only the next build's speed depends on it
                 log.warning("the standby tree cannot be prepared: %s", error)
         return result
+
+
+def _kept(out: Path, seen: BuildRecord, now: dt.datetime) -> BuildResult:
+    """The result of a build that found nothing to do."""
+    until = seen.valid_until
+    return BuildResult(
+        out, seen.articles, seen.pages, kept=seen.files,
+        next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
+        documents=seen.documents, scheduled=tuple(dt.datetime.fromtimestamp(t, VN_TZ)
+                                                  for t in seen.scheduled if t > now.timestamp()),
+    )  # fmt: skip
 
 
 @dataclass
@@ -224,7 +230,8 @@ def _load(
         config.base_url, config.allow_raw_html, page_ids(config.templates_dir)
     )
     _report(options, f"Đọc {len(inputs.content)} tệp nội dung…")
-    env = environment(config.templates_dir, inputs.templates, site_globals(config))
+    compiled = TemplateCache(config.root) if options.use_cache else None
+    env = environment(config.templates_dir, inputs.templates, site_globals(config), compiled)
     problems += check_templates(env, config.templates_dir, NEEDED_TEMPLATES)
     parsed, body_of = _parse_all(config, inputs, settings, options, problems)
     documents = place_documents(config, [p for p in parsed if p.kind == "document"], problems)
@@ -341,15 +348,13 @@ def _write(
     previous = read_manifest(out) if use_manifest and out.is_dir() else {}
     manifest, changed = _plan_changes(config, prepared, previous, out)
     removed = tuple(sorted(set(previous) - set(manifest)))
-    inputs = {
-        "fingerprint": prepared.inputs.fingerprint,
-        "valid_from": index.last_change.timestamp() if index.last_change else None,
-        "valid_until": index.next_change.timestamp() if index.next_change else None,
-        "articles": counts[0],
-        "pages": counts[1],
-        "documents": documents,
-        "scheduled": [moment.timestamp() for moment in index.scheduled],
-    }
+    record = BuildRecord(
+        prepared.inputs.fingerprint,
+        index.last_change.timestamp() if index.last_change else None,
+        index.next_change.timestamp() if index.next_change else None,
+        *counts, documents, tuple(moment.timestamp() for moment in index.scheduled),
+    )  # fmt: skip
+    inputs = record.as_json()
     if out.is_dir() and not changed and not removed and previous:
         try:
             update_marker(out, manifest, inputs)

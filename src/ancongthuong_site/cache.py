@@ -3,11 +3,13 @@
 The cache is an optimisation only: deleting it is always safe, and a cache that is corrupt,
 foreign or from another version is ignored, never trusted.
 
-Two files: `parse.pickle` holds every parsed file without its body HTML and search terms
+Two files: `parse.log` holds every parsed file without its body HTML and search terms
 (small, read on every build), `bodies.pack` holds each body followed by its search terms,
 back to back (bodies read only for the pages that are rendered again, terms for the search
 index). Each body carries a checksum, so a damaged pack is noticed and the
-file is parsed again.
+file is parsed again. The log is append-only: a build adds one signed record with the
+files it parsed and the ones that are gone, never rewriting the 10,000 that did not change
+(it is rewritten as one record once it holds more dead entries than live ones).
 
 The cache may come from storage that others can write (a CI cache), so nothing in it is
 unpickled before its HMAC is verified, keyed by a secret kept outside the cache
@@ -21,29 +23,41 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import hmac
 import importlib.util
 import io
 import logging
 import os
 import pickle
-import secrets
-import stat
 import sys
 import time
 from pathlib import Path
 from typing import BinaryIO
 
+import jinja2
+
 from . import __version__
-from .files import file_digest, write_atomic
+from .files import file_digest
 from .models import ParsedFile, SharedData
+from .signed import (
+    append_log,
+    atomic_write,
+    load_sealed,
+    log_record,
+    open_private,
+    read_log,
+    read_private,
+    seal,
+    unseal,
+    usable_folder,
+)
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".cache"
-_INDEX_FILE = "parse.pickle"
+_INDEX_FILE = "parse.log"
 _PACK_FILE = "bodies.pack"
 
 Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
+_MAX_RECORDS = 200  # then the parse log is written again as one record
 Location = tuple[int, int, str, int]  # (offset, length, checksum, body length) in the pack
 
 
@@ -115,114 +129,39 @@ def code_version() -> str:
     return f"{__version__}|{sys.version_info[:2]}|{digest.hexdigest()}|{library_versions()}"
 
 
-# -- files in .cache/: never through a link, never unpickled unless signed by us -------------
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates in .cache/templates/, signed like every cache file: compiling the
+    templates costs more than a small rebuild. Jinja checks each against its source's hash;
+    the code version is checked here (it decides how templates are compiled)."""
 
-KEY_ENV = "ANCONGTHUONG_CACHE_KEY"
-_SEAL = b"ACS1"
-_MAC_SIZE = 32
+    def __init__(self, root: Path) -> None:
+        self.folder = root / CACHE_DIR / "templates"
+        self.stamp = code_version().encode() + b"\0"
 
+    def _usable(self, *, create: bool) -> bool:
+        return usable_folder(self.folder.parent, create=create) and usable_folder(
+            self.folder, create=create
+        )
 
-def _key_file() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(config) / "ancongthuong-site" / "cache-key"
-
-
-@functools.cache
-def cache_key() -> bytes:
-    """The secret that signs the cache: from the environment, else a private key file
-    (made on first use); a process that can keep neither signs with a key of its own."""
-    given = os.environ.get(KEY_ENV, "")
-    if given:
-        return hashlib.sha256(given.encode()).digest()
-    path = _key_file()
-    try:
-        return read_private(path)[:_MAC_SIZE] or _make_key(path)
-    except OSError:
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if not self._usable(create=False):
+            return
         try:
-            return _make_key(path)
-        except OSError as error:
-            log.info("no cache key file (%s): the cache lasts one process", error)
-            return secrets.token_bytes(_MAC_SIZE)
-
-
-def _make_key(path: Path) -> bytes:
-    key = secrets.token_bytes(_MAC_SIZE)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    os.replace(temp, path)
-    return read_private(path)[:_MAC_SIZE]  # another process may have won the race: use its key
-
-
-def seal(data: bytes) -> bytes:
-    return _SEAL + hmac.digest(cache_key(), data, "sha256") + data
-
-
-def unseal(blob: bytes) -> bytes | None:
-    """The signed data, or None if the signature is not ours (foreign, damaged, planted)."""
-    head = len(_SEAL) + _MAC_SIZE
-    if len(blob) < head or not blob.startswith(_SEAL):
-        return None
-    data = blob[head:]
-    if not hmac.compare_digest(blob[len(_SEAL) : head], hmac.digest(cache_key(), data, "sha256")):
-        return None
-    return data
-
-
-def read_private(path: Path) -> bytes:
-    """Read a regular file without following a link at its name."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        return handle.read()
-
-
-def _open_private(path: Path, flags: int) -> BinaryIO:
-    """Open a cache file without following a link at its name; regular files only."""
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(f"{path.name} is not a regular file")
-    mode = "rb" if flags & (os.O_WRONLY | os.O_RDWR) == 0 else "ab"
-    return os.fdopen(fd, mode)
-
-
-def usable_folder(folder: Path, *, create: bool) -> bool:
-    """Whether `.cache` is a real folder (made if asked); a link there disables the cache."""
-    try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        if not create:
-            return False
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
+            data = unseal(read_private(self.folder / f"{bucket.key}.bin"))
         except OSError:
-            return False
-        return usable_folder(folder, create=False)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode):
-        log.warning("%s is not a folder (a link?): the cache is not used", folder)
-        return False
-    return True
+            return
+        if data is not None and data.startswith(self.stamp):
+            bucket.bytecode_from_string(data[len(self.stamp) :])
 
-
-def _load_sealed(path: Path) -> object | None:
-    """Unpickle a cache file only if this key signed it."""
-    if not usable_folder(path.parent, create=False):
-        return None
-    try:
-        blob = read_private(path)
-    except OSError:
-        return None
-    data = unseal(blob)
-    if data is None:
-        log.info("ignoring %s: not signed with this cache key", path.name)
-        return None
-    return pickle.loads(data)  # noqa: S301 - signed by this key, verified just above
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if not self._usable(create=True):
+            return
+        try:
+            atomic_write(
+                self.folder / f"{bucket.key}.bin", seal(self.stamp + bucket.bytecode_to_string())
+            )
+        except OSError as error:
+            log.info("compiled templates not cached: %s", error)
 
 
 class ParseCache:
@@ -238,23 +177,31 @@ class ParseCache:
         self._reader: BinaryIO | None = None
         self.broken = False
         self._end = 0
+        self._log_size = self._records = self._dead = 0  # the log's good bytes, its records
         self._load()
 
     def _load(self) -> None:
         try:
-            loaded = _load_sealed(self.folder / _INDEX_FILE)
-            if loaded is None:
-                return
-            stamp, pack_size, entries = loaded  # type: ignore[misc]
+            records, self._log_size = read_log(self.folder / _INDEX_FILE)
             actual = os.stat(self.folder / _PACK_FILE, follow_symlinks=False).st_size
         except FileNotFoundError:
             return
         except Exception as error:  # noqa: BLE001 - any damage means "no cache"
             log.info("ignoring unreadable parse cache: %s", error)
             return
-        if stamp != self.stamp or not isinstance(entries, dict) or actual < pack_size:
+        entries: dict[Key, tuple[ParsedFile, Location]] = {}
+        pack_size = dead = 0
+        for record in records:
+            stamp, pack_size, added, dropped = record  # type: ignore[misc]
+            if stamp != self.stamp or not isinstance(added, dict):
+                return
+            dead += len(dropped) + sum(1 for key in added if key in entries)
+            entries.update(added)
+            for key in dropped:
+                entries.pop(key, None)
+        if not records or actual < pack_size:
             return
-        self.pack_size = pack_size
+        self.pack_size, self._records, self._dead = pack_size, len(records), dead
         self.entries = {
             key: value
             for key, value in entries.items()
@@ -284,7 +231,7 @@ class ParseCache:
             if self._append is None:
                 if not usable_folder(self.folder, create=True):
                     raise OSError(f"{CACHE_DIR} is not a usable folder")
-                self._append = _open_private(
+                self._append = open_private(
                     self.folder / _PACK_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                 )
                 self._append.truncate(self.pack_size)  # drop what a killed build appended
@@ -325,7 +272,7 @@ class ParseCache:
         offset, length, checksum, body_length = entry[1]
         try:
             if self._reader is None:
-                self._reader = _open_private(self.folder / _PACK_FILE, os.O_RDONLY)
+                self._reader = open_private(self.folder / _PACK_FILE, os.O_RDONLY)
             data = os.pread(self._reader.fileno(), length, offset)
         except OSError:
             return None
@@ -368,8 +315,17 @@ class ParseCache:
         live = sum(location[1] for _, location in self.used.values())
         if live * 2 < self.pack_size:
             self._compact()
-        else:
+            return
+        added = {key: value for key, value in self.used.items() if key not in self.entries}
+        dropped = [key for key in self.entries if key not in self.used]
+        dead = self._dead + len(dropped)
+        if not self._records or dead > len(self.used) or self._records >= _MAX_RECORDS:
             self._write_index(self.pack_size, dict(self.used))
+            return
+        record = pickle.dumps((self.stamp, self.pack_size, added, dropped), protocol=5)
+        self._log_size = append_log(self.folder / _INDEX_FILE, self._log_size, record)
+        self._records, self._dead = self._records + 1, dead
+        self.entries, self.used = dict(self.used), dict(self.used)
 
     def _compact(self) -> None:
         index: dict[Key, tuple[ParsedFile, Location]] = {}
@@ -386,20 +342,15 @@ class ParseCache:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        _atomic_write(self.folder / _PACK_FILE, b"".join(bodies))
+        atomic_write(self.folder / _PACK_FILE, b"".join(bodies))
         self._write_index(offset, index)
 
     def _write_index(self, pack_size: int, index: dict) -> None:
-        data = pickle.dumps((self.stamp, pack_size, index), protocol=pickle.HIGHEST_PROTOCOL)
-        _atomic_write(self.folder / _INDEX_FILE, seal(data))
+        data = pickle.dumps((self.stamp, pack_size, index, []), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = log_record(data)
+        atomic_write(self.folder / _INDEX_FILE, blob)
         self.used, self.entries, self.pack_size = dict(index), dict(index), pack_size
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` (a link at that name is replaced, never followed)."""
-    if not usable_folder(path.parent, create=True):
-        raise OSError(f"{path.parent.name} is not a usable folder")
-    write_atomic(path, data)
+        self._log_size, self._records, self._dead = len(blob), 1, 0
 
 
 class StatCache:
@@ -418,7 +369,7 @@ class StatCache:
         self.known: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         self.seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         try:
-            loaded = _load_sealed(self.path)
+            loaded = load_sealed(self.path)
             if loaded is not None:
                 stamp, self.saved_ns, self.known = loaded  # type: ignore[misc]
                 if stamp != code_version() or not isinstance(self.known, dict):
@@ -450,7 +401,7 @@ class StatCache:
             return
         data = pickle.dumps((code_version(), time.time_ns(), entries), protocol=5)
         try:
-            _atomic_write(self.path, seal(data))
+            atomic_write(self.path, seal(data))
         except OSError as error:
             log.warning("the stat cache cannot be written: %s", error)
 

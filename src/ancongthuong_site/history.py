@@ -19,12 +19,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import _atomic_write, read_private, seal, unseal
 from .errors import ContentError, Problem
 from .files import decode
 from .frontmatter import parse as parse_front_matter
 from .loader import PAGES_DIR, page_lang, slug_of
 from .models import Article
+from .signed import atomic_write, read_private, seal, unseal
 from .urls import Urls
 from .vietnamese import parse_date
 
@@ -79,7 +79,7 @@ def remember(root: Path, articles: list[Article], now: dt.datetime) -> None:
     if data == _cached_rows(root):
         return
     try:
-        _atomic_write(root / ".cache" / CACHE_FILE, seal(data))
+        atomic_write(root / ".cache" / CACHE_FILE, seal(data))
     except OSError as error:
         log.info("published URLs not recorded: %s", error)
 

@@ -16,6 +16,7 @@ from .config import SiteConfig
 from .errors import Problem, stop_point
 from .files import FILE, discover, file_digest, odd_file, read_bytes, walk_files
 from .manifest import read_marker, tree_intact
+from .state import BuildRecord
 from .templating import templates_digest
 
 
@@ -89,26 +90,20 @@ def _static_digest(stats: StatCache | None, rel: str, path: Path) -> str:
     return digest
 
 
-def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> dict | None:
+def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> BuildRecord | None:
     """The previous build's record when no input changed and no scheduled moment passed."""
     if inputs.problems:
         return None
     marker = read_marker(out)
-    seen = marker.get("inputs") if marker else None
-    if not isinstance(seen, dict) or seen.get("fingerprint") != inputs.fingerprint:
-        return None
-    valid_from, valid_until = seen.get("valid_from"), seen.get("valid_until")
-    moment = now.timestamp()
-    if (valid_from is not None and moment < valid_from) or (
-        valid_until is not None and moment >= valid_until
-    ):
-        return None
     files = marker.get("files", {})
+    seen = BuildRecord.from_json(marker.get("inputs"), len(files)) if marker else None
+    if seen is None or seen.fingerprint != inputs.fingerprint or not seen.valid_at(now.timestamp()):
+        return None
     if not tree_intact(out, files):
         return None  # a file of the output was removed or changed by hand: make it again
     if inputs.stats:
         inputs.stats.save()
-    return {**seen, "files": len(files)}
+    return seen
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .attachments import FILE_TYPES, describe, extension
-from .cache import CACHE_DIR, ParseCache, read_private, seal, unseal, usable_folder
+from .cache import CACHE_DIR, ParseCache
 from .config import SiteConfig
 from .documents import parse_source
 from .errors import BuildFailed, Problem, problem_order
@@ -40,6 +40,7 @@ from .markup import MarkupSettings
 from .models import Article, ParsedFile
 from .picture import picture_html
 from .pool import map_in_order, renderer
+from .signed import read_private, seal, unseal, usable_folder
 from .urls import Urls
 
 log = logging.getLogger(__name__)

@@ -134,11 +134,16 @@ _environments: dict[tuple[str, str, str], Any] = {}
 _renderers: dict[MarkupSettings, Renderer] = {}
 
 
-def environment(templates_dir: Path, templates: str, site: dict[str, Any]) -> Any:
+def environment(
+    templates_dir: Path, templates: str, site: dict[str, Any], compiled: Any = None
+) -> Any:
+    """`compiled`: where compiled templates are kept between runs (a jinja2 BytecodeCache)."""
     key = (str(templates_dir), templates, repr(site))
     if key not in _environments:
         _environments.clear()
-        _environments[key] = make_environment(templates_dir, site)
+        env = make_environment(templates_dir, site)
+        env.bytecode_cache = compiled
+        _environments[key] = env
     return _environments[key]
 
 

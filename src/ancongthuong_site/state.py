@@ -1,0 +1,133 @@
+"""One home for incremental state: what the last build made, from what, with which digests.
+
+- `BuildRecord` sits in the output's marker: the fingerprint of every input and the window
+  of time in which the output stays right. A build whose inputs match it stops before
+  parsing anything.
+- `PlanRecord` sits in `.cache/plan.pickle` (signed like every cache file): for each output
+  page its digest, the content file it comes from and the articles whose cards it shows;
+  for each article its file digest and its card's digest; the digests of everything else a
+  page can depend on (settings, the shape of the index, the layout). A rebuild whose change
+  stays inside some articles (a body, a title, a summary) plans only the pages that show
+  them (see `replan.py`); any other change plans every page, as a clean build does.
+
+Every record is an optimisation: losing one makes the next build plan everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .cache import CACHE_DIR, code_version
+from .signed import atomic_write, load_sealed, seal
+
+log = logging.getLogger(__name__)
+_PLAN_FILE = "plan.pickle"
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """What an output tree was built from (the marker's "inputs")."""
+
+    fingerprint: str
+    valid_from: float | None  # the output is right from this moment…
+    valid_until: float | None  # …until this one (an article appears or expires)
+    articles: int
+    pages: int
+    documents: int
+    scheduled: tuple[float, ...] = ()  # articles still to appear
+    files: int = 0  # how many files the tree holds (read back, never written)
+
+    def valid_at(self, moment: float) -> bool:
+        return (self.valid_from is None or moment >= self.valid_from) and (
+            self.valid_until is None or moment < self.valid_until
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "articles": self.articles,
+            "pages": self.pages,
+            "documents": self.documents,
+            "scheduled": list(self.scheduled),
+        }
+
+    @classmethod
+    def from_json(cls, data: object, files: int = 0) -> BuildRecord | None:
+        """The record, or None when the marker holds something else (an older format)."""
+        if not isinstance(data, dict) or not isinstance(data.get("fingerprint"), str):
+            return None
+        try:
+            return cls(
+                data["fingerprint"], _moment(data.get("valid_from")),
+                _moment(data.get("valid_until")), int(data.get("articles", 0)),
+                int(data.get("pages", 0)), int(data.get("documents", 0)),
+                tuple(float(t) for t in data.get("scheduled", ())), files,
+            )  # fmt: skip
+        except (TypeError, ValueError):
+            return None
+
+
+def _moment(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+class PageRecord(NamedTuple):
+    """One output page: its digest, its content file ("" for none), the cards it shows."""
+
+    digest: str
+    source: str
+    cards: tuple[str, ...]  # paths of the articles whose cards the page shows
+
+
+@dataclass
+class PlanRecord:
+    """The planning of the last build, for the next to plan only what a change touches."""
+
+    settings: str  # digest of everything but the content files (code, config, templates…)
+    valid_from: float | None
+    valid_until: float | None
+    structure: str  # digest of the index's shape: order, groups, years, URLs
+    layout: str  # digest of the layout every page shows (menu, sidebar)
+    sources: dict[str, str]  # content file → digest of its bytes
+    cards: dict[str, str]  # article path → digest of its card
+    pages: dict[str, PageRecord]  # output path → record
+    files: dict[str, str]  # every output file → its manifest digest (pages, static, images)
+    stamp: str = field(default_factory=code_version)
+
+    def valid_at(self, moment: float) -> bool:
+        return (self.valid_from is None or moment >= self.valid_from) and (
+            self.valid_until is None or moment < self.valid_until
+        )
+
+
+def load_plan(root: Path) -> PlanRecord | None:
+    try:
+        found = load_sealed(root / CACHE_DIR / _PLAN_FILE)
+    except Exception as error:  # noqa: BLE001 - any damage means "plan everything"
+        log.info("ignoring unreadable plan record: %s", error)
+        return None
+    if not isinstance(found, PlanRecord) or found.stamp != code_version():
+        return None
+    return found
+
+
+def save_plan(root: Path, record: PlanRecord) -> None:
+    try:
+        data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(root / CACHE_DIR / _PLAN_FILE, seal(data))
+    except OSError as error:
+        log.info("plan record not written: %s", error)
+
+
+def forget_plan(root: Path) -> None:
+    """A build that could not record its plan leaves none (a stale one would mislead)."""
+    try:
+        (root / CACHE_DIR / _PLAN_FILE).unlink(missing_ok=True)
+    except OSError as error:
+        log.info("plan record not removed: %s", error)
