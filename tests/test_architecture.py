@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
     "errors", "vietnamese", "files", "attachments", "frontmatter", "portal", "config", "models",
-    "urls", "images", "picture", "markup", "searchterms", "pagefields", "loader", "documents", "index", "searchindex",
+    "views", "urls", "images", "picture", "markup", "searchterms", "pagefields", "loader", "documents", "index", "searchindex",
     "register", "completeness", "layout", "sitepages", "templating", "docpages", "plan",
     "collisions", "signed", "cache", "pool", "media", "manifest", "state", "writer", "inputs",
     "history", "build",

@@ -332,3 +332,17 @@ def test_a_broken_link_in_a_template_is_one_problem(make_site) -> None:
     assert len(reported) == 1, result.stderr
     assert reported[0].startswith('trang /: E170 liên kết "/mau-hong/" không tồn tại (có trên ')
     assert "do mẫu (templates/) tạo ra" in result.stderr
+
+
+def test_site_language_sets_html_lang_of_vietnamese_pages_only(make_site) -> None:
+    files = {
+        "content/2024/03/tin.md": article(),
+        "content/pages/en/introduction.md": '---\ntitle: "Introduction"\n---\nText.\n',
+    }
+    default = build(make_site(files, name="default")).output
+    chosen = build(make_site(files, name="chosen", site_yaml=SITE_YAML + 'language: "vi-VN"\n'))
+    assert default is not None and chosen.output is not None
+    for out, lang in ((default, "vi"), (chosen.output, "vi-VN")):
+        for page in ("index.html", "2024/02/tin/index.html", "tim-kiem/index.html"):
+            assert html(out / page).css_first("html").attributes["lang"] == lang
+        assert html(out / "en/introduction/index.html").css_first("html").attributes["lang"] == "en"

@@ -37,7 +37,7 @@ import jinja2
 
 from . import __version__
 from .files import file_digest
-from .models import ParsedFile, SharedData
+from .models import ParsedFile
 from .signed import (
     append_log,
     atomic_write,
@@ -50,6 +50,7 @@ from .signed import (
     unseal,
     usable_folder,
 )
+from .views import Shared
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".cache"
@@ -407,11 +408,12 @@ class StatCache:
 
 
 class _DigestPickler(pickle.Pickler):
-    """Pickles shared data (article cards) as their own digest: same bytes, far fewer."""
+    """Pickles shared data (article cards, the layout) as their digest: same meaning, far
+    fewer bytes."""
 
     def reducer_override(self, obj: object) -> object:
-        if isinstance(obj, SharedData):
-            return (str, (obj.key,))
+        if isinstance(obj, Shared):
+            return (str, (obj.digest,))
         return NotImplemented
 
 

@@ -48,6 +48,7 @@ class SiteConfig:
     base_url: str
     short_title: str = ""
     description: str = ""
+    language: str = "vi"  # <html lang> of the Vietnamese pages (English pages say "en")
     categories: tuple[Category, ...] = ()
     document_types: tuple[Category, ...] = ()  # name and slug, like categories
     menu: tuple[MenuEntry, ...] = ()  # added to the categories, never replacing them
@@ -251,6 +252,7 @@ def load_config(root: Path) -> SiteConfig:
         integrations=integrations,
         outage=outage,
         english=english if isinstance(english, dict) else {},
+        language=data.get("language") or "vi",
         paginate=data.get("paginate", 20),
         feed_size=data.get("feed_size", 20),
         home_latest=data.get("home_latest", 10),

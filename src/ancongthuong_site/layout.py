@@ -1,38 +1,55 @@
 """What frames every page and depends on the content: the menu, the sidebar, the outage notice.
 
 Empty categories leave the menu, and the sidebar lists the newest articles, so this data
-changes with the content; it travels in each page's context (as one `SharedData`, hashed
+changes with the content; it travels in each page's context (as one `Layout`, digested
 once) so that the incremental build sees the change. `site_globals` is the part that
 depends on site.yaml alone (name, identity, labels): the Jinja globals.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from .completeness import ENGLISH_SECTIONS
 from .config import FOOTER_FIELDS, SiteConfig
 from .index import SiteIndex
 from .loader import page_lang
-from .models import SharedData
+from .models import Article
 from .urls import Urls
 from .vietnamese import format_datetime
+from .views import (
+    Card,
+    EnglishIdentity,
+    FooterField,
+    Headline,
+    Layout,
+    Link,
+    MenuItem,
+    OutageNotice,
+    SidebarBlock,
+    Site,
+)
+
+# The newest documents of the register, as the sidebar lists them (see docpages.py).
+NewestDocuments = Callable[[int], list[Headline]]
 
 
 def build_layout(
-    config: SiteConfig, index: SiteIndex, card: Any, documents: Any = None
-) -> SharedData:
-    """`documents(count)`: the newest documents of the register, for a "documents" block."""
+    config: SiteConfig,
+    index: SiteIndex,
+    card: Callable[[Article], Card],
+    documents: NewestDocuments | None = None,
+) -> Layout:
     urls = Urls(config.base_url)
-    return SharedData({
-        "menu": menu_tree(config, index, urls),
-        "menu_en": english_menu(index, urls),
-        "sidebar": sidebar_blocks(config, index, urls, card, documents),
-        "outage": outage_notice(config, index),
-    })  # fmt: skip
+    return Layout(
+        menu=menu_tree(config, index, urls),
+        menu_en=english_menu(index, urls),
+        sidebar=sidebar_blocks(config, index, urls, card, documents),
+        outage=outage_notice(config, index),
+    )
 
 
-def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> list[dict[str, Any]]:
+def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> tuple[MenuItem, ...]:
     """Trang chủ, site.yaml's menu, then every category the menu does not name.
 
     A category with no published article is left out (its page says so, but a menu should
@@ -40,18 +57,16 @@ def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> list[dict[str
     """
     groups = {group.slug: group for group in index.categories}
 
-    def category_link(name: str) -> dict[str, str] | None:
+    def category_link(name: str) -> Link | None:
         category = config.category(name)
         if category is None or not groups[category.slug].articles:
             return None
-        return {"title": category.name, "url": urls.link(Urls.listing("category", category.slug))}
+        return Link(category.name, urls.link(Urls.listing("category", category.slug)))
 
     named: set[str] = set()
-    tree: list[dict[str, Any]] = [
-        {"title": "Trang chủ", "url": urls.link(Urls.HOME), "children": []}
-    ]
+    tree = [MenuItem("Trang chủ", urls.link(Urls.HOME))]
     for entry in config.menu:
-        children = [{"title": c.title, "url": urls.rebase(c.url)} for c in entry.children]
+        children = [Link(c.title, urls.rebase(c.url)) for c in entry.children]
         for name in entry.categories:
             category = config.category(name)
             if category is not None:
@@ -61,32 +76,44 @@ def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> list[dict[str
                 children.append(link)
         url = urls.rebase(entry.url) if entry.url else ""
         if url or children:
-            tree.append({"title": entry.title, "url": url, "children": children})
+            tree.append(MenuItem(entry.title, url, tuple(children)))
     for category in config.categories:
         if category.slug not in named:
             link = category_link(category.slug)
             if link:
-                tree.append({**link, "children": []})
-    return tree
+                tree.append(MenuItem(link.title, link.url))
+    return tuple(tree)
 
 
-def menu_urls(tree: list[dict[str, Any]]) -> set[str]:
-    return {item["url"] for entry in tree for item in (entry, *entry["children"]) if item["url"]}
+def menu_urls(tree: tuple[MenuItem, ...]) -> set[str]:
+    return {item.url for entry in tree for item in (entry, *entry.children) if item.url}
 
 
 def sidebar_blocks(
-    config: SiteConfig, index: SiteIndex, urls: Urls, card: Any, documents: Any = None
-) -> list[dict[str, Any]]:
+    config: SiteConfig,
+    index: SiteIndex,
+    urls: Urls,
+    card: Callable[[Article], Card],
+    documents: NewestDocuments | None = None,
+) -> tuple[SidebarBlock, ...]:
     blocks = []
     groups = {group.slug: group for group in index.categories}
     for block in config.sidebar:
-        data: dict[str, Any] = {"kind": block.kind, "title": block.title, "links": [], "items": []}
         if block.kind in ("links", "hotlines"):
-            data["links"] = [{"title": x.title, "url": urls.rebase(x.url)} for x in block.links]
-            if not data["links"]:
+            links = tuple(Link(x.title, urls.rebase(x.url)) for x in block.links)
+            if not links:
                 continue  # nothing filled in yet: `check` says what is missing
+            blocks.append(SidebarBlock(block.kind, block.title, links=links))
         elif block.kind == "banner":
-            data.update(image=urls.rebase(block.image), alt=block.alt, url=urls.rebase(block.url))
+            blocks.append(
+                SidebarBlock(
+                    block.kind,
+                    block.title,
+                    url=urls.rebase(block.url),
+                    image=urls.rebase(block.image),
+                    alt=block.alt,
+                )
+            )
         elif block.kind == "category":
             category = config.category(block.category)
             if category is None:
@@ -94,39 +121,39 @@ def sidebar_blocks(
             articles = groups[category.slug].articles[: block.count]
             if not articles:
                 continue
-            data["title"] = block.title or category.name
-            data["url"] = urls.link(Urls.listing("category", category.slug))
-            data["items"] = [card(a) for a in articles]
+            blocks.append(
+                SidebarBlock(
+                    block.kind,
+                    block.title or category.name,
+                    url=urls.link(Urls.listing("category", category.slug)),
+                    items=tuple(card(a) for a in articles),
+                )
+            )
         elif block.kind == "documents":
-            data["items"] = documents(block.count) if documents else []
-            if not data["items"]:
+            items = tuple(documents(block.count)) if documents else ()
+            if not items:
                 continue
-            data["title"] = block.title or "Văn bản mới"
-            data["url"] = urls.link(Urls.documents())
-        blocks.append(data)
-    return blocks
+            title = block.title or "Văn bản mới"
+            blocks.append(SidebarBlock(block.kind, title, urls.link(Urls.documents()), items=items))
+    return tuple(blocks)
 
 
-def outage_notice(config: SiteConfig, index: SiteIndex) -> dict[str, str] | None:
+def outage_notice(config: SiteConfig, index: SiteIndex) -> OutageNotice | None:
     """Shown from the build that sees it until the outage ends (the hourly rebuild removes it)."""
     outage = config.outage
     if outage is None or outage.end <= index.now:
         return None
-    return {
-        "message": outage.message,
-        "start": format_datetime(outage.start),
-        "end": format_datetime(outage.end),
-    }
+    return OutageNotice(outage.message, format_datetime(outage.start), format_datetime(outage.end))
 
 
-def english_menu(index: SiteIndex, urls: Urls) -> list[dict[str, Any]]:
+def english_menu(index: SiteIndex, urls: Urls) -> tuple[MenuItem, ...]:
     """The English pages: the required ones first, in their usual order, then the others."""
     order = {section.slug: i for i, section in enumerate(ENGLISH_SECTIONS)}
     pages = sorted(
         (p for p in index.pages if page_lang(p.path) == "en" and not p.meta.draft),
         key=lambda p: (order.get(p.meta.slug, len(order)), p.path),
     )
-    return [{"title": p.meta.title, "url": urls.link(p.rel_url), "children": []} for p in pages]
+    return tuple(MenuItem(p.meta.title, urls.link(p.rel_url)) for p in pages)
 
 
 def translations(index: SiteIndex, urls: Urls) -> dict[str, str]:
@@ -174,49 +201,49 @@ FOOTER_LABELS_EN = dict(zip(FOOTER_FIELDS, (
 ), strict=True))  # fmt: skip
 
 
-def site_globals(config: SiteConfig) -> dict[str, Any]:
+def site_globals(config: SiteConfig) -> Site:
     """What every page shows: the same for all tasks, so it lives in the Jinja globals."""
     urls = Urls(config.base_url)
-    categories = [
-        {"name": c.name, "url": urls.link(Urls.listing("category", c.slug))}
-        for c in config.categories
-    ]
     footer = dict(config.footer)
     integrations = config.integrations
-    return {
-        "title": config.title,
-        "short_title": config.short_title or config.title,
-        "description": config.description,
-        "base_url": urls.base_url,
-        "home_url": urls.link(Urls.HOME),
-        "css_url": urls.link("css/style.css"),
-        "feed_url": urls.link(Urls.FEED),
-        "search_url": urls.link(Urls.SEARCH),
-        "archive_url": urls.link(Urls.archive()),
-        "js_url": urls.link("js/portal.js"),
-        "feeds_url": urls.link(Urls.FEEDS),
-        "site_map_url": urls.link(Urls.SITE_MAP),
-        "categories": categories,
+    return Site(
+        title=config.title,
+        short_title=config.short_title or config.title,
+        description=config.description,
+        base_url=urls.base_url,
+        home_url=urls.link(Urls.HOME),
+        css_url=urls.link(Urls.CSS),
+        js_url=urls.link(Urls.PORTAL_JS),
+        search_css_url=urls.link(Urls.SEARCH_CSS),
+        search_js_url=urls.link(Urls.SEARCH_JS),
+        feed_url=urls.link(Urls.FEED),
+        search_url=urls.link(Urls.SEARCH),
+        archive_url=urls.link(Urls.archive()),
+        feeds_url=urls.link(Urls.FEEDS),
+        site_map_url=urls.link(Urls.SITE_MAP),
+        categories=tuple(
+            Link(c.name, urls.link(Urls.listing("category", c.slug))) for c in config.categories
+        ),
         # The governing body ("UBND tỉnh An Giang") is one footer field, also shown above
         # the name in the header.
-        "governing_body": footer.get("owner", ""),
-        "logo": urls.rebase(config.logo) if config.logo else "",
-        "favicon": urls.rebase(config.favicon) if config.favicon else "",
-        "footer": [
-            {"label": FOOTER_LABELS[k], "label_en": FOOTER_LABELS_EN[k], "key": k, "value": v}
+        governing_body=footer.get("owner", ""),
+        logo=urls.rebase(config.logo) if config.logo else "",
+        favicon=urls.rebase(config.favicon) if config.favicon else "",
+        footer=tuple(
+            FooterField(k, FOOTER_LABELS[k], FOOTER_LABELS_EN[k], v)
             for k, v in config.footer
             if k != "owner"
-        ],
-        "email": footer.get("email", ""),
-        "measurement_script": integrations.measurement_script,
-        "feedback_url": integrations.feedback_url,
-        "feedback_embed": integrations.feedback_embed,
-        "english": {
-            "title": config.english.get("title") or config.title,
-            "short_title": config.english.get("short_title") or config.short_title or config.title,
-            "governing_body": config.english.get("governing_body", ""),
-            "home_url": urls.link(Urls.page("introduction", "en")),
-        },
-        "labels": LABELS,
-        "extra": config.extra,
-    }
+        ),
+        email=footer.get("email", ""),
+        measurement_script=integrations.measurement_script,
+        feedback_url=integrations.feedback_url,
+        feedback_embed=integrations.feedback_embed,
+        english=EnglishIdentity(
+            title=config.english.get("title") or config.title,
+            short_title=config.english.get("short_title") or config.short_title or config.title,
+            governing_body=config.english.get("governing_body", ""),
+            home_url=urls.link(Urls.page("introduction", "en")),
+        ),
+        labels=LABELS,
+        extra=config.extra,
+    )

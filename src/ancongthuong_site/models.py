@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -130,26 +129,6 @@ class Document:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", self.parsed.path)
         object.__setattr__(self, "meta", self.parsed.meta)
-
-
-class SharedData(dict):
-    """A dict shown on many pages (an article's card in listings and "related" lists).
-
-    It carries a digest of its own content, so that page digests can stand for it by that
-    digest instead of pickling the same data into thousands of page digests.
-    """
-
-    def __init__(self, data: dict) -> None:
-        super().__init__(data)
-        # repr of plain strings, numbers and dicts is exact and deterministic, and cheap.
-        self.key = hashlib.blake2b(repr(data).encode(), digest_size=16).hexdigest()
-
-
-@dataclass(frozen=True)
-class Pager:
-    number: int
-    total: int
-    rel_urls: tuple[str, ...]  # one per page, page 1 first
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """`SiteIndex` → sorted `RenderTask`s: one per output file, each with the data it shows.
 
-Contexts are plain dicts of strings, numbers and lists, prepared here so templates stay
-simple and so a task's digest (the hash of its context) covers everything the page shows.
+A context maps the names a template reads to typed page data (views.py), prepared here so
+templates stay simple and so a task's digest (the hash of its context) covers everything the
+page shows.
 """
 
 from __future__ import annotations
@@ -13,19 +14,48 @@ from typing import Any
 from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
-from .models import Article, MediaLookup, ParsedFile, RenderTask, SharedData
+from .models import Article, MediaLookup, ParsedFile, RenderTask
 from .searchindex import search_index_tasks
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
+from .views import (
+    Alternate,
+    ArticleView,
+    Card,
+    CategoryBlock,
+    FeedEntry,
+    FeedHead,
+    Image,
+    Link,
+    ListingView,
+    PageMeta,
+    Pager,
+    PagerLink,
+    SitemapEntry,
+    YearLink,
+)
 
 LEAD_WINDOW = 5  # how far down the newest articles the lead story may come from
 
 NEEDED_TEMPLATES = (
-    "base.html", "home.html", "article.html", "list.html", "archive.html", "page.html",
-    "404.html", "search.html", "redirect.html", "feed.xml", "sitemap.xml", "robots.txt",
-    "site-map.html", "feeds.html", "documents.html", "document.html",
-)  # fmt: skip
+    "base.html",
+    "home.html",
+    "article.html",
+    "list.html",
+    "archive.html",
+    "page.html",
+    "404.html",
+    "search.html",
+    "redirect.html",
+    "feed.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "site-map.html",
+    "feeds.html",
+    "documents.html",
+    "document.html",
+)
 
 
 class Planner:
@@ -43,81 +73,95 @@ class Planner:
         self.terms_of = terms_of or (lambda parsed: parsed.search_terms or "")
         self.index = index
         self.urls = Urls(config.base_url)
-        self._cards: dict[str, dict[str, Any]] = {}
+        self._cards: dict[str, Card] = {}
         self._categories = {group.slug: group for group in index.categories}
         self._sources = {group.slug: group for group in index.sources}
         # A listing page exists only while it has members: an article whose tag or source
         # has no listing at this moment (it expired, it is the only one) names it unlinked.
         self._tags = {group.slug: group for group in index.tags}
         self.layout = build_layout(config, index, self.card)
-        self.menu_urls = menu_urls(self.layout["menu"] + self.layout["menu_en"])
+        self.menu_urls = menu_urls(self.layout.menu + self.layout.menu_en)
         self.translations = translations(index, self.urls)
         self.documents: Any = None  # the register's pages (docpages), added by build
 
     # -- shared pieces --------------------------------------------------------------
-    def card(self, article: Article) -> dict[str, Any]:
+    def card(self, article: Article) -> Card:
         """How an article appears in a list; computed once per article."""
         found = self._cards.get(article.path)
         if found is None:
             meta = article.meta
-            assert meta.date is not None
-            found = SharedData({
-                "title": meta.title,
-                "url": self.urls.link(article.rel_url),
-                "date_iso": (
-                    meta.date.isoformat() if meta.date_has_time else f"{meta.date:%Y-%m-%d}"
+            date = meta.date
+            assert date is not None
+            found = Card(
+                title=meta.title,
+                url=self.urls.link(article.rel_url),
+                date_iso=date.isoformat() if meta.date_has_time else f"{date:%Y-%m-%d}",
+                date_text=format_date(date),
+                datetime_text=format_datetime(date) if meta.date_has_time else format_date(date),
+                summary=article.parsed.summary,
+                image=self.image(meta.image, meta.image_alt or meta.image_caption or meta.title),
+                category=Link(
+                    article.category_name,
+                    self.urls.link(Urls.listing("category", article.category_slug)),
                 ),
-                "date_text": format_date(meta.date),
-                "datetime_text": (
-                    format_datetime(meta.date) if meta.date_has_time else format_date(meta.date)
-                ),
-                "summary": article.parsed.summary,
-                "image": self.urls.rebase(meta.image) if meta.image else "",
-                "image_alt": meta.image_alt or meta.image_caption or meta.title,
-                "image_media": self.media.image(meta.image) if self.media and meta.image else None,
-                "category": {
-                    "name": article.category_name,
-                    "url": self.urls.link(Urls.listing("category", article.category_slug)),
-                },
-            })  # fmt: skip
+            )
             self._cards[article.path] = found
         return found
 
-    def pager(self, rel_urls: list[str], number: int) -> dict[str, Any]:
-        links = [{"number": i + 1, "url": self.urls.link(u)} for i, u in enumerate(rel_urls)]
-        return {
-            "number": number,
-            "total": len(rel_urls),
-            "links": links,
-            "prev": links[number - 2]["url"] if number > 1 else "",
-            "next": links[number]["url"] if number < len(links) else "",
-        }
+    def image(self, src: str, alt: str) -> Image | None:
+        """A photo written in front matter, as pages show it (None when there is none)."""
+        if not src:
+            return None
+        return Image(self.urls.rebase(src), alt, self.media.image(src) if self.media else None)
+
+    def pager(self, rel_urls: list[str], number: int) -> Pager:
+        links = tuple(PagerLink(i + 1, self.urls.link(u)) for i, u in enumerate(rel_urls))
+        return Pager(
+            number=number,
+            total=len(rel_urls),
+            links=links,
+            prev=links[number - 2].url if number > 1 else "",
+            next=links[number].url if number < len(links) else "",
+        )
 
     def page_meta(
-        self, title: str, rel_url: str, description: str = "", section: str = "", **more: Any
-    ) -> dict[str, Any]:
+        self,
+        title: str,
+        rel_url: str,
+        kind: str,
+        description: str = "",
+        section: str = "",
+        og_type: str = "website",
+        og_image: str = "",
+    ) -> PageMeta:
         """`section` is the page's place in the menu (an article's is its category)."""
         url = self.urls.link(rel_url)
         section = section or url
         other = self.translations.get(url)
-        lang = "en" if rel_url.startswith("en/") else "vi"
-        return {
-            "title": title,
-            "url": url,
-            "section": section if section in self.menu_urls else "",
-            "lang": lang,
-            # hreflang pairs, both ways; the language switch goes to the other page
-            "alternates": [
-                {"lang": lang, "url": self.urls.origin + url},
-                {"lang": "en" if lang == "vi" else "vi", "url": self.urls.origin + other},
-            ]
+        english = rel_url.startswith("en/")
+        lang = "en" if english else "vi"
+        alternates = (
+            (
+                Alternate(lang, self.urls.origin + url),
+                Alternate("vi" if english else "en", self.urls.origin + other),
+            )
             if other
-            else [],  # fmt: skip
-            "switch_url": other or "",
-            "canonical": self.urls.absolute(rel_url),
-            "description": description or self.config.description,
-            **more,
-        }
+            else ()
+        )
+        return PageMeta(
+            title=title,
+            url=url,
+            kind=kind,
+            canonical=self.urls.absolute(rel_url),
+            description=description or self.config.description,
+            lang=lang,
+            html_lang="en" if english else self.config.language,
+            section=section if section in self.menu_urls else "",
+            alternates=alternates,
+            switch_url=other or "",
+            og_type=og_type,
+            og_image=og_image,
+        )
 
     # -- tasks ----------------------------------------------------------------------------
     def tasks(self) -> list[RenderTask]:
@@ -157,34 +201,35 @@ class Planner:
 
     def home(self) -> RenderTask:
         """Lead story, latest news, one block per category: no article shown twice."""
-        shown = {item["url"] for block in self.layout["sidebar"] for item in block["items"]}
-        latest = []
+        shown = {item.url for block in self.layout.sidebar for item in block.items}
+        latest: list[Card] = []
         for article in self.index.listed:
             if len(latest) == 1 + self.config.home_latest:
                 break
-            if self.card(article)["url"] not in shown:
+            if self.card(article).url not in shown:
                 latest.append(self.card(article))
         # The lead is the newest story with a photo among the first few, as portals do.
-        pictured = next((i for i, item in enumerate(latest[:LEAD_WINDOW]) if item["image"]), 0)
+        pictured = next((i for i, item in enumerate(latest[:LEAD_WINDOW]) if item.image), 0)
         if latest:
             latest.insert(0, latest.pop(pictured))
-        shown.update(item["url"] for item in latest)
+        shown.update(item.url for item in latest)
         blocks = []
         for group in self.index.categories:
-            items = [self.card(a) for a in group.articles if self.card(a)["url"] not in shown]
+            items = [self.card(a) for a in group.articles if self.card(a).url not in shown]
             if items:
-                blocks.append({
-                    "name": group.name,
-                    "url": self.urls.link(Urls.listing("category", group.slug)),
-                    "items": items[: self.config.home_per_category],
-                })  # fmt: skip
-                shown.update(item["url"] for item in blocks[-1]["items"])
+                block = CategoryBlock(
+                    group.name,
+                    self.urls.link(Urls.listing("category", group.slug)),
+                    tuple(items[: self.config.home_per_category]),
+                )
+                blocks.append(block)
+                shown.update(item.url for item in block.items)
         context = {
-            "page": self.page_meta(self.config.title, Urls.HOME, kind="home"),
+            "page": self.page_meta(self.config.title, Urls.HOME, "home"),
             "lead": latest[0] if latest else None,
             "latest": latest[1:],
             "blocks": blocks,
-            "documents": self.documents and self.documents.home_block(),
+            "documents": self.documents.home_block() if self.documents else None,
         }
         return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
 
@@ -199,11 +244,11 @@ class Planner:
             tasks.append(self.article_page(article, newer, older))
         return tasks
 
-    def article_page(self, article: Article, newer: Any, older: Any) -> RenderTask:
+    def article_page(self, article: Article, newer: Card | None, older: Card | None) -> RenderTask:
         meta = article.meta
-        assert meta.date is not None
+        date = meta.date
+        assert date is not None
         card = self.card(article)
-        category_url = card["category"]["url"]
         groups = [self._tags.get(slug) for slug in article.tag_slugs]
         groups += [self._sources.get(article.source_slug), self._categories[article.category_slug]]
         related = [self.card(a) for a in related_articles(article, groups, self.config.related)]
@@ -211,33 +256,34 @@ class Planner:
         if article.source_slug:
             source_group = self._sources.get(article.source_slug)
             listing = self.urls.link(Urls.listing("source", article.source_slug))
-            source = {"name": source_group.name if source_group else meta.source,
-                      "url": listing if source_group else ""}  # fmt: skip
-        tags = [{"name": name, "url": self._tag_url(slug)}
-                for name, slug in zip(meta.tags, article.tag_slugs, strict=True)]  # fmt: skip
+            source = Link(source_group.name, listing) if source_group else Link(meta.source, "")
+        tags = tuple(
+            Link(name, self._tag_url(slug))
+            for name, slug in zip(meta.tags, article.tag_slugs, strict=True)
+        )
         now = self.index.now
-        data = {
-            **card,
-            "lede": meta.summary,
-            "image_caption": meta.image_caption,
-            "author": meta.author,
-            "source": source,
-            "tags": tags,
-            "updated_iso": meta.updated.isoformat() if meta.updated else "",
-            "updated_text": format_datetime(meta.updated) if meta.updated else "",
-            "draft": meta.draft,
-            "scheduled": meta.date > now,
-            "expired": meta.expires is not None and meta.expires <= now,
-            "attachments": self.media.attachments(article.parsed) if self.media else [],
-            "media_key": self.media.body_key(article.parsed) if self.media else "",
-        }
+        view = ArticleView(
+            card=card,
+            lede=meta.summary,
+            image_caption=meta.image_caption,
+            author=meta.author,
+            source=source,
+            tags=tags,
+            updated_iso=meta.updated.isoformat() if meta.updated else "",
+            updated_text=format_datetime(meta.updated) if meta.updated else "",
+            draft=meta.draft,
+            scheduled=date > now,
+            expired=meta.expires is not None and meta.expires <= now,
+            attachments=tuple(self.media.attachments(article.parsed)) if self.media else (),
+            media_key=self.media.body_key(article.parsed) if self.media else "",
+        )
         canonical = self.urls.absolute(article.rel_url)
-        json_ld = {
+        json_ld: dict[str, Any] = {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
             "headline": meta.title,
-            "datePublished": meta.date.isoformat(),
-            "dateModified": (meta.updated or meta.date).isoformat(),
+            "datePublished": date.isoformat(),
+            "dateModified": (meta.updated or date).isoformat(),
             "mainEntityOfPage": canonical,
             "articleSection": article.category_name,
             "inLanguage": "vi",
@@ -246,23 +292,23 @@ class Planner:
         if meta.author:
             json_ld["author"] = {"@type": "Person", "name": meta.author}
         shared_image = ""
-        if card["image"]:
+        if card.image:
             # A processed photo is shared by its largest JPEG: the original is not published.
-            media = card["image_media"]
-            shared_image = self._absolute_link(media["largest"] if media else card["image"])
+            media = card.image.media
+            shared_image = self._absolute_link(media["largest"] if media else card.image.src)
             json_ld["image"] = shared_image
         context = {
             "page": self.page_meta(
                 meta.title,
                 article.rel_url,
+                "article",
                 article.parsed.summary,
-                section=category_url,
-                kind="article",
+                section=card.category.url,
                 og_type="article",
                 og_image=shared_image,
             ),
-            "article": data,
-            "breadcrumb": [{"name": article.category_name, "url": category_url}],
+            "article": view,
+            "breadcrumb": [card.category],
             "related": related,
             "newer": newer,
             "older": older,
@@ -296,7 +342,7 @@ class Planner:
         kind: str,
         title: str,
         name: str,
-        chunks: list,
+        chunks: list[tuple[Article, ...]],
         rel_urls: list[str],
         count: int,
         feed: str,
@@ -304,28 +350,28 @@ class Planner:
         tasks = []
         for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
             page_title = title if number == 1 else f"{title} – Trang {number}"
-            context = {
-                "page": self.page_meta(page_title, rel_url, kind=kind),
-                "heading": title,
-                "name": name,
-                "count": count,
-                "items": [self.card(a) for a in chunk],
-                "pager": self.pager(rel_urls, number),
-                "feed": feed,
-            }
+            listing = ListingView(
+                heading=title,
+                name=name,
+                count=count,
+                items=tuple(self.card(a) for a in chunk),
+                pager=self.pager(rel_urls, number),
+                feed=feed,
+            )
+            context = {"page": self.page_meta(page_title, rel_url, kind), "listing": listing}
             tasks.append(RenderTask(Urls.output_path(rel_url), "list.html", context))
         return tasks
 
     def archives(self) -> list[RenderTask]:
         years = [
-            {"year": year, "count": len(items), "url": self.urls.link(Urls.archive(year))}
+            YearLink(year, len(items), self.urls.link(Urls.archive(year)))
             for year, items in self.index.years
         ]
         tasks = [
             RenderTask(
                 Urls.output_path(Urls.archive()),
                 "archive.html",
-                {"page": self.page_meta("Lưu trữ", Urls.archive(), kind="archive"), "years": years},
+                {"page": self.page_meta("Lưu trữ", Urls.archive(), "archive"), "years": years},
             )
         ]
         for year, items in self.index.years:
@@ -343,28 +389,28 @@ class Planner:
             meta = article.meta
             assert meta.date is not None
             entries.append(
-                {
-                    "title": meta.title,
-                    "url": self.urls.absolute(article.rel_url),
-                    "published": meta.date.isoformat(),
-                    "updated": (meta.updated or meta.date).isoformat(),
-                    "summary": article.parsed.summary,
-                    "content": self.body_of(article.parsed),
-                    "category": article.category_name,
-                    "author": meta.author or meta.source or self.config.title,
-                }
+                FeedEntry(
+                    title=meta.title,
+                    url=self.urls.absolute(article.rel_url),
+                    published=meta.date.isoformat(),
+                    updated=(meta.updated or meta.date).isoformat(),
+                    summary=article.parsed.summary,
+                    content=self.body_of(article.parsed),
+                    category=article.category_name,
+                    author=meta.author or meta.source or self.config.title,
+                )
             )
         newest = max((a.meta.updated or a.meta.date for a in chosen), default=None)
         title = self.config.title if not category else f"{category} – {self.config.title}"
         context = {
-            "feed": {
-                "title": title,
-                "id": self.urls.absolute(rel_url),
-                "self_url": self.urls.absolute(rel_url),
-                "site_url": self.urls.absolute(Urls.HOME),
+            "feed": FeedHead(
+                title=title,
+                id=self.urls.absolute(rel_url),
+                self_url=self.urls.absolute(rel_url),
+                site_url=self.urls.absolute(Urls.HOME),
                 # From content, never the clock: an empty feed carries a fixed date.
-                "updated": (newest or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).isoformat(),
-            },
+                updated=(newest or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).isoformat(),
+            ),
             "entries": entries,
         }
         return RenderTask(rel_url, "feed.xml", context)
@@ -378,38 +424,32 @@ class Planner:
 
     def redirect(self, article: Article, rel: str) -> RenderTask:
         context = {
-            "page": self.page_meta(article.meta.title, article.rel_url, kind="redirect"),
+            "page": self.page_meta(article.meta.title, article.rel_url, "redirect"),
             "target": self.urls.link(article.rel_url),
         }
         return RenderTask(Urls.output_path(rel), "redirect.html", context, article.path)
 
     def sitemap(self) -> RenderTask:
-        entries = [{"loc": self.urls.absolute(Urls.HOME), "lastmod": ""}]
+        entries = [SitemapEntry(self.urls.absolute(Urls.HOME))]
         for article in self.index.listed:
             meta = article.meta
             assert meta.date is not None
-            entries.append(
-                {
-                    "loc": self.urls.absolute(article.rel_url),
-                    "lastmod": (meta.updated or meta.date).isoformat(),
-                }
-            )
+            lastmod = (meta.updated or meta.date).isoformat()
+            entries.append(SitemapEntry(self.urls.absolute(article.rel_url), lastmod))
         for page in self.index.pages:
-            entries.append({"loc": self.urls.absolute(page.rel_url), "lastmod": ""})
+            entries.append(SitemapEntry(self.urls.absolute(page.rel_url)))
         for group in self.index.categories:
-            entries.append(
-                {"loc": self.urls.absolute(Urls.listing("category", group.slug)), "lastmod": ""}
-            )
+            entries.append(SitemapEntry(self.urls.absolute(Urls.listing("category", group.slug))))
         entries += self.documents.sitemap_entries() if self.documents else []
         return RenderTask(Urls.SITEMAP, "sitemap.xml", {"entries": entries})
 
     def search_page(self) -> RenderTask:
         context = {
-            "page": self.page_meta("Tìm kiếm", Urls.SEARCH, kind="search"),
+            "page": self.page_meta("Tìm kiếm", Urls.SEARCH, "search"),
             "index_url": self.urls.link(Urls.SEARCH_INDEX),
         }
         return RenderTask(Urls.output_path(Urls.SEARCH), "search.html", context)
 
     def not_found(self) -> RenderTask:
-        context = {"page": self.page_meta("Không tìm thấy trang", Urls.NOT_FOUND, kind="404")}
+        context = {"page": self.page_meta("Không tìm thấy trang", Urls.NOT_FOUND, "404")}
         return RenderTask(Urls.NOT_FOUND, "404.html", context)

@@ -22,6 +22,7 @@ from .loader import FileProblems, Rejected
 from .markup import MarkupSettings, Renderer
 from .models import ParsedFile, RenderTask
 from .templating import make_environment, render_error
+from .views import Site
 
 # Below this many items a process pool costs more than it saves.
 POOL_THRESHOLD = 200
@@ -134,9 +135,7 @@ _environments: dict[tuple[str, str, str], Any] = {}
 _renderers: dict[MarkupSettings, Renderer] = {}
 
 
-def environment(
-    templates_dir: Path, templates: str, site: dict[str, Any], compiled: Any = None
-) -> Any:
+def environment(templates_dir: Path, templates: str, site: Site, compiled: Any = None) -> Any:
     """`compiled`: where compiled templates are kept between runs (a jinja2 BytecodeCache)."""
     key = (str(templates_dir), templates, repr(site))
     if key not in _environments:
@@ -154,7 +153,7 @@ def renderer(settings: MarkupSettings) -> Renderer:
     return _renderers[settings]
 
 
-def init_render_worker(templates_dir: Path, templates: str, site: dict[str, Any]) -> None:
+def init_render_worker(templates_dir: Path, templates: str, site: Site) -> None:
     global _worker_env, _worker_templates
     _worker_env = environment(templates_dir, templates, site)
     _worker_templates = templates_dir

@@ -12,10 +12,12 @@ from .completeness import (
     LEADERS_SLUG,
 )
 from .index import Group
+from .layout import LABELS
 from .loader import page_lang
 from .models import Article, RenderTask
 from .pagefields import LEADER_LABELS, LEADER_LABELS_EN
 from .urls import Urls
+from .views import CountedLink, Detail, Leader, Link
 
 
 def related_articles(article: Article, groups: Iterable[Group | None], limit: int) -> list[Article]:
@@ -43,27 +45,21 @@ def related_articles(article: Article, groups: Iterable[Group | None], limit: in
 def site_map_page(planner: Any) -> RenderTask:
     """/so-do-cong/: every section of the menu, every category, every page, in one list."""
     urls: Urls = planner.urls
-    sections = [
-        {"title": entry["title"], "url": entry["url"], "children": entry["children"]}
-        for entry in planner.layout["menu"]
-    ]
     in_menu = planner.menu_urls
     pages = [
-        {"title": page.meta.title, "url": urls.link(page.rel_url)}
+        Link(page.meta.title, urls.link(page.rel_url))
         for page in planner.index.pages
         if urls.link(page.rel_url) not in in_menu
     ]
     categories = [
-        {
-            "title": group.name,
-            "url": urls.link(Urls.listing("category", group.slug)),
-            "count": len(group.articles),
-        }
+        CountedLink(
+            group.name, urls.link(Urls.listing("category", group.slug)), len(group.articles)
+        )
         for group in planner.index.categories
     ]
     context = {
-        "page": planner.page_meta("Sơ đồ cổng thông tin", Urls.SITE_MAP, kind="site-map"),
-        "sections": sections,
+        "page": planner.page_meta("Sơ đồ cổng thông tin", Urls.SITE_MAP, "site-map"),
+        "sections": planner.layout.menu,
         "pages": pages,
         "all_categories": categories,
     }
@@ -73,13 +69,13 @@ def site_map_page(planner: Any) -> RenderTask:
 def feeds_page(planner: Any) -> RenderTask:
     """/rss/: what a feed is, in Vietnamese, and the address of each one."""
     urls: Urls = planner.urls
-    feeds = [{"title": "Tất cả tin mới", "url": urls.absolute(Urls.FEED)}] + [
-        {"title": group.name, "url": urls.absolute(Urls.category_feed(group.slug))}
+    feeds = [Link("Tất cả tin mới", urls.absolute(Urls.FEED))] + [
+        Link(group.name, urls.absolute(Urls.category_feed(group.slug)))
         for group in planner.index.categories
         if group.articles
     ]
     context = {
-        "page": planner.page_meta("Nhận tin mới qua RSS", Urls.FEEDS, kind="feeds"),
+        "page": planner.page_meta("Nhận tin mới qua RSS", Urls.FEEDS, "feeds"),
         "feeds": feeds,
     }
     return RenderTask(Urls.output_path(Urls.FEEDS), "feeds.html", context)
@@ -92,29 +88,36 @@ def static_page_task(planner: Any, page: Article) -> RenderTask:
     meta = page.meta
     english = page_lang(page.path) == "en"
     labels = LEADER_LABELS_EN if english else LEADER_LABELS
+    photo_label = LABELS["en" if english else "vi"]["photo"]
     leaders = []
     for person in meta.leaders:
-        fields: dict[str, Any] = dict(person)
-        fields["photo_media"] = media.image(fields["photo"]) if media else None
-        fields["photo"] = urls.rebase(fields["photo"])
-        fields["details"] = [{"key": k, "label": labels[k], "value": fields[k]}
-                             for k in ("duties", "phone", "email") if fields[k]]  # fmt: skip
-        leaders.append(fields)
+        fields = dict(person)
+        name = fields["name"]
+        details = tuple(
+            Detail(k, labels[k], fields[k]) for k in ("duties", "phone", "email") if fields[k]
+        )
+        photo = planner.image(fields["photo"], f"{photo_label} {name}")
+        leaders.append(Leader(name, fields["position"], fields["bio"], photo, details))
     url = urls.link(page.rel_url)
-    parent = next((entry for entry in planner.layout["menu"][1:]
-                   if any(child["url"] == url for child in entry["children"])), None)  # fmt: skip
+    parent = next(
+        (
+            entry
+            for entry in planner.layout.menu[1:]
+            if any(child.url == url for child in entry.children)
+        ),
+        None,
+    )
+    image_alt = meta.image_alt or meta.image_caption or meta.title
     context = {
-        "page": planner.page_meta(meta.title, page.rel_url, page.parsed.summary, kind="page"),
+        "page": planner.page_meta(meta.title, page.rel_url, "page", page.parsed.summary),
         "draft": meta.draft,
-        "image": urls.rebase(meta.image) if meta.image else "",
+        "image": planner.image(meta.image, image_alt),
         "image_caption": meta.image_caption,
-        "image_alt": meta.image_alt or meta.image_caption or meta.title,
-        "image_media": media.image(meta.image) if media and meta.image else None,
         "media_key": media.body_key(page.parsed) if media else "",
         "leaders": leaders,
-        "links": [{"title": t, "url": urls.rebase(u)} for t, u in meta.links],
+        "links": [Link(t, urls.rebase(u)) for t, u in meta.links],
         "contact": meta.slug == (ENGLISH_CONTACT_SLUG if english else CONTACT_SLUG),
         "expects_leaders": meta.slug == (ENGLISH_LEADERS_SLUG if english else LEADERS_SLUG),
-        "parent": {"title": parent["title"], "url": parent["url"]} if parent else None,
+        "parent": Link(parent.title, parent.url) if parent else None,
     }
     return RenderTask(Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed)

@@ -13,11 +13,12 @@ import markupsafe
 
 from .errors import Problem
 from .picture import picture_html
+from .views import Image, Shared, Site
 
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".json")
 
 
-def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Environment:
+def make_environment(templates_dir: Path, site: Site) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -32,8 +33,11 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
 
     def cached(name: str, **values: Any) -> markupsafe.Markup:
         """A partial shared by many pages (header, sidebar, footer): rendered once per set of
-        values. Shared data is keyed by its digest (`key`), anything else by itself."""
-        key = (name, *((k, getattr(v, "key", v)) for k, v in sorted(values.items())))
+        values. Shared data is keyed by its digest, anything else by itself."""
+        key = (
+            name,
+            *((k, v.digest if isinstance(v, Shared) else v) for k, v in sorted(values.items())),
+        )
         if key not in rendered:
             rendered[key] = markupsafe.Markup(env.get_template(name).render(**values))
         return rendered[key]
@@ -41,14 +45,11 @@ def make_environment(templates_dir: Path, site: dict[str, Any]) -> jinja2.Enviro
     env.globals["cached"] = cached
 
     def picture(
-        item: dict[str, Any], role: str = "column", eager: bool = False, alt: str | None = None
-    ) -> Any:
-        """An item's image (a card or an article): `image`, `image_alt`, `image_media`.
-
-        `alt=""` where the image only repeats a link beside it (hidden from screen readers).
-        """
-        text = item["image_alt"] if alt is None else alt
-        return picture_html(item.get("image_media"), item["image"], text, role, eager=eager)
+        image: Image, role: str = "column", eager: bool = False, alt: str | None = None
+    ) -> markupsafe.Markup:
+        """`alt=""` where the image only repeats a link beside it (hidden from screen readers)."""
+        text = image.alt if alt is None else alt
+        return picture_html(image.media, image.src, text, role, eager=eager)
 
     env.globals["picture"] = picture
     return env

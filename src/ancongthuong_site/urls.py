@@ -94,6 +94,11 @@ class Urls:
     SITE_MAP = "so-do-cong/"  # the HTML site map readers use (sitemap.xml is for robots)
     FEEDS = "rss/"
     SEARCH_INDEX = "tim-kiem/chi-muc/"  # a folder: see searchindex.py
+    # Files of static/ that every page, or one kind of page, loads.
+    CSS = "css/style.css"
+    PORTAL_JS = "js/portal.js"
+    SEARCH_CSS = "css/search.css"
+    SEARCH_JS = "js/search.js"
 
     # -- links and files -----------------------------------------------------------
     def link(self, rel_url: str) -> str:
