@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ancongthuong_site.config import Category
 from ancongthuong_site.errors import ContentError
 from ancongthuong_site.importer import (
     Block,
@@ -22,10 +23,10 @@ from ancongthuong_site.vietnamese import VN_TZ, make_slug
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ORIGINAL = SHARED / "original-articles" / "000_14497ebb8a2868b0.txt"
-CATEGORIES = [
-    ("Tin hoạt động", "tin-hoat-dong"),
-    ("Hoạt động Đảng - Đoàn thể", "hoat-dong-dang-doan-the"),
-]
+CATEGORIES = (
+    Category("Tin hoạt động", "tin-hoat-dong"),
+    Category("Hoạt động Đảng - Đoàn thể", "hoat-dong-dang-doan-the"),
+)
 PORTAL = "Cổng thông tin điện tử Sở công thương An Giang"
 CAPTION = "Phát biểu đồng chí Nguyễn Minh Hùng, Bí thư Đảng ủy, Giám đốc Sở Công Thương"
 SMALL = f"""{PORTAL}
@@ -258,7 +259,7 @@ def test_unknown_category_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         import_file(export, tmp_path / "content", category="Tin tức", categories=CATEGORIES)
     assert caught.value.problem.code == "E113"
-    assert "Tin hoạt động" in caught.value.problem.message
+    assert "Tin hoạt động" in caught.value.problem.format()
     assert not (tmp_path / "content").exists()
 
 

@@ -12,15 +12,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ancongthuong_site.config import Category
 from ancongthuong_site.errors import ContentError
 from ancongthuong_site.scaffold import FIELDS, PLACEHOLDER, new_article, resolve_category
 from ancongthuong_site.vietnamese import VN_TZ, make_slug, nfc
 
-CATEGORIES = [
-    ("Tin hoạt động", "tin-hoat-dong"),
-    ("Hoạt động Đảng - Đoàn thể", "hoat-dong-dang-doan-the"),
-    ("Thông báo", "thong-bao"),
-]
+CATEGORIES = (
+    Category("Tin hoạt động", "tin-hoat-dong"),
+    Category("Hoạt động Đảng - Đoàn thể", "hoat-dong-dang-doan-the"),
+    Category("Thông báo", "thong-bao"),
+)
 TITLE = (
     "Đảng ủy Sở Công Thương An Giang tổ chức Hội nghị tổng kết công tác Đảng năm 2023 "
     "và triển khai nhiệm vụ năm 2024"
@@ -103,15 +104,15 @@ def test_unknown_category_lists_valid_names(tmp_path: Path) -> None:
         new_article(tmp_path / "content", TITLE, "Tin tuc", CATEGORIES, now=NOW)
     problem = caught.value.problem
     assert problem.code == "E113"
-    for name, _ in CATEGORIES:
-        assert name in problem.message
+    for category in CATEGORIES:
+        assert category.name in problem.format()
     assert not (tmp_path / "content").exists()
 
 
 def test_category_without_diacritics_gets_a_suggestion() -> None:
     with pytest.raises(ContentError) as caught:
         resolve_category("Tin hoat dong", CATEGORIES)
-    assert 'có phải ý bạn là "Tin hoạt động"' in caught.value.problem.message
+    assert 'có phải ý bạn là "Tin hoạt động"' in caught.value.problem.format()
 
 
 @pytest.mark.parametrize(
@@ -120,8 +121,8 @@ def test_category_without_diacritics_gets_a_suggestion() -> None:
 )
 def test_category_by_name_any_case_nfd_or_slug(given_name: str) -> None:
     nfd = unicodedata.normalize("NFD", given_name)
-    assert resolve_category(given_name, CATEGORIES) == ("Tin hoạt động", "tin-hoat-dong")
-    assert resolve_category(nfd, CATEGORIES) == ("Tin hoạt động", "tin-hoat-dong")
+    assert resolve_category(given_name, CATEGORIES) == CATEGORIES[0]
+    assert resolve_category(nfd, CATEGORIES) == CATEGORIES[0]
 
 
 def test_nfd_title_gives_the_same_path_as_nfc(tmp_path: Path) -> None:

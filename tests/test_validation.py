@@ -56,6 +56,15 @@ def test_a_title_that_shows_nothing_is_refused(make_site, title: str) -> None:  
     assert problems_of(root) == [("content/2024/02/a.md", 2, "E110")]
 
 
+def test_a_static_page_refuses_the_fields_only_articles_have(make_site) -> None:  # type: ignore[no-untyped-def]
+    page = '---\ntitle: "Giới thiệu"\ndate: "2024-02-27"\ncategory: "Thông báo"\n---\nVăn bản.\n'
+    root = make_site({"content/pages/gioi-thieu.md": page})
+    with pytest.raises(BuildFailed) as caught:
+        build(root, BuildOptions())
+    assert [(p.line, p.code) for p in caught.value.problems] == [(3, "E114"), (4, "E114")]
+    assert "trang tĩnh" in caught.value.problems[0].hint
+
+
 def test_two_categories_with_one_name_are_refused(make_site) -> None:  # type: ignore[no-untyped-def]
     yaml = SITE_YAML + '  - name: "tin hoạt động"\n    slug: "tin-hoat-dong-2"\n'
     root = make_site({"content/2024/02/a.md": article()}, site_yaml=yaml)

@@ -24,7 +24,7 @@ import yaml
 
 from ancongthuong_site.cli import _parser
 from ancongthuong_site.errors import CODES
-from ancongthuong_site.loader import ARTICLE_FIELDS
+from ancongthuong_site.loader import ARTICLE_FIELDS, REQUIRED_ARTICLE_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 GITHUB = REPO / ".github" / "workflows" / "publish.yml"
@@ -32,6 +32,7 @@ GITLAB = REPO / ".gitlab-ci.yml"
 PUBLISH = REPO / "deploy" / "nginx" / "publish.sh"
 NGINX = REPO / "deploy" / "nginx" / "sct.conf.example"
 GUIDE = REPO / "docs" / "huong-dan-bien-tap.md"
+README = REPO / "README.md"
 COMMAND = "ancongthuong-site"
 SHELL_OPERATORS = {";", "&&", "||", "|", "&", "(", ")", "{", "}", ";;"}
 GITLAB_RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services"}
@@ -494,3 +495,29 @@ def test_guide_documents_every_front_matter_field() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     for field in ARTICLE_FIELDS:
         assert re.search(rf"^### {field}\b", text, flags=re.MULTILINE), field
+
+
+def readme_table(after: str, header: str) -> list[list[str]]:
+    """The cells of the first README table with `header` after the heading `after`."""
+    text = README.read_text(encoding="utf-8")
+    lines = text[text.index(after) :].splitlines()
+    start = lines.index(header) + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_readme_article_table_lists_the_loaders_fields_in_order() -> None:
+    names, required = [], set()
+    for first, needed, _meaning in readme_table(
+        "## Writing an article", "| field | required | meaning |"
+    ):
+        for name in re.findall(r"`([a-z_]+)`", first):
+            names.append(name)
+            if needed == "yes":
+                required.add(name)
+    assert names == list(ARTICLE_FIELDS)
+    assert required == set(REQUIRED_ARTICLE_FIELDS)

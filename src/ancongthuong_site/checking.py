@@ -18,6 +18,7 @@ from .build import BuildOptions, BuildResult, Loaded, clock, load_for_check, ren
 from .errors import BuildFailed, Problem
 from .index import SiteIndex
 from .linkcheck import LinkOwners, ScanCache, check_links
+from .models import ArticleMeta
 from .register import Register
 from .urls import Urls
 from .vietnamese import format_datetime
@@ -68,6 +69,8 @@ def _at(problem: Problem, loaded: Loaded, moment: dt.datetime) -> Problem:
     events = []
     for article in loaded.articles:
         meta = article.meta
+        if not isinstance(meta, ArticleMeta):
+            continue
         if meta.date == moment:
             events.append(f'bài "content/{article.path}" được đăng')
         elif meta.expires == moment:

@@ -423,7 +423,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
         config.content_dir,
         args.title,
         args.category,
-        [(c.name, c.slug) for c in config.categories],
+        config.categories,
         now=clock().astimezone(VN_TZ),
         source=args.source,
         date=date,
@@ -436,7 +436,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_batch
 
     config = load_config(args.root)
-    categories = [(c.name, c.slug) for c in config.categories]
+    categories = config.categories
     batch = import_batch(args.files, config.content_dir, category=args.category,
                          categories=categories, date=_date_arg(args.date))  # fmt: skip
     for prepared, already in batch:

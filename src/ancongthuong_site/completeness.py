@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .config import SiteConfig
 from .errors import Problem
 from .index import SiteIndex
-from .models import Meta
+from .models import PageMeta
 
 DECREE_224 = "Nghị định 224/2026/NĐ-CP, Điều 9 khoản 1"
 CIRCULAR_32 = "Thông tư 32/2017/TT-BTTTT"
@@ -126,7 +126,7 @@ def portal_report(config: SiteConfig, index: SiteIndex) -> list[Item]:
     return items
 
 
-def _complete(needs: str, meta: Meta, summary: str) -> bool:
+def _complete(needs: str, meta: PageMeta, summary: str) -> bool:
     if needs == "leaders":
         return bool(meta.leaders)
     if needs == "links":

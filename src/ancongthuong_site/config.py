@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from .portal import (
     read_sidebar,
     site_link,
 )
-from .vietnamese import is_slug, make_slug, nfc
+from .vietnamese import fold, is_slug, make_slug, nfc
 
 CONFIG_NAME = "site.yaml"
 # The kinds of document in the register when site.yaml does not list its own.
@@ -84,19 +85,45 @@ class SiteConfig:
 
     def category(self, value: str) -> Category | None:
         """Find a category by name (NFC, case-insensitive) or by slug."""
-        return _find(self.categories, value)
+        return find_choice(self.categories, value)
 
     def document_type(self, value: str) -> Category | None:
         """Find a document type by name (NFC, case-insensitive) or by slug."""
-        return _find(self.document_types, value)
+        return find_choice(self.document_types, value)
+
+    def unknown_category(self, value: str, where: str, line: int) -> Problem:
+        return unknown_category(self.categories, value, where, line)
 
 
-def _find(choices: tuple[Category, ...], value: str) -> Category | None:
-    wanted = nfc(value).strip().casefold()
+def find_choice(choices: Sequence[Category], value: str) -> Category | None:
+    """The category (or document type) `value` names: by name, in any case, with any run of
+    spaces, NFC or NFD, or by slug."""
+    wanted = " ".join(nfc(value).split()).casefold()
     for choice in choices:
         if choice.name.casefold() == wanted or choice.slug == wanted:
             return choice
     return None
+
+
+def suggest_choice(choices: Sequence[Category], value: str) -> str | None:
+    """The name an editor most likely meant: the same slug (typed without diacritics), else
+    the closest spelling with diacritics folded; None when nothing is close."""
+    slug = make_slug(value)
+    for choice in choices:
+        if slug and choice.slug == slug:
+            return choice.name
+    folded = {fold(choice.name): choice.name for choice in choices}
+    close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def unknown_category(choices: Sequence[Category], value: str, where: str, line: int) -> Problem:
+    """E113, worded the same by the loader, `new` and `import`: the likely name, and all."""
+    names = "; ".join(f'"{choice.name}"' for choice in choices) or "(site.yaml chưa khai báo)"
+    guess = suggest_choice(choices, value)
+    hint = f'có phải ý bạn là "{guess}"? ' if guess else ""
+    message = f'chuyên mục không tồn tại "{" ".join(value.split())}"'
+    return Problem(where, line, "E113", message, f"{hint}các chuyên mục: {names}")
 
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {

@@ -35,7 +35,7 @@ from .views import (
     HomeDocuments,
     Link,
     MissingDocument,
-    PageMeta,
+    PageHead,
     Pager,
     PagerLink,
     RegisterFilters,
@@ -151,7 +151,7 @@ class DocumentPages:
             for row in map(self.row, self.register.listed[:count])
         ]
 
-    def _page_meta(self, title: str, rel_url: str, kind: str, description: str = "") -> PageMeta:
+    def _page_meta(self, title: str, rel_url: str, kind: str, description: str = "") -> PageHead:
         """Every page of the register sits under "Văn bản" in the menu."""
         section = self.urls.link(Urls.documents())
         return self.planner.page_meta(title, rel_url, kind, description, section=section)
@@ -195,9 +195,7 @@ class DocumentPages:
         tasks += [self._page(d) for d in register.listed]
         tasks.append(self.feed())
         for document in register.listed:
-            for alias in document.meta.aliases:
-                rel = Urls.alias_rel_url(alias)
-                assert rel is not None  # validated when the file was read
+            for rel in document.meta.alias_urls:
                 context = {
                     "page": self._page_meta(document.meta.title, document.rel_url, "redirect"),
                     "target": self.urls.link(document.rel_url),

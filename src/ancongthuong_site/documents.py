@@ -186,8 +186,9 @@ def _validate(
     }
     for url in lists["files"]:
         _check_file(url, problem)
-    for alias in lists["aliases"]:
-        if Urls.alias_rel_url(alias) is None:
+    alias_urls = tuple(Urls.alias_rel_url(alias) or "" for alias in lists["aliases"])
+    for alias, alias_url in zip(lists["aliases"], alias_urls, strict=True):
+        if not alias_url:
             problem("aliases", "E132", f'địa chỉ cũ "{alias}" không hợp lệ',
                     "chỉ dùng đường dẫn trong site, ví dụ /van-ban/cu.html, không có .. hay %")  # fmt: skip
     slug = _slug(rel, data.get("slug"), problem)
@@ -216,6 +217,7 @@ def _validate(
         slug=slug,
         draft=draft,
         aliases=lists["aliases"],
+        alias_urls=alias_urls,
     )
 
 

@@ -23,7 +23,7 @@ from .errors import ContentError, Problem
 from .files import decode
 from .frontmatter import parse as parse_front_matter
 from .loader import PAGES_DIR, page_lang, slug_of
-from .models import Article
+from .models import Article, ArticleMeta, Placed
 from .signed import atomic_write, read_private, seal, unseal
 from .urls import Urls
 from .vietnamese import parse_date
@@ -44,7 +44,7 @@ class Version:
     draft: bool
 
 
-def old_urls(root: Path, content_dir: Path, articles: list[Article], now: dt.datetime) -> dict:
+def old_urls(root: Path, content_dir: Path, articles: list[Placed], now: dt.datetime) -> dict:
     """Current file path → earlier URLs that were published (not its current URL).
 
     A version counts once its date has passed and it was not a draft.
@@ -64,14 +64,15 @@ def old_urls(root: Path, content_dir: Path, articles: list[Article], now: dt.dat
     return {path: sorted(urls) for path, urls in moved.items()}
 
 
-def remember(root: Path, articles: list[Article], now: dt.datetime) -> None:
+def remember(root: Path, articles: list[Placed], now: dt.datetime) -> None:
     """Record the URLs published by this build, for sites that are not in git."""
     known = {(v.path, v.rel_url): v for v in _from_cache(root)}
     for article in articles:
         meta = article.meta
-        if meta.draft or (meta.date is not None and meta.date > now):
+        published = meta.date if isinstance(meta, ArticleMeta) else None  # pages: always
+        if meta.draft or (published is not None and published > now):
             continue
-        date = meta.date.timestamp() if meta.date else 0.0
+        date = published.timestamp() if published else 0.0
         known.setdefault((article.path, article.rel_url),
                          Version(article.path, article.rel_url, date, False))  # fmt: skip
     rows = sorted([v.path, v.rel_url, v.date] for v in known.values())

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from ancongthuong_site.config import Category
 from ancongthuong_site.dateline import find_date
 from ancongthuong_site.errors import BuildFailed, ContentError, Problem
 from ancongthuong_site.files import decode
@@ -279,7 +280,7 @@ def prepare_import(
     content_dir: Path,
     *,
     category: str,
-    categories: Sequence[tuple[str, str]],
+    categories: Sequence[Category],
     date: datetime | None = None,
 ) -> PreparedImport:
     """Convert one export into the text of content_dir/<yyyy>/<mm>/<slug>.md (not written).
@@ -289,7 +290,7 @@ def prepare_import(
     """
     label = str(path)
     article = parse_export(decode(label, path.read_bytes()), label)
-    name, _ = resolve_category(category, categories)
+    name = resolve_category(category, categories).name
     moment = date if date is not None else article.date
     if moment is None:
         why = next((n for n in article.inferred if n.startswith("Không tìm thấy ngày")), "")
@@ -316,7 +317,7 @@ def import_file(
     content_dir: Path,
     *,
     category: str,
-    categories: Sequence[tuple[str, str]],
+    categories: Sequence[Category],
     date: datetime | None = None,
 ) -> tuple[Path, ImportedArticle]:
     """Convert one export and write it; never overwrites (E130)."""
@@ -330,7 +331,7 @@ def import_batch(
     content_dir: Path,
     *,
     category: str,
-    categories: Sequence[tuple[str, str]],
+    categories: Sequence[Category],
     date: datetime | None = None,
 ) -> list[tuple[PreparedImport, bool]]:
     """Import every file, or none: each is converted and checked before any is written.

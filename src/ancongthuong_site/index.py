@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .config import SiteConfig
-from .models import Article
+from .models import Article, Page, Placed
 from .vietnamese import VN_TZ, vi_key
 
 
@@ -24,7 +24,7 @@ class Group:
 class SiteIndex:
     listed: tuple[Article, ...]  # published and not expired, newest first
     unlisted: tuple[Article, ...]  # expired: the page stays, marked, but no listing shows it
-    pages: tuple[Article, ...]
+    pages: tuple[Page, ...]
     categories: tuple[Group, ...]  # in site.yaml order, empty ones included
     sources: tuple[Group, ...]
     tags: tuple[Group, ...]
@@ -37,13 +37,12 @@ class SiteIndex:
 
 def sort_key(article: Article) -> tuple[float, str]:
     """Newest first; the path breaks ties so the order never depends on the file system."""
-    assert article.meta.date is not None
     return (-article.meta.date.timestamp(), article.path)
 
 
 def build_index(
     config: SiteConfig,
-    articles: list[Article],
+    placed: list[Placed],
     *,
     now: dt.datetime,
     drafts: bool = False,
@@ -51,16 +50,13 @@ def build_index(
 ) -> SiteIndex:
     visible: list[Article] = []
     expired: list[Article] = []
-    pages: list[Article] = []
+    pages = [p for p in placed if isinstance(p, Page) and (drafts or not p.meta.draft)]
+    articles = [a for a in placed if isinstance(a, Article)]
     upcoming: list[dt.datetime] = []
     for article in articles:
         meta = article.meta
         if meta.draft and not drafts:
             continue
-        if article.parsed.kind == "page":
-            pages.append(article)
-            continue
-        assert meta.date is not None
         if meta.date > now:
             upcoming.append(meta.date)  # it appears then, or loses its "scheduled" notice
             if not future:
@@ -85,7 +81,6 @@ def build_index(
     tags = _group(visible, lambda a: list(zip(a.tag_slugs, a.meta.tags, strict=True)))
     years: dict[int, list[Article]] = {}
     for article in visible:
-        assert article.meta.date is not None
         # The year in Vietnam, as in the article's URL (00:30 on 1 January is the new year).
         years.setdefault(article.meta.date.astimezone(VN_TZ).year, []).append(article)
     return SiteIndex(
@@ -98,8 +93,8 @@ def build_index(
         years=tuple(sorted(((y, tuple(a)) for y, a in years.items()), reverse=True)),
         now=now,
         next_change=min(upcoming) if upcoming else None,
-        scheduled=tuple(sorted(a.meta.date for a in articles if a.meta.date and a.meta.date > now
-                               and a.parsed.kind != "page" and (drafts or not a.meta.draft))),
+        scheduled=tuple(sorted(a.meta.date for a in articles
+                               if a.meta.date > now and (drafts or not a.meta.draft))),
         last_change=max(
             (moment for a in articles for moment in (a.meta.date, a.meta.expires)
              if moment is not None and moment <= now),

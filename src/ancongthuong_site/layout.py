@@ -13,7 +13,6 @@ from collections.abc import Callable
 from .completeness import ENGLISH_SECTIONS
 from .config import FOOTER_FIELDS, SiteConfig
 from .index import SiteIndex
-from .loader import page_lang
 from .models import Article
 from .urls import Urls
 from .vietnamese import format_datetime
@@ -150,7 +149,7 @@ def english_menu(index: SiteIndex, urls: Urls) -> tuple[MenuItem, ...]:
     """The English pages: the required ones first, in their usual order, then the others."""
     order = {section.slug: i for i, section in enumerate(ENGLISH_SECTIONS)}
     pages = sorted(
-        (p for p in index.pages if page_lang(p.path) == "en" and not p.meta.draft),
+        (p for p in index.pages if p.lang == "en" and not p.meta.draft),
         key=lambda p: (order.get(p.meta.slug, len(order)), p.path),
     )
     return tuple(MenuItem(p.meta.title, urls.link(p.rel_url)) for p in pages)

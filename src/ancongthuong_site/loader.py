@@ -18,17 +18,37 @@ from .errors import BuildFailed, ContentError, Problem
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
-from .models import Article, Meta, ParsedFile
-from .pagefields import PAGE_FIELDS, read_leaders, read_links, read_translation
+from .models import Article, ArticleMeta, Page, PageMeta, ParsedFile, Placed
+from .pagefields import PAGE_ONLY_FIELDS, read_leaders, read_links, read_translation
 from .searchterms import encode_terms, plain_text
 from .urls import Urls
-from .vietnamese import fold, has_time, is_slug, make_slug, parse_date, visible
+from .vietnamese import has_time, is_slug, make_slug, parse_date, visible
 
 PAGES_DIR = "pages"
+# An article's fields, in the order `new` writes them and the README's table lists them.
 ARTICLE_FIELDS = (
-    "title", "date", "category", "source", "author", "summary", "tags", "image",
-    "image_caption", "image_alt", "attachments", "slug", "updated", "expires", "draft", "aliases",
-)  # fmt: skip
+    "title",
+    "date",
+    "category",
+    "source",
+    "author",
+    "summary",
+    "tags",
+    "image",
+    "image_caption",
+    "image_alt",
+    "attachments",
+    "slug",
+    "updated",
+    "expires",
+    "draft",
+    "aliases",
+)
+REQUIRED_ARTICLE_FIELDS = ("title", "date", "category")
+# A static page has no date, category or byline: what it shares with articles, and its own.
+_SHARED_FIELDS = ("title", "summary", "image", "image_caption", "image_alt", "attachments",
+                  "slug", "draft", "aliases")  # fmt: skip
+PAGE_FIELDS = _SHARED_FIELDS + PAGE_ONLY_FIELDS
 _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption", "image_alt")
 _SCHEME = re.compile(r"^([^/?]*?):")
 
@@ -90,6 +110,8 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
             else None,
         )
     summary = meta.summary or summarize(first)
+    # Tags and author; a page has none, and its empty author keeps the gap articles have.
+    byline = (*meta.tags, meta.author) if isinstance(meta, ArticleMeta) else ("",)
     images, links = _body_references(front.body, front.body_line, renderer)
     return ParsedFile(
         path=rel,
@@ -100,9 +122,7 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         summary=summary,
         body_line=front.body_line,
         digest=file_digest(data),
-        search_terms=encode_terms(
-            meta.title, (meta.summary, *meta.tags, meta.author, plain_text(body_html))
-        ),
+        search_terms=encode_terms(meta.title, (meta.summary, *byline, plain_text(body_html))),
         document_refs=renderer.document_refs,
         images=images,
         links=links,
@@ -139,12 +159,12 @@ def _validate(
     data: dict[str, Any],
     lines: dict[str, int],
     problems: list[Problem],
-) -> Meta | None:
+) -> ArticleMeta | PageMeta | None:
     def problem(key: str, code: str, message: str, hint: str = "") -> None:
         problems.append(Problem(label, lines.get(key, 1), code, message, hint))
 
     # An optional field left empty ("" or an empty list, as `new` writes them) is unset.
-    required_keys = ("title", "date", "category") if kind == "article" else ("title",)
+    required_keys = REQUIRED_ARTICLE_FIELDS if kind == "article" else ("title",)
     data = {
         k: v for k, v in data.items() if k in required_keys or not (v == "" or v == [] or v is None)
     }
@@ -155,13 +175,16 @@ def _validate(
                 problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
                         "xóa ký tự này khỏi giá trị")  # fmt: skip
                 break
-    fields = ARTICLE_FIELDS + PAGE_FIELDS if kind == "page" else ARTICLE_FIELDS
+    fields = PAGE_FIELDS if kind == "page" else ARTICLE_FIELDS
     for key in data:
         if key not in fields:
             close = difflib.get_close_matches(str(key), fields, n=1)
-            hint = (
-                f'có phải ý bạn là "{close[0]}"?' if close else "các trường: " + ", ".join(fields)
-            )
+            if key in ARTICLE_FIELDS:
+                hint = f'trang tĩnh (content/pages/) không dùng "{key}": xóa dòng này'
+            elif close:
+                hint = f'có phải ý bạn là "{close[0]}"?'
+            else:
+                hint = "các trường: " + ", ".join(fields)
             problem(key, "E114", f'trường không được hỗ trợ "{key}"', hint)
     values: dict[str, Any] = {}
     for key in _TEXT_FIELDS:
@@ -228,8 +251,12 @@ def _validate(
                 "dùng chữ hoặc số trong tên thẻ",
             )
     aliases = _string_list(data.get("aliases"), "aliases", problem, split_commas=False)
+    alias_urls = []
     for alias in aliases:
-        if Urls.alias_rel_url(alias) is None:
+        alias_url = Urls.alias_rel_url(alias)
+        if alias_url is not None:
+            alias_urls.append(alias_url)
+        else:
             problem(
                 "aliases",
                 "E132",
@@ -249,35 +276,37 @@ def _validate(
         )
     attachments = _attachments(data.get("attachments"), problem)
     slug = _slug(rel, data.get("slug"), problem)
-    page_data: dict[str, Any] = {}
-    if kind == "page":
-        if "leaders" in data:
-            page_data["leaders"] = read_leaders(data["leaders"], problem)
-        if "links" in data:
-            page_data["links"] = read_links(data["links"], problem)
-        if "translation" in data:
-            page_data["translation"] = read_translation(data["translation"], problem)
+    page = {key: data[key] for key in PAGE_ONLY_FIELDS if kind == "page" and key in data}
+    leaders = read_leaders(page["leaders"], problem) if "leaders" in page else ()
+    links = read_links(page["links"], problem) if "links" in page else ()
+    translation = read_translation(page["translation"], problem) if "translation" in page else ""
     if problems:
         return None
-    return Meta(
-        title=values.get("title", ""),
-        date=dates.get("date"),
+    shared: dict[str, Any] = {
+        "title": values.get("title", ""),
+        "summary": values.get("summary", ""),
+        "image": (image or "").strip(),
+        "image_caption": values.get("image_caption", ""),
+        "image_alt": values.get("image_alt", ""),
+        "slug": slug,
+        "draft": draft,
+        "aliases": aliases,
+        "alias_urls": tuple(alias_urls),
+        "attachments": attachments,
+    }
+    if kind == "page":
+        return PageMeta(**shared, leaders=leaders, links=links, translation=translation)
+    return ArticleMeta(
+        **shared,
+        date=dates["date"],
+        date_has_time=has_time(data["date"]),
         category=values.get("category", ""),
         source=values.get("source", ""),
         author=values.get("author", ""),
-        summary=values.get("summary", ""),
         tags=tags,
-        image=(image or "").strip(),
-        image_caption=values.get("image_caption", ""),
-        slug=slug,
+        tag_slugs=tuple(make_slug(tag) for tag in tags),
         updated=dates.get("updated"),
         expires=dates.get("expires"),
-        draft=draft,
-        aliases=aliases,
-        date_has_time=has_time(data["date"]) if "date" in dates else True,
-        **page_data,
-        image_alt=values.get("image_alt", ""),
-        attachments=attachments,
     )
 
 
@@ -406,20 +435,19 @@ def page_lang(path: str) -> str:
     return "en" if path.startswith(f"{PAGES_DIR}/en/") else "vi"
 
 
-def place(parsed: ParsedFile, config: SiteConfig) -> Article:
+def place(parsed: ParsedFile, config: SiteConfig) -> Placed:
     """Resolve category, source and URL; raise FileProblems on an unknown category."""
     meta = parsed.meta
-    label = f"content/{parsed.path}"
-    if parsed.kind == "page":
-        return Article(
-            parsed, meta.slug, Urls.page(meta.slug, page_lang(parsed.path)), "", "", "", ()
-        )
+    if isinstance(meta, PageMeta):
+        lang = page_lang(parsed.path)
+        return Page(parsed, meta.slug, Urls.page(meta.slug, lang), lang)
+    assert isinstance(meta, ArticleMeta)  # documents are placed by the register
     category = config.category(meta.category)
     if category is None:
+        where = f"content/{parsed.path}"
         raise FileProblems(
-            [unknown_category(config, label, meta.category, parsed.line_of("category"))]
+            [config.unknown_category(meta.category, where, parsed.line_of("category"))]
         )
-    assert meta.date is not None
     return Article(
         parsed=parsed,
         slug=meta.slug,
@@ -427,20 +455,7 @@ def place(parsed: ParsedFile, config: SiteConfig) -> Article:
         category_slug=category.slug,
         category_name=category.name,
         source_slug=make_slug(meta.source) if meta.source else "",
-        tag_slugs=tuple(make_slug(tag) for tag in meta.tags),
     )
-
-
-def unknown_category(config: SiteConfig, label: str, name: str, line: int) -> Problem:
-    names = [c.name for c in config.categories]
-    folded = {fold(n): n for n in names}
-    close = difflib.get_close_matches(fold(name), list(folded), n=1, cutoff=0.6)
-    hint = (
-        f'có phải ý bạn là "{folded[close[0]]}"?'
-        if close
-        else "các chuyên mục: " + "; ".join(names)
-    )
-    return Problem(label, line, "E113", f'chuyên mục không tồn tại "{name}"', hint)
 
 
 def rejected_problems(config: SiteConfig, rel: str, rejected: Rejected) -> list[Problem]:
@@ -449,15 +464,13 @@ def rejected_problems(config: SiteConfig, rel: str, rejected: Rejected) -> list[
     if rejected.category is not None:
         name, line = rejected.category
         if config.category(name) is None:
-            problems.append(unknown_category(config, f"content/{rel}", name, line))
+            problems.append(config.unknown_category(name, f"content/{rel}", line))
     return problems
 
 
-def load_all(
-    config: SiteConfig, parsed: list[ParsedFile], problems: list[Problem]
-) -> list[Article]:
+def load_all(config: SiteConfig, parsed: list[ParsedFile], problems: list[Problem]) -> list[Placed]:
     """Place every parsed file; raise BuildFailed with every problem found so far."""
-    articles: list[Article] = []
+    articles: list[Placed] = []
     for item in parsed:
         try:
             articles.append(place(item, config))

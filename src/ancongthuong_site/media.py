@@ -37,7 +37,7 @@ from .images import (
 )
 from .loader import FileProblems
 from .markup import MarkupSettings
-from .models import Article, ParsedFile
+from .models import Article, PageMeta, ParsedFile, Placed
 from .picture import picture_html
 from .pool import map_in_order, renderer
 from .signed import read_private, seal, unseal, usable_folder
@@ -241,7 +241,7 @@ def _line_of(path: Path, needle: str, default: int) -> int:
 
 def _collect(
     content_dir: Path,
-    article: Article,
+    article: Placed,
     files: dict[str, tuple[Path, str]],
     uses: dict[str, list[tuple[Place, bool]]],
     linked: dict[str, list[Place]],
@@ -250,8 +250,11 @@ def _collect(
     parsed, meta = article.parsed, article.meta
     label = f"content/{parsed.path}"
     shown = [(meta.image, parsed.line_of("image"), bool(meta.image_alt or meta.image_caption))]
-    shown += [(dict(person).get("photo", ""), parsed.line_of("leaders"), True)  # alt: the name
-              for person in meta.leaders]  # fmt: skip
+    leaders = meta.leaders if isinstance(meta, PageMeta) else ()
+    # A leader's photo has the person's name as its alt text.
+    shown += [
+        (dict(person).get("photo", ""), parsed.line_of("leaders"), True) for person in leaders
+    ]
     for src, line, has_alt in [*shown, *parsed.images]:
         if src and not has_alt:
             media.warnings.append(Problem(

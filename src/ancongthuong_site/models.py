@@ -7,31 +7,44 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Meta:
-    """Validated front matter of one file (articles and static pages alike)."""
+    """Validated front matter that articles and static pages share."""
 
     title: str
-    date: dt.datetime | None
-    category: str = ""
-    source: str = ""
-    author: str = ""
     summary: str = ""
-    tags: tuple[str, ...] = ()
     image: str = ""
     image_caption: str = ""
+    image_alt: str = ""
     slug: str = ""
+    draft: bool = False
+    aliases: tuple[str, ...] = ()  # as written
+    alias_urls: tuple[str, ...] = ()  # the same, as site-relative URLs (see Urls.alias_rel_url)
+    attachments: tuple[tuple[str, str], ...] = ()  # (file or https URL, title or "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleMeta(Meta):
+    """An article's front matter: a dated story in a category."""
+
+    date: dt.datetime
+    date_has_time: bool = True  # "27/02/2024" is shown without a made-up 00:00
+    category: str = ""  # as written; placing the article finds it in site.yaml
+    source: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    tag_slugs: tuple[str, ...] = ()  # one per tag, in the same order
     updated: dt.datetime | None = None
     expires: dt.datetime | None = None
-    draft: bool = False
-    aliases: tuple[str, ...] = ()
-    date_has_time: bool = True  # "27/02/2024" is shown without a made-up 00:00
-    # Static pages only (see pagefields.py):
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageMeta(Meta):
+    """A static page's front matter (content/pages/): structured parts, see pagefields.py."""
+
     leaders: tuple[tuple[tuple[str, str], ...], ...] = ()
     links: tuple[tuple[str, str], ...] = ()
     translation: str = ""
-    image_alt: str = ""
-    attachments: tuple[tuple[str, str], ...] = ()  # (file or https URL, title or "")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class DocumentMeta:
     slug: str = ""
     draft: bool = False
     aliases: tuple[str, ...] = ()
+    alias_urls: tuple[str, ...] = ()  # the same, as site-relative URLs
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ class ParsedFile:
 
     path: str  # relative to content/, POSIX, NFC
     kind: str  # "article", "page" or "document"
-    meta: Meta | DocumentMeta
+    meta: ArticleMeta | PageMeta | DocumentMeta
     key_lines: tuple[tuple[str, int], ...]
     body_html: str | None  # None when it comes from the cache and has not been read yet
     summary: str  # plain text
@@ -83,7 +97,7 @@ class ParsedFile:
 
 @dataclass(frozen=True)
 class Article:
-    """A file placed in the site: its slug, URL, category and source resolved."""
+    """An article placed in the site: its slug, URL, category and source resolved."""
 
     parsed: ParsedFile
     slug: str
@@ -91,14 +105,36 @@ class Article:
     category_slug: str
     category_name: str
     source_slug: str
-    tag_slugs: tuple[str, ...]
     # Copies of parsed.path and parsed.meta: read hundreds of thousands of times per build.
     path: str = field(init=False)
-    meta: Meta = field(init=False)
+    meta: ArticleMeta = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", self.parsed.path)
         object.__setattr__(self, "meta", self.parsed.meta)
+
+    @property
+    def tag_slugs(self) -> tuple[str, ...]:
+        return self.meta.tag_slugs
+
+
+@dataclass(frozen=True)
+class Page:
+    """A static page placed in the site (content/pages/<slug>.md → /<slug>/)."""
+
+    parsed: ParsedFile
+    slug: str
+    rel_url: str
+    lang: str  # "vi", or "en" for content/pages/en/
+    path: str = field(init=False)
+    meta: PageMeta = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", self.parsed.path)
+        object.__setattr__(self, "meta", self.parsed.meta)
+
+
+Placed = Article | Page  # what the loader places: every content file but documents
 
 
 @dataclass(frozen=True)

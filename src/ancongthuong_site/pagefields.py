@@ -12,7 +12,7 @@ from typing import Any
 from .files import FORBIDDEN
 from .portal import site_link
 
-PAGE_FIELDS = ("leaders", "links", "translation")
+PAGE_ONLY_FIELDS = ("leaders", "links", "translation")
 LEADER_FIELDS = ("name", "position", "duties", "phone", "email", "photo", "bio")
 LEADER_LABELS = {
     "name": "Họ và tên", "position": "Chức vụ", "duties": "Nhiệm vụ được phân công",

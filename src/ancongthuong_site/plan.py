@@ -14,7 +14,7 @@ from typing import Any
 from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
-from .models import Article, MediaLookup, ParsedFile, RenderTask
+from .models import Article, MediaLookup, Page, ParsedFile, Placed, RenderTask
 from .searchindex import search_index_tasks
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
@@ -29,7 +29,7 @@ from .views import (
     Image,
     Link,
     ListingView,
-    PageMeta,
+    PageHead,
     Pager,
     PagerLink,
     SitemapEntry,
@@ -91,7 +91,6 @@ class Planner:
         if found is None:
             meta = article.meta
             date = meta.date
-            assert date is not None
             found = Card(
                 title=meta.title,
                 url=self.urls.link(article.rel_url),
@@ -133,7 +132,7 @@ class Planner:
         section: str = "",
         og_type: str = "website",
         og_image: str = "",
-    ) -> PageMeta:
+    ) -> PageHead:
         """`section` is the page's place in the menu (an article's is its category)."""
         url = self.urls.link(rel_url)
         section = section or url
@@ -148,7 +147,7 @@ class Planner:
             if other
             else ()
         )
-        return PageMeta(
+        return PageHead(
             title=title,
             url=url,
             kind=kind,
@@ -247,7 +246,6 @@ class Planner:
     def article_page(self, article: Article, newer: Card | None, older: Card | None) -> RenderTask:
         meta = article.meta
         date = meta.date
-        assert date is not None
         card = self.card(article)
         groups = [self._tags.get(slug) for slug in article.tag_slugs]
         groups += [self._sources.get(article.source_slug), self._categories[article.category_slug]]
@@ -326,7 +324,7 @@ class Planner:
             return self.urls.origin + link
         return link
 
-    def static_page(self, page: Article) -> RenderTask:
+    def static_page(self, page: Page) -> RenderTask:
         return static_page_task(self, page)
 
     def listing(self, kind: str, group: Group, title: str) -> list[RenderTask]:
@@ -387,7 +385,6 @@ class Planner:
         entries = []
         for article in chosen:
             meta = article.meta
-            assert meta.date is not None
             entries.append(
                 FeedEntry(
                     title=meta.title,
@@ -416,13 +413,13 @@ class Planner:
         return RenderTask(rel_url, "feed.xml", context)
 
     def aliases(self) -> list[RenderTask]:
-        return [  # aliases were validated by the loader
-            self.redirect(article, Urls.alias_rel_url(alias) or "")
-            for article in self.index.listed + self.index.unlisted + self.index.pages
-            for alias in article.meta.aliases
+        return [
+            self.redirect(article, alias_url)
+            for article in (*self.index.listed, *self.index.unlisted, *self.index.pages)
+            for alias_url in article.meta.alias_urls
         ]
 
-    def redirect(self, article: Article, rel: str) -> RenderTask:
+    def redirect(self, article: Placed, rel: str) -> RenderTask:
         context = {
             "page": self.page_meta(article.meta.title, article.rel_url, "redirect"),
             "target": self.urls.link(article.rel_url),
@@ -433,7 +430,6 @@ class Planner:
         entries = [SitemapEntry(self.urls.absolute(Urls.HOME))]
         for article in self.index.listed:
             meta = article.meta
-            assert meta.date is not None
             lastmod = (meta.updated or meta.date).isoformat()
             entries.append(SitemapEntry(self.urls.absolute(article.rel_url), lastmod))
         for page in self.index.pages:

@@ -6,7 +6,6 @@ importer.py so both commands produce files in exactly the same shape.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import textwrap
@@ -15,30 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 from ancongthuong_site.completeness import ENGLISH_SECTIONS, SECTIONS, Section
+from ancongthuong_site.config import Category, find_choice, unknown_category
 from ancongthuong_site.errors import ContentError, Problem
+from ancongthuong_site.loader import ARTICLE_FIELDS
 from ancongthuong_site.pagefields import LEADER_FIELDS
 from ancongthuong_site.vietnamese import VN_TZ, make_slug, nfc
 
-# Every front-matter field, in the order DESIGN.md §2 lists them: a stub shows editors the
-# whole format, so nothing has to be remembered or looked up.
-FIELDS = (
-    "title",
-    "date",
-    "category",
-    "source",
-    "author",
-    "summary",
-    "tags",
-    "image",
-    "image_caption",
-    "image_alt",
-    "attachments",
-    "slug",
-    "updated",
-    "expires",
-    "draft",
-    "aliases",
-)
+# A stub has every field of an article (empty when optional), so nothing has to be
+# remembered or looked up.
+FIELDS = ARTICLE_FIELDS
 
 PLACEHOLDER = "Viết nội dung bài tại đây. Các đoạn văn cách nhau bằng một dòng trống."
 DRAFT_COMMENT = (
@@ -70,34 +54,13 @@ def vn_minute(moment: datetime) -> datetime:
 
 
 def resolve_category(
-    category: str, categories: Sequence[tuple[str, str]], *, where: str = "--category"
-) -> tuple[str, str]:
-    """Return the (name, slug) that `category` names, by name (any case, NFC) or by slug.
-
-    Raises ContentError E113 listing every valid name, so the editor can copy one.
-    """
-    wanted = one_line(category)
-    folded = wanted.casefold()
-    for name, slug in categories:
-        if one_line(name).casefold() == folded or slug == wanted.lower():
-            return name, slug
-    names = [name for name, _ in categories]
-    listed = ", ".join(f'"{name}"' for name in names) or "(site.yaml chưa khai báo chuyên mục nào)"
-    message = f'chuyên mục "{wanted}" không tồn tại'
-    # An editor typing without diacritics gets the same slug; otherwise fall back to spelling.
-    guess = [name for name, slug in categories if slug and slug == make_slug(wanted)]
-    guess = guess or difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
-    if guess:
-        message += f' — có phải ý bạn là "{guess[0]}"?'
-    raise ContentError(
-        Problem(
-            where,
-            0,
-            "E113",
-            f"{message} Các chuyên mục hợp lệ: {listed}",
-            "dùng đúng tên hoặc slug của một chuyên mục khai báo trong site.yaml",
-        )
-    )
+    category: str, categories: Sequence[Category], *, where: str = "--category"
+) -> Category:
+    """The category `category` names (as the loader finds it), or ContentError E113."""
+    found = find_choice(categories, category)
+    if found is None:
+        raise ContentError(unknown_category(categories, category, where, 0))
+    return found
 
 
 def render_front_matter(
@@ -179,7 +142,7 @@ def new_article(
     content_dir: Path,
     title: str,
     category: str,
-    categories: Sequence[tuple[str, str]],
+    categories: Sequence[Category],
     *,
     now: datetime,
     source: str | None = None,
@@ -190,7 +153,7 @@ def new_article(
     Raises ContentError: E113 unknown category, E131 empty slug, E130 file already there.
     """
     clean_title = one_line(title)
-    name, _ = resolve_category(category, categories)
+    name = resolve_category(category, categories).name
     slug = title_slug(clean_title, "new")
     moment = vn_minute(date if date is not None else now)
     text = render_front_matter(

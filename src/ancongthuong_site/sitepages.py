@@ -13,8 +13,7 @@ from .completeness import (
 )
 from .index import Group
 from .layout import LABELS
-from .loader import page_lang
-from .models import Article, RenderTask
+from .models import Article, Page, RenderTask
 from .pagefields import LEADER_LABELS, LEADER_LABELS_EN
 from .urls import Urls
 from .views import CountedLink, Detail, Leader, Link
@@ -81,12 +80,12 @@ def feeds_page(planner: Any) -> RenderTask:
     return RenderTask(Urls.output_path(Urls.FEEDS), "feeds.html", context)
 
 
-def static_page_task(planner: Any, page: Article) -> RenderTask:
+def static_page_task(planner: Any, page: Page) -> RenderTask:
     """A static page; the leaders, the lists of links and the contact block are data."""
     urls: Urls = planner.urls
     media = planner.media
     meta = page.meta
-    english = page_lang(page.path) == "en"
+    english = page.lang == "en"
     labels = LEADER_LABELS_EN if english else LEADER_LABELS
     photo_label = LABELS["en" if english else "vi"]["photo"]
     leaders = []

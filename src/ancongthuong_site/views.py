@@ -57,7 +57,7 @@ class Alternate:
 
 
 @dataclass(frozen=True)
-class PageMeta:
+class PageHead:
     """What the frame of every HTML page needs: head, menu position, language."""
 
     title: str
