@@ -481,7 +481,7 @@ def test_guide_lists_every_error_code_with_its_title() -> None:
         match[1]: match[2]
         for match in re.finditer(r"^\| ([EW]\d{3}) \| ([^|]+?) \|", text, flags=re.MULTILINE)
     }
-    for code, (title, _english) in CODES.items():
+    for code, title in CODES.items():
         assert code in rows, f"the guide's error table has no row for {code}"
         assert rows[code] == title, f"{code}: the guide says {rows[code]!r}, the program {title!r}"
         # An example message in the form the program prints: `path[:line]: CODE message`.
@@ -521,3 +521,10 @@ def test_readme_article_table_lists_the_loaders_fields_in_order() -> None:
                 required.add(name)
     assert names == list(ARTICLE_FIELDS)
     assert required == set(REQUIRED_ARTICLE_FIELDS)
+
+
+def test_readme_error_table_lists_every_code_in_order() -> None:
+    rows = readme_table("## Errors", "| code | meaning | example | what to do |")
+    assert [row[0] for row in rows] == list(CODES)
+    for code, meaning, example, _todo in rows:
+        assert meaning and f" {code} " in example, code

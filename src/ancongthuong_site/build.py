@@ -15,7 +15,7 @@ from .cache import ParseCache, TemplateCache, code_version, task_digest
 from .collisions import find_collisions
 from .config import SiteConfig, load_config
 from .docpages import DocumentPages
-from .errors import BuildFailed, Problem, stop_point
+from .errors import BuildFailed, Problem, cannot_read, stop_point
 from .files import read_bytes
 from .history import moved_warnings, old_urls, remember, with_record
 from .index import SiteIndex, build_index
@@ -312,8 +312,7 @@ def _parse_all(
             try:
                 data = read_bytes(path)
             except OSError as error:
-                problems.append(Problem(f"content/{rel}", 0, "E210",
-                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+                problems.append(cannot_read(f"content/{rel}", error))
                 continue
         todo.append((rel, data))
     for outcome in map_in_order(init_parse_worker, (settings,), parse_one, todo, len(todo),

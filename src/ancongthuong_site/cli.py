@@ -29,6 +29,7 @@ from .errors import (
     Interrupted,
     Problem,
     RefusedError,
+    SiteError,
     request_stop,
     stop_requested,
 )
@@ -74,16 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, handler)
     try:
         return int(args.func(args))
-    except BuildFailed as error:
+    except RefusedError as error:
+        _print_problems(error.problems)
+        return EXIT_USAGE
+    except SiteError as error:
         _print_problems(error.problems, output=args.command == "build",
                         imported=args.command == "import")  # fmt: skip
         return EXIT_CONTENT
-    except ContentError as error:
-        _print_problems([error.problem])
-        return EXIT_CONTENT
-    except RefusedError as error:
-        _print_problems([error.problem])
-        return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted) as error:
         signum = getattr(error, "signum", signal.SIGINT)
         name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
@@ -345,10 +343,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             refused.append(error)
             stop.set()
             return
-        except (BuildFailed, ContentError) as error:
-            problems = getattr(error, "problems", None) or (error.problem,)  # type: ignore[attr-defined]
-            _print_problems(problems)
-            server.set_error([p.format() for p in problems])
+        except SiteError as error:
+            _print_problems(error.problems)
+            server.set_error([p.format() for p in error.problems])
             return
         took = (time.perf_counter() - started) * 1000
         print(

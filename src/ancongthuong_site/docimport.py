@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import SiteConfig
 from .documents import DOCUMENTS_DIR, FIELD_TABLE, parse_document
-from .errors import BuildFailed, ContentError, Problem
+from .errors import BuildFailed, ContentError, Problem, cannot_read
 from .files import decode
 from .loader import FileProblems
 from .markup import MarkupSettings, Renderer
@@ -51,9 +51,7 @@ def plan_import(csv_path: Path, config: SiteConfig) -> list[Planned]:
     try:
         raw = csv_path.read_bytes()
     except OSError as error:
-        raise BuildFailed(
-            [Problem(label, 0, "E210", f"không đọc được tệp: {error.strerror}")]
-        ) from None
+        raise BuildFailed([cannot_read(label, error)]) from None
     try:
         text = decode(label, raw)
     except ContentError as error:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, not_regular, symlink_refused
 from .vietnamese import nfc
 
 
@@ -57,11 +57,7 @@ def is_markdown(rel: str) -> bool:
 
 def odd_file(label: str, kind: str) -> Problem:
     """The problem of a link (E160) or a FIFO, socket or device (E161) among the sources."""
-    if kind == LINK:
-        return Problem(label, 0, "E160", "không cho phép liên kết tượng trưng (symlink)",
-                       "thay liên kết bằng tệp thật")  # fmt: skip
-    return Problem(label, 0, "E161", "không phải tệp thường (FIFO, socket hay thiết bị)",
-                   "xóa nó hoặc thay bằng một tệp thường")  # fmt: skip
+    return symlink_refused(label) if kind == LINK else not_regular(label)
 
 
 def _walk(top: Path, prefix: str = "") -> Iterator[tuple[str, Path, str]]:

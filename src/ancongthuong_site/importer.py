@@ -18,7 +18,7 @@ from typing import Literal
 
 from ancongthuong_site.config import Category
 from ancongthuong_site.dateline import find_date
-from ancongthuong_site.errors import BuildFailed, ContentError, Problem
+from ancongthuong_site.errors import BuildFailed, ContentError, Problem, cannot_read
 from ancongthuong_site.files import decode
 from ancongthuong_site.scaffold import (
     article_path,
@@ -350,7 +350,7 @@ def import_batch(
             problems.append(error.problem)
             continue
         except OSError as error:
-            problems.append(Problem(str(file), 0, "E210", f"không đọc được tệp: {error.strerror}"))
+            problems.append(cannot_read(str(file), error))
             continue
         target = prepared.target
         existing = target.read_text(encoding="utf-8") if target.is_file() else None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cache import StatCache, code_version
 from .config import SiteConfig
-from .errors import Problem, stop_point
+from .errors import Problem, cannot_read, stop_point
 from .files import FILE, discover, file_digest, odd_file, read_bytes, walk_files
 from .manifest import read_marker, tree_intact
 from .state import BuildRecord
@@ -50,9 +50,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
             try:
                 data = read_bytes(path)
             except OSError as error:
-                code = "E160" if error.errno == 40 else "E210"
-                problems.append(Problem(f"content/{rel}", 0, code,
-                                        f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+                problems.append(cannot_read(f"content/{rel}", error))
                 continue
             digest = file_digest(data)
             if stats:
@@ -63,8 +61,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
         try:
             static.append((rel, path, _static_digest(stats, rel, path)))
         except OSError as error:
-            problems.append(Problem(f"static/{rel}", 0, "E210",
-                                    f"không đọc được tệp: {error.strerror or error}"))  # fmt: skip
+            problems.append(cannot_read(f"static/{rel}", error))
     templates = templates_digest(config.templates_dir)
     fingerprint = hashlib.blake2b(digest_size=16)
     for part in (

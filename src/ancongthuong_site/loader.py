@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import SiteConfig
-from .errors import BuildFailed, ContentError, Problem
+from .errors import BuildFailed, ContentError, Problem, SiteError
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
@@ -53,7 +53,7 @@ _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_capti
 _SCHEME = re.compile(r"^([^/?]*?):")
 
 
-class FileProblems(Exception):
+class FileProblems(SiteError):
     """Every problem found in one file.
 
     `category` is the file's category as written and its line, when it could be read: it
@@ -62,8 +62,7 @@ class FileProblems(Exception):
     """
 
     def __init__(self, problems: list[Problem], category: tuple[str, int] | None = None) -> None:
-        super().__init__("\n".join(p.format() for p in problems))
-        self.problems = problems
+        super().__init__(problems)
         self.category = category
 
 
@@ -71,7 +70,7 @@ class FileProblems(Exception):
 class Rejected:
     """A file that could not be parsed, as a worker returns it (exceptions pickle poorly)."""
 
-    problems: list[Problem]
+    problems: tuple[Problem, ...]
     category: tuple[str, int] | None = None
 
 

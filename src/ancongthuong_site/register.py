@@ -8,13 +8,12 @@ what depends on every document and on the clock: status, "replaced by", open dra
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from .attachments import bytes_match, extension, read_head
-from .config import SiteConfig
+from .config import SiteConfig, suggest_choice
 from .documents import STATUSES, status_slug
 from .errors import Problem
 from .files import read_bytes
@@ -22,7 +21,7 @@ from .index import group_by
 from .markup import DOCUMENT_SCHEME
 from .models import Attachment, Document, DocumentMeta, ParsedFile
 from .urls import Urls
-from .vietnamese import VN_TZ, fold, make_slug, nfc
+from .vietnamese import VN_TZ, make_slug, nfc
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,11 @@ def _place(config: SiteConfig, parsed: ParsedFile) -> Document | list[Problem]:
     problems = []
     kind = config.document_type(meta.type)
     if kind is None:
-        names = [k.name for k in config.document_types]
-        folded = {fold(n): n for n in names}
-        close = difflib.get_close_matches(fold(meta.type), list(folded), n=1, cutoff=0.6)
-        hint = f'có phải ý bạn là "{folded[close[0]]}"?' if close else "các loại: " + "; ".join(names)  # fmt: skip
-        problems.append(Problem(label, parsed.line_of("type"), "E191",
-                                f'loại văn bản không có trong site.yaml "{meta.type}"', hint))  # fmt: skip
+        guess = suggest_choice(config.document_types, meta.type)
+        names = "; ".join(k.name for k in config.document_types)
+        hint = f'có phải ý bạn là "{guess}"?' if guess else f"các loại: {names}"
+        message = f'loại văn bản không có trong site.yaml "{meta.type}"'
+        problems.append(Problem(label, parsed.line_of("type"), "E191", message, hint))
     attachments = []
     for url in meta.files:
         ext = extension(url)
