@@ -74,9 +74,23 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-@pytest.fixture
-def make_site(tmp_path: Path) -> Callable[..., Path]:
-    """Make a site root: the repository's templates/ and static/, a test site.yaml, files."""
+def make_site(
+    root: Path, files: dict[str, str | bytes] | None = None, *, site_yaml: str = SITE_YAML
+) -> Path:
+    """A site root at `root`: the repository's templates/ and static/, `site_yaml`, content/,
+    then `files`. A plain function, so fixtures of any scope can call it."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "static", root / "static")
+    (root / "site.yaml").write_text(site_yaml, encoding="utf-8")
+    (root / "content").mkdir(exist_ok=True)
+    write_tree(root, files or {})
+    return root
+
+
+@pytest.fixture(name="make_site")
+def site_maker(tmp_path: Path) -> Callable[..., Path]:
+    """`make_site(files, name=…, site_yaml=…)`: a site in this test's temporary folder."""
 
     def make(
         files: dict[str, str | bytes] | None = None,
@@ -84,16 +98,22 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
         name: str = "site",
         site_yaml: str = SITE_YAML,
     ) -> Path:
-        root = tmp_path / name
-        root.mkdir()
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
-        (root / "site.yaml").write_text(site_yaml, encoding="utf-8")
-        (root / "content").mkdir()
-        write_tree(root, files or {})
-        return root
+        return make_site(tmp_path / name, files, site_yaml=site_yaml)
 
     return make
+
+
+def leftovers(parent: Path, out_name: str = "_site") -> list[str]:
+    """Temporary trees a build left beside its output (`.staging-<pid>`, `.old…`).
+
+    The lock file and a standby tree kept on purpose for the next build are not leftovers.
+    """
+    kept = {f".{out_name}.lock", f".{out_name}.standby"}
+    return sorted(
+        p.name
+        for p in parent.iterdir()
+        if p.name.startswith(f".{out_name}.") and p.name not in kept
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -110,9 +130,7 @@ def corpus_site(root: Path, n: int) -> Path:
         pytest.skip("shared/bench/make_corpus.py is not available")
     subprocess.run([sys.executable, str(script), "--n", str(n), "--out", str(root)],
                    check=True, capture_output=True)  # fmt: skip
-    shutil.copy(REPO / "site.yaml", root / "site.yaml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
+    make_site(root, site_yaml=(REPO / "site.yaml").read_text(encoding="utf-8"))
     shutil.copytree(REPO / "content" / "pages", root / "content" / "pages")  # the menu's pages
     return root
 

@@ -1,4 +1,4 @@
-"""The module order of ARCHITECTURE.md: a module imports only modules above it in this list."""
+"""The module order of the README: a module imports only modules above it in this list."""
 
 from __future__ import annotations
 

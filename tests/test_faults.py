@@ -1,7 +1,7 @@
 """Faults around a build: kills, signals, a full disk, a second build, unsafe output folders,
 symlinks, and reproducibility under a different environment.
 
-Promise under test (DESIGN.md §5): whatever happens, `_site/` is either the previous tree or
+Promise under test: whatever happens, `_site/` is either the previous tree or
 the complete new one, never a mix; nothing outside the output folder is written or deleted;
 the next normal build cleans what a killed one left.
 """
@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from ancongthuong_site.build import build
-from conftest import EPOCH, article, corpus_site, run_cli, tree_digest
+from ancongthuong_site.files import TEMP_PREFIX
+from conftest import EPOCH, article, corpus_site, leftovers, run_cli, tree_digest
 
 N_ARTICLES = 300
 LOCK_NAME = "._site.lock"
@@ -84,19 +85,6 @@ def holds_lock(root: Path, proc: subprocess.Popen[str]):  # type: ignore[no-unty
     return check
 
 
-def leftovers(parent: Path, out_name: str = "_site") -> list[str]:
-    """Temporary trees a build left beside its output (`.staging-<pid>`, `.old…`).
-
-    The lock file and a standby tree kept on purpose for the next build are not leftovers.
-    """
-    kept = {f".{out_name}.lock", f".{out_name}.standby"}
-    return sorted(
-        p.name
-        for p in parent.iterdir()
-        if p.name.startswith(f".{out_name}.") and p.name not in kept
-    )
-
-
 def copy_site(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target
@@ -126,7 +114,7 @@ def assert_clean_failure(stderr: str, root: Path, before: list) -> None:
     assert tree_digest(root / "_site") == before
     assert leftovers(root) == []
     cache = root / ".cache"
-    assert not (cache.is_dir() and list(cache.glob(".parse-*"))), "half-written cache file"
+    assert not (cache.is_dir() and list(cache.rglob(f"{TEMP_PREFIX}*"))), "half-written cache file"
 
 
 def built_small_site(make_site) -> Path:  # type: ignore[no-untyped-def]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ancongthuong_site.build import BuildOptions, build
-from conftest import REPO, SITE_YAML, article, write_tree
+from conftest import article, make_site, write_tree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 PAGES = {
@@ -28,10 +27,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("golden")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    root = make_site(tmp_path_factory.mktemp("golden"))
     write_tree(root, {
         "content/2024/02/hoi-nghi.md": article(
             title="Hội nghị tổng kết công tác năm 2023", source="Văn phòng", author="Phòng Tổng hợp",

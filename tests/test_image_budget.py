@@ -40,12 +40,9 @@ LAUNCH_ARGS = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from conftest import REPO, SITE_YAML, write_tree
+    from conftest import SITE_YAML, make_site, write_tree
 
-    root = tmp_path_factory.mktemp("budget") / "site"
-    root.mkdir()
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
+    root = make_site(tmp_path_factory.mktemp("budget") / "site")
     files: dict[str, str | bytes] = {"site.yaml": SITE_YAML.replace("paginate: 3", "paginate: 20")}
     for n in range(20):
         files[f"static/images/anh-{n}.jpg"] = camera_photo(n)

@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.vietnamese import fold
-from conftest import REPO, SITE_YAML, article, tree_digest, write_tree
+from conftest import article, make_site, tree_digest, write_tree
 
 CATEGORIES = ["Tin hoạt động", "Hoạt động Đảng - Đoàn thể", "Thông báo"]
 SOURCES = ["Văn phòng", "Phòng Quản lý Thương mại", ""]
@@ -23,9 +23,7 @@ TAGS = ["hội nghị", "xuất khẩu", "OCOP"]
 
 
 def seed_site(root: Path) -> None:
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    make_site(root)
     files = {
         f"content/2024/0{m}/bai-{m}-{d}.md": article(
             title=f"Bài {m}-{d}", date=f"2024-0{m}-1{d} 0{d}:00", source="Văn phòng",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SITE_YAML, article, run_cli, tree_digest, write_tree
+from conftest import REPO, article, leftovers, make_site, run_cli, tree_digest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "invalid"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
@@ -73,17 +73,6 @@ def copy_over(root: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def leftovers(root: Path, out_name: str = "_site") -> list[str]:
-    """Temporary trees (`.staging-<pid>`, `.old…`) a build left beside its output.
-
-    The lock file and a standby tree kept on purpose for the next build are not leftovers.
-    """
-    kept = {f".{out_name}.lock", f".{out_name}.standby"}
-    return sorted(
-        p.name for p in root.iterdir() if p.name.startswith(f".{out_name}.") and p.name not in kept
-    )
-
-
 def sources_digest(root: Path) -> list:
     return [(name, tree_digest(root / name)) for name in ("content", "templates", "static")] + [
         ("site.yaml", (root / "site.yaml").read_bytes())
@@ -129,12 +118,7 @@ def assert_reported(result, expected: dict, forbidden_path: Path) -> None:  # ty
 @pytest.fixture(scope="module")
 def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `_site/` of the good site, built once by the real CLI."""
-    root = tmp_path_factory.mktemp("good") / "site"
-    root.mkdir()
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
-    write_tree(root, GOOD)
+    root = make_site(tmp_path_factory.mktemp("good") / "site", GOOD)
     result = run_cli("build", "--root", root)
     assert result.returncode == 0, result.stderr
     return root / "_site"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SITE_YAML, article, html, run_cli, small_jpeg
+from conftest import SITE_YAML, article, html, make_site, run_cli, small_jpeg, write_tree
 
 PORTAL_YAML = (
     SITE_YAML
@@ -53,14 +53,7 @@ leaders:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import REPO, write_tree
-
-    root = tmp_path_factory.mktemp("portal-layout")
-    import shutil
-
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    (root / "site.yaml").write_text(PORTAL_YAML, encoding="utf-8")
+    root = make_site(tmp_path_factory.mktemp("portal-layout"), site_yaml=PORTAL_YAML)
     write_tree(root, {
         "content/2024/02/a.md": article(title="Tin A", date="2024-02-01", tags=["điện"]),
         "content/2024/02/b.md": article(title="Tin B", date="2024-02-02"),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.linkcheck import check_links
-from conftest import REPO, SITE_YAML, article, html, run_cli, write_tree
+from conftest import article, html, make_site, run_cli, write_tree
 
 RECRUITMENT = article(
     title="Thông báo tuyển dụng viên chức năm 2025",
@@ -134,10 +134,7 @@ def _site_files(specs: list) -> dict[str, str]:
 def test_a_site_that_passed_check_is_whole_at_every_later_moment(
     tmp_path_factory, specs: list, clocks: list[int]
 ) -> None:
-    root = tmp_path_factory.mktemp("site")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "static", root / "static")
-    write_tree(root, {"site.yaml": SITE_YAML, **_site_files(specs)})
+    root = make_site(tmp_path_factory.mktemp("site"), _site_files(specs))
     vn = dt.timezone(dt.timedelta(hours=7))
     moments = sorted(START.replace(tzinfo=vn) + dt.timedelta(hours=h) for h in clocks)
     env = {"SOURCE_DATE_EPOCH": str(int(moments[0].timestamp()))}

@@ -1,4 +1,4 @@
-"""Tests for the development server: reliability.md §6.3 over raw sockets, live reload, overlay.
+"""Tests for the development server: hostile requests over raw sockets, live reload, overlay.
 
 Requests are sent with raw sockets, exactly as written (like `curl --path-as-is`), because
 http.client and urllib normalise or refuse many of the hostile forms.
@@ -45,8 +45,9 @@ class Response:
     body: bytes
 
 
-def make_site(base: Path) -> Path:
-    """A built-looking tree plus every bait listed in reliability.md §6.3."""
+def built_tree_with_baits(base: Path) -> Path:
+    """A built-looking tree plus baits: a dotfile, a .git folder, links out of the tree, a
+    file outside it."""
     out = base / "site"
     (out / "a").mkdir(parents=True)
     (out / "empty").mkdir()
@@ -73,7 +74,7 @@ def make_site(base: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_site(tmp_path_factory.mktemp("srv"))
+    return built_tree_with_baits(tmp_path_factory.mktemp("srv"))
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def server(tree: Path) -> Iterator[DevServer]:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[DevServer]:
     """A server of its own, for tests that change its state or its folder."""
-    dev = DevServer(make_site(tmp_path), port=0)
+    dev = DevServer(built_tree_with_baits(tmp_path), port=0)
     dev.start()
     yield dev
     dev.shutdown()
@@ -166,7 +167,7 @@ def assert_safe(resp: Response | None) -> None:
         assert "\\" not in location
 
 
-# --- reliability.md §6.3, items 1-12 and 14-18 ---------------------------------------------
+# --- hostile requests: traversal, encodings, hosts, methods, sizes, slow clients ------------
 
 TRAVERSAL_TARGETS = {
     "01-dotdot": "/../../../../etc/passwd",
@@ -236,14 +237,14 @@ def test_traversal_is_refused(server: DevServer, target: str) -> None:
         "",
     ],
 )
-def test_15_foreign_host_is_refused(server: DevServer, host: str) -> None:
+def test_a_foreign_host_header_is_refused(server: DevServer, host: str) -> None:
     resp = request(server.port, "/", host=host.format(port=server.port))
     assert resp.status == 400
     assert_safe(resp)
     assert_alive(server.port)
 
 
-def test_15_missing_or_duplicate_host(server: DevServer) -> None:
+def test_a_missing_or_repeated_host_header_is_refused(server: DevServer) -> None:
     assert request(server.port, "/", host=None).status == 400  # HTTP/1.1 requires Host
     assert request(server.port, "/", host=None, version="HTTP/1.0").status == 200
     dup = request(server.port, "/", extra=("Host: evil.example",))
@@ -254,12 +255,12 @@ def test_15_missing_or_duplicate_host(server: DevServer) -> None:
 @pytest.mark.parametrize(
     "host", ["localhost", "LocalHost", "localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}"]
 )
-def test_15_loopback_hosts_are_allowed(server: DevServer, host: str) -> None:
+def test_loopback_host_headers_are_allowed(server: DevServer, host: str) -> None:
     resp = request(server.port, "/", host=host.format(port=server.port))
     assert resp.status == 200
 
 
-def test_15_configured_host_is_allowed(tree: Path) -> None:
+def test_a_configured_host_header_is_allowed(tree: Path) -> None:
     with DevServer(tree, port=0, allowed_hosts=["may-chu.local", "fe80::1"]) as dev:
         assert request(dev.port, "/", host=f"may-chu.local:{dev.port}").status == 200
         assert request(dev.port, "/", host="[fe80::1]:80").status == 200
@@ -269,7 +270,7 @@ def test_15_configured_host_is_allowed(tree: Path) -> None:
 @pytest.mark.parametrize(
     "method", ["POST", "PUT", "DELETE", "PROPFIND", "PATCH", "OPTIONS", "TRACE", "MKCOL"]
 )
-def test_16_other_methods_get_405(server: DevServer, method: str) -> None:
+def test_methods_other_than_get_and_head_get_405(server: DevServer, method: str) -> None:
     resp = request(server.port, "/index.html", method=method, extra=("Content-Length: 0",))
     assert resp.status == 405
     assert resp.headers["allow"] == "GET, HEAD"
@@ -277,34 +278,34 @@ def test_16_other_methods_get_405(server: DevServer, method: str) -> None:
     assert_alive(server.port)
 
 
-def test_17_long_url_gets_414(server: DevServer) -> None:
+def test_a_long_url_gets_414(server: DevServer) -> None:
     resp = request(server.port, "/" + "a" * (9 * 1024))
     assert resp.status == 414
     assert_alive(server.port)
 
 
-def test_17_64k_url_is_refused_or_closed(server: DevServer) -> None:
+def test_a_64k_url_is_refused_or_closed(server: DevServer) -> None:
     data = b"GET /" + b"a" * (64 * 1024) + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
     resp = send_raw(server.port, data)
     assert resp is None or resp.status in {414, 431}
     assert_alive(server.port)
 
 
-def test_17_many_headers_are_refused_or_closed(server: DevServer) -> None:
+def test_many_headers_are_refused_or_closed(server: DevServer) -> None:
     headers = b"".join(b"X-H%d: v\r\n" % i for i in range(10_000))
     resp = send_raw(server.port, b"GET / HTTP/1.1\r\nHost: localhost\r\n" + headers + b"\r\n")
     assert resp is None or resp.status in {400, 431}
     assert_alive(server.port)
 
 
-def test_17_huge_header_line_is_refused_or_closed(server: DevServer) -> None:
+def test_a_huge_header_line_is_refused_or_closed(server: DevServer) -> None:
     data = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n"
     resp = send_raw(server.port, data)
     assert resp is None or resp.status in {400, 431}
     assert_alive(server.port)
 
 
-def test_17_slowloris_does_not_block_others(server: DevServer) -> None:
+def test_a_slow_client_does_not_block_others(server: DevServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
         for byte in b"GET / HT":
             slow.sendall(bytes([byte]))
@@ -313,7 +314,7 @@ def test_17_slowloris_does_not_block_others(server: DevServer) -> None:
         assert_alive(server.port)
 
 
-def test_17_idle_client_is_disconnected(server: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_idle_client_is_disconnected(server: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(serve._Handler, "timeout", 0.5)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
         idle.sendall(b"GET / HT")
@@ -515,7 +516,7 @@ def test_set_error_wakes_sse_clients(fresh: DevServer) -> None:
 
 
 def test_shutdown_is_prompt_with_open_sse_client(tmp_path: Path) -> None:
-    dev = DevServer(make_site(tmp_path), port=0)
+    dev = DevServer(built_tree_with_baits(tmp_path), port=0)
     dev.start()
     sock, reader = open_events(dev.port)
     with sock, reader:

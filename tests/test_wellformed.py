@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.errors import BuildFailed
 from ancongthuong_site.files import FORBIDDEN
-from conftest import REPO, SITE_YAML, article, html, write_tree
+from conftest import SITE_YAML, article, html, make_site, write_tree
 
 # Tokens an editor (or `import`) really writes, and the ones a hostile review tried.
 SAFE_TOKENS = [
@@ -142,11 +141,7 @@ def assert_well_formed(out: Path) -> int:
 @example(title="x", summary_body="<b>đậm</b> &#x1; \u202e", second="\\*")
 def test_every_file_written_is_well_formed(title: str, summary_body: str, second: str) -> None:
     with tempfile.TemporaryDirectory() as temp:
-        root = Path(temp) / "site"
-        root.mkdir()
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
-        (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+        root = make_site(Path(temp) / "site")
         # No `summary:`: the first paragraph is the summary on the home page, in listings,
         # meta tags, search and the feeds, which is where placeholders used to leak.
         first = article(body=summary_body).replace('"Bài viết thử"', yaml_string(title + " tin"))

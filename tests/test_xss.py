@@ -1,6 +1,7 @@
 """Injection: every front-matter field is escaped where it lands, bodies are sanitised.
 
-The payloads of reliability.md §6.4 go into every field the templates show (and into
+Script-injection payloads (tags, attributes, URLs with scripting schemes, entities, broken
+markup) go into every field the templates show (and into
 site.yaml's names); the built pages are then read with a real HTML parser (lexbor), the
 feeds and the sitemap with an XML parser and feedparser. The script elements must be the
 ones the templates put there for benign values, nothing may carry an `on*` attribute or a
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from ancongthuong_site.vietnamese import make_slug
-from conftest import REPO, html, run_cli, write_tree
+from conftest import html, make_site, run_cli
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -174,20 +174,14 @@ def make_payload_site(make_site, values: list[str], *, name: str, **yaml_options
 def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The payload site (raw HTML off and on) and a benign twin, each built once."""
 
-    def make_site(files, *, name, site_yaml):  # type: ignore[no-untyped-def]
-        root = tmp_path_factory.mktemp(name) / "site"
-        root.mkdir()
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
-        (root / "site.yaml").write_text(site_yaml, encoding="utf-8")
-        write_tree(root, files)
-        return root
+    def make(files, *, name, site_yaml):  # type: ignore[no-untyped-def]
+        return make_site(tmp_path_factory.mktemp(name) / "site", files, site_yaml=site_yaml)
 
     roots = {
-        "payload": make_payload_site(make_site, PAYLOADS, name="payload", title=PAYLOADS[1]),
-        "raw": make_payload_site(make_site, PAYLOADS, name="raw", raw_html=True),
+        "payload": make_payload_site(make, PAYLOADS, name="payload", title=PAYLOADS[1]),
+        "raw": make_payload_site(make, PAYLOADS, name="raw", raw_html=True),
         "benign": make_payload_site(
-            make_site, [f"Tin bình thường {i}" for i in range(len(PAYLOADS))], name="benign"
+            make, [f"Tin bình thường {i}" for i in range(len(PAYLOADS))], name="benign"
         ),
     }
     for root in roots.values():

@@ -145,9 +145,12 @@ def locate(text: str, needles: tuple[str, ...], default: int) -> int:
     return default
 
 
+TEMP_PREFIX = ".tmp-"  # a file being written beside the one it will replace
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` so that a reader never sees half a file (a link there is replaced)."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

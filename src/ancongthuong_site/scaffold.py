@@ -97,7 +97,7 @@ def render_front_matter(
 
 
 def article_path(content_dir: Path, slug: str, date: datetime) -> Path:
-    """content/<yyyy>/<mm>/<slug>.md, the convention of DESIGN.md §1 (Vietnam calendar)."""
+    """content/<yyyy>/<mm>/<slug>.md: the article's year and month in Vietnam time."""
     local = vn_minute(date)
     return content_dir / f"{local:%Y}" / f"{local:%m}" / f"{slug}.md"
 

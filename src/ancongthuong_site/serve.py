@@ -1,9 +1,9 @@
 """Development server for the built site: localhost only, live reload, build-error overlay.
 
 It knows nothing about building. The CLI wires a watcher and a rebuild to `notify_reload()`
-and `set_error()`. Security checks follow reliability.md §1.1, §1.2 and §6.3: paths are decoded
-once, dot segments and escaping symlinks are refused, the Host header is checked against a
-loopback allowlist (DNS rebinding), and redirects are path-only.
+and `set_error()`. It is safe against hostile requests from other local programs and web
+pages: paths are decoded once, dot segments and escaping symlinks are refused, the Host
+header is checked against a loopback allowlist (DNS rebinding), and redirects are path-only.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ __all__ = ["ChangeKind", "Watcher", "classify_change"]
 logger = logging.getLogger(__name__)
 
 # Reads emit opened/closed_no_write and writes emit modified several times; "closed after
-# write" plus create/move/delete is enough to see every save once (libraries.md §5).
+# write" plus create/move/delete is enough to see every save once (measured with watchdog's
+# inotify observer on Linux, for editors that write in place and those that save by renaming).
 _INOTIFY_EVENTS: list[type[FileSystemEvent]] = [
     DirCreatedEvent,  # a source folder made after serve started is watched from then on
     DirMovedEvent,
