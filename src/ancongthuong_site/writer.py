@@ -13,7 +13,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import logging
 import os
 import shutil
 import stat
@@ -31,8 +30,6 @@ from .manifest import (
     tree_intact,
     write_marker,
 )
-
-log = logging.getLogger(__name__)
 
 
 def guard_output(root: Path, out: Path, *, force: bool = False) -> Path:
@@ -228,7 +225,6 @@ class Standby:
         else:
             _remove_tree(self.path)
             self.path.mkdir(parents=True)
-        self.linked = 0
 
     def current(self, rel: str, digest: str) -> bool:
         """Whether the standby file has this digest and is untouched since it was made."""
