@@ -23,9 +23,15 @@ SHARED = REPO.parent / "shared"
 # Debian's Chromium, driven by Playwright (browser tests skip where it is missing).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # A fixed clock: every test build sees the same "now" (2025-01-01 00:00 UTC).
 EPOCH = "1735689600"
 
@@ -128,8 +134,11 @@ def corpus_site(root: Path, n: int) -> Path:
     script = SHARED / "bench" / "make_corpus.py"
     if not script.is_file():
         pytest.skip("shared/bench/make_corpus.py is not available")
-    subprocess.run([sys.executable, str(script), "--n", str(n), "--out", str(root)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(script), "--n", str(n), "--out", str(root)],
+        check=True,
+        capture_output=True,
+    )
     make_site(root, site_yaml=(REPO / "site.yaml").read_text(encoding="utf-8"))
     shutil.copytree(REPO / "content" / "pages", root / "content" / "pages")  # the menu's pages
     return root
@@ -198,8 +207,11 @@ SEARCH_INDEX = "_site/tim-kiem/chi-muc/"
 def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]:
     """meta.json, and every syllable's postings: {syllable: {url: {title, positions, forms}}}."""
     meta = json.loads(files["meta.json"])
-    docs = [doc for n in range(0, meta["count"], meta["chunk"])
-            for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]]  # fmt: skip
+    docs = [
+        doc
+        for n in range(0, meta["count"], meta["chunk"])
+        for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]
+    ]
     postings: dict[str, dict[str, dict]] = {}
     for first in meta["shards"]:
         for syllable, entry in json.loads(files[f"s/{shard_name(first)}.json"])[
@@ -209,8 +221,9 @@ def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]
             assert meta["shards"][bisect.bisect_right(meta["shards"], syllable) - 1] == first
             number = 0
             rows = postings.setdefault(syllable, {})
-            for gap, title, gaps, forms in zip(entry["doc"], entry["title"], entry["pos"],
-                                               entry["form"], strict=True):  # fmt: skip
+            for gap, title, gaps, forms in zip(
+                entry["doc"], entry["title"], entry["pos"], entry["form"], strict=True
+            ):
                 number += gap
                 positions = [sum(gaps[: i + 1]) for i in range(len(gaps))]
                 assert len(forms) in {2, 2 * len(positions)}

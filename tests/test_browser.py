@@ -22,15 +22,19 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is
 
 @pytest.fixture
 def served(make_site) -> Iterator[tuple[Path, str]]:
-    root = make_site({
-        "content/2024/02/hoi-nghi.md": article(title="Hội nghị tổng kết", source="Văn phòng"),
-        "content/2024/02/tin-khac.md": article(title="Tin khác", date="2024-02-01"),
-    })  # fmt: skip
+    root = make_site(
+        {
+            "content/2024/02/hoi-nghi.md": article(title="Hội nghị tổng kết", source="Văn phòng"),
+            "content/2024/02/tin-khac.md": article(title="Tin khác", date="2024-02-01"),
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "ancongthuong_site", "serve", "--root", str(root), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     url = ""
     deadline = time.monotonic() + 30

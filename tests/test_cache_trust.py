@@ -32,10 +32,12 @@ class Planted:
 
 @pytest.fixture
 def site(make_site) -> Path:  # type: ignore[no-untyped-def]
-    return make_site({
-        "content/2024/02/a.md": article(title="Một"),
-        "content/2024/02/b.md": article(title="Hai", date="2024-02-28"),
-    })  # fmt: skip
+    return make_site(
+        {
+            "content/2024/02/a.md": article(title="Một"),
+            "content/2024/02/b.md": article(title="Hai", date="2024-02-28"),
+        }
+    )
 
 
 def test_a_planted_pickle_in_the_cache_never_runs(site: Path, tmp_path: Path) -> None:
@@ -92,8 +94,11 @@ def test_an_odd_lock_file_is_refused_and_never_followed(
     victim = tmp_path / "victim.txt"
     victim.write_text("không được sửa", encoding="utf-8")
     lock = site / "._site.lock"
-    {"link": lambda: os.symlink(victim, lock), "folder": lock.mkdir,
-     "fifo": lambda: os.mkfifo(lock)}[kind]()  # fmt: skip
+    {
+        "link": lambda: os.symlink(victim, lock),
+        "folder": lock.mkdir,
+        "fifo": lambda: os.mkfifo(lock),
+    }[kind]()
     result = run_cli("build", "--root", site, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "E213" in result.stderr and "._site.lock" in result.stderr

@@ -12,8 +12,18 @@ from conftest import run_cli
 
 def test_new_writes_a_valid_draft_stub_and_never_overwrites(make_site) -> None:
     root = make_site()
-    result = run_cli("new", "Hội nghị triển khai nhiệm vụ", "--category", "thong-bao",
-                     "--source", "Văn phòng", "--date", "2024-05-02 08:00", "--root", root)  # fmt: skip
+    result = run_cli(
+        "new",
+        "Hội nghị triển khai nhiệm vụ",
+        "--category",
+        "thong-bao",
+        "--source",
+        "Văn phòng",
+        "--date",
+        "2024-05-02 08:00",
+        "--root",
+        root,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "content/2024/05/hoi-nghi-trien-khai-nhiem-vu.md"
     assert run_cli("build", "--root", root).returncode == 0
@@ -22,8 +32,16 @@ def test_new_writes_a_valid_draft_stub_and_never_overwrites(make_site) -> None:
     assert drafts.returncode == 0, drafts.stderr
     page = (root / "drafts/2024/05/hoi-nghi-trien-khai-nhiem-vu/index.html").read_text()
     assert "Hội nghị triển khai nhiệm vụ" in page and "Bản nháp" in page
-    again = run_cli("new", "Hội nghị triển khai nhiệm vụ", "--category", "thong-bao",
-                    "--date", "2024-05-02", "--root", root)  # fmt: skip
+    again = run_cli(
+        "new",
+        "Hội nghị triển khai nhiệm vụ",
+        "--category",
+        "thong-bao",
+        "--date",
+        "2024-05-02",
+        "--root",
+        root,
+    )
     assert again.returncode == 1 and "E130" in again.stderr
 
 

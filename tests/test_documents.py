@@ -28,8 +28,14 @@ def document(
     number: str, type_: str, title: str, issued: str = "2024-03-01", **fields: object
 ) -> str:
     """Text of a document file; extra fields are written as given (YAML)."""
-    lines = ["---", f'title: "{title}"', f'number: "{number}"', f'type: "{type_}"',
-             'issuer: "Sở Công Thương An Giang"', f'issued: "{issued}"']  # fmt: skip
+    lines = [
+        "---",
+        f'title: "{title}"',
+        f'number: "{number}"',
+        f'type: "{type_}"',
+        'issuer: "Sở Công Thương An Giang"',
+        f'issued: "{issued}"',
+    ]
     for key, value in fields.items():
         if isinstance(value, list):
             lines.append(f"{key}: [{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]")
@@ -67,33 +73,58 @@ def register_files() -> dict[str, str | bytes]:
             "5/QĐ-SCT", "Quyết định", "Quy chế làm việc (cũ)", issued="2023-01-05"
         ),
         "content/van-ban/2024/qd-12.md": document(
-            "12/QĐ-SCT", "Quyết định", "Ban hành Quy chế làm việc", issued="2024-02-01",
-            effective="2024-02-15", signer="Người Ký Thử", fields=["Tổ chức bộ máy", "Công nghiệp"],
-            replaces=["5/QĐ-SCT"], related=["1/QUYET-DINH-SCT"],
+            "12/QĐ-SCT",
+            "Quyết định",
+            "Ban hành Quy chế làm việc",
+            issued="2024-02-01",
+            effective="2024-02-15",
+            signer="Người Ký Thử",
+            fields=["Tổ chức bộ máy", "Công nghiệp"],
+            replaces=["5/QĐ-SCT"],
+            related=["1/QUYET-DINH-SCT"],
             files=["/files/qd-12.pdf", "/files/qd-12.docx"],
         ),
         "content/van-ban/2024/kh-sap-toi.md": document(
-            "20/KH-SCT", "Kế hoạch", "Kế hoạch có hiệu lực năm sau", issued="2024-12-20",
-            effective="2025-02-01", files=["https://example.gov.vn/kh-20.pdf"],
+            "20/KH-SCT",
+            "Kế hoạch",
+            "Kế hoạch có hiệu lực năm sau",
+            issued="2024-12-20",
+            effective="2025-02-01",
+            files=["https://example.gov.vn/kh-20.pdf"],
         ),
         "content/van-ban/2024/bc-het.md": document(
-            "7/BC-SCT", "Báo cáo", "Báo cáo đã hết hiệu lực", issued="2024-01-10",
-            effective_until="2024-06-30", files=["/files/bao-cao.xls"],
+            "7/BC-SCT",
+            "Báo cáo",
+            "Báo cáo đã hết hiệu lực",
+            issued="2024-01-10",
+            effective_until="2024-06-30",
+            files=["/files/bao-cao.xls"],
         ),
         "content/van-ban/2024/cv-dat-tay.md": document(
-            "9/CV-SCT", "Công văn", "Công văn có trạng thái ghi tay", issued="2024-05-05",
+            "9/CV-SCT",
+            "Công văn",
+            "Công văn có trạng thái ghi tay",
+            issued="2024-05-05",
             status="Hết hiệu lực",
         ),
         "content/van-ban/du-thao/mo.md": document(
-            "DT-1/SCT", "Dự thảo", "Dự thảo đang lấy ý kiến", issued="2024-12-20",
-            comment_until="2025-01-10", comment_contact="gopy@example.org",
+            "DT-1/SCT",
+            "Dự thảo",
+            "Dự thảo đang lấy ý kiến",
+            issued="2024-12-20",
+            comment_until="2025-01-10",
+            comment_contact="gopy@example.org",
         ),
         "content/van-ban/du-thao/dong.md": document(
-            "DT-0/SCT", "Dự thảo", "Dự thảo đã hết hạn góp ý", issued="2024-11-01",
-            comment_until="2024-12-01", comment_contact="https://example.org/gop-y",
+            "DT-0/SCT",
+            "Dự thảo",
+            "Dự thảo đã hết hạn góp ý",
+            issued="2024-11-01",
+            comment_until="2024-12-01",
+            comment_contact="https://example.org/gop-y",
         ),
         "content/van-ban/nhap.md": document("99/QĐ-SCT", "Quyết định", "Bản nháp", draft=True),
-    }  # fmt: skip
+    }
     return files
 
 
@@ -131,8 +162,14 @@ def test_register_pages_fields_status_relations_filters(make_site) -> None:
     listed = listing(out, "van-ban")
     numbers = [r["Số ký hiệu"] for r in listed]
     expected = [n for n, _ in ONE_OF_EACH_TYPE.values()] + [
-        "5/QĐ-SCT", "12/QĐ-SCT", "20/KH-SCT", "7/BC-SCT", "9/CV-SCT", "DT-1/SCT", "DT-0/SCT",
-    ]  # fmt: skip
+        "5/QĐ-SCT",
+        "12/QĐ-SCT",
+        "20/KH-SCT",
+        "7/BC-SCT",
+        "9/CV-SCT",
+        "DT-1/SCT",
+        "DT-0/SCT",
+    ]
     assert sorted(numbers) == sorted(expected)  # every document once; the draft file not at all
     # Long registers show the first, the last and the nearby page numbers only.
     last = -(-len(expected) // 3)  # paginate: 3 in the test site
@@ -163,8 +200,10 @@ def test_register_pages_fields_status_relations_filters(make_site) -> None:
     files = [li.text(strip=True) for li in tree.css(".attachments li")]
     assert any("qd-12.pdf" in f and "PDF, 245 KB" in f and "Xem" in f for f in files)
     assert any("qd-12.docx" in f and "Xem" not in f for f in files)
-    links = {s.css_first("h2").text(strip=True): [a.attributes["href"] for a in s.css("a")]
-             for s in tree.css(".document-links")}  # fmt: skip
+    links = {
+        s.css_first("h2").text(strip=True): [a.attributes["href"] for a in s.css("a")]
+        for s in tree.css(".document-links")
+    }
     assert links["Văn bản này thay thế"] == ["/van-ban/qd-5/"]
     assert links["Văn bản liên quan"] == ["/van-ban/loai-quyet-dinh/"]
     old = html(out / "van-ban/qd-5/index.html")
@@ -278,19 +317,26 @@ def test_bad_documents_report_codes_at_their_lines(make_site) -> None:
     files: dict[str, str | bytes] = {
         "static/files/gia.pdf": b"PK\x03\x04 a zip named .pdf",
         "content/van-ban/sai-loai.md": document("1/X", "Quyết đinh", "Loại viết sai"),
-        "content/van-ban/ngay.md": document("2/X", "Quyết định", "Ngày sai thứ tự",
-                                            issued="2024-05-01", effective="2024-04-01"),
-        "content/van-ban/tep.md": document("3/X", "Quyết định", "Tệp", files=["/files/khong-co.pdf"]),
-        "content/van-ban/gia.md": document("4/X", "Quyết định", "Tệp giả", files=["/files/gia.pdf"]),
+        "content/van-ban/ngay.md": document(
+            "2/X", "Quyết định", "Ngày sai thứ tự", issued="2024-05-01", effective="2024-04-01"
+        ),
+        "content/van-ban/tep.md": document(
+            "3/X", "Quyết định", "Tệp", files=["/files/khong-co.pdf"]
+        ),
+        "content/van-ban/gia.md": document(
+            "4/X", "Quyết định", "Tệp giả", files=["/files/gia.pdf"]
+        ),
         "content/van-ban/duoi.md": document("5/X", "Quyết định", "Đuôi", files=["/files/a.exe"]),
         "content/van-ban/trung-a.md": document("6/X", "Quyết định", "Trùng số A"),
         "content/van-ban/trung-b.md": document("6/X", "Công văn", "Trùng số B"),
         "content/van-ban/thay.md": document("7/X", "Quyết định", "Thay", replaces=["404/X"]),
-        "content/van-ban/gop-y.md": document("8/X", "Dự thảo", "Thiếu nơi góp ý", comment_until="2025-02-01"),
+        "content/van-ban/gop-y.md": document(
+            "8/X", "Dự thảo", "Thiếu nơi góp ý", comment_until="2025-02-01"
+        ),
         "content/van-ban/truong.md": document("9/X", "Quyết định", "Trường lạ", nguoi_ky="A"),
         "content/van-ban/du-thao.md": document("10/X", "Dự thảo", "Slug của trang danh sách"),
         "content/2024/a.md": article(body="Đoạn một.\n\nXem [văn bản](van-ban:404/KHONG-CO)."),
-    }  # fmt: skip
+    }
     root = make_site(files)
     result = run_cli("check", "--root", root)
     assert result.returncode == 1

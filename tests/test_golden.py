@@ -28,17 +28,24 @@ PAGES = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_site(tmp_path_factory.mktemp("golden"))
-    write_tree(root, {
-        "content/2024/02/hoi-nghi.md": article(
-            title="Hội nghị tổng kết công tác năm 2023", source="Văn phòng", author="Phòng Tổng hợp",
-            tags=["hội nghị", "tổng kết"], image="/images/hoi-nghi.jpg",
-            image_caption="Quang cảnh hội nghị",
-            body="Sáng ngày 27/02/2024, hội nghị được tổ chức.\n\n## Kết quả\n\n- Mục một\n- Mục hai\n",
-        ),
-        "content/2024/02/thong-bao.md": article(title="Thông báo lịch làm việc", date="26/02/2024",
-                                                category="Thông báo"),
-        "content/2024/01/tin-cu.md": article(title="Tin tháng Một", date="2024-01-15 08:30"),
-    })  # fmt: skip
+    write_tree(
+        root,
+        {
+            "content/2024/02/hoi-nghi.md": article(
+                title="Hội nghị tổng kết công tác năm 2023",
+                source="Văn phòng",
+                author="Phòng Tổng hợp",
+                tags=["hội nghị", "tổng kết"],
+                image="/images/hoi-nghi.jpg",
+                image_caption="Quang cảnh hội nghị",
+                body="Sáng ngày 27/02/2024, hội nghị được tổ chức.\n\n## Kết quả\n\n- Mục một\n- Mục hai\n",
+            ),
+            "content/2024/02/thong-bao.md": article(
+                title="Thông báo lịch làm việc", date="26/02/2024", category="Thông báo"
+            ),
+            "content/2024/01/tin-cu.md": article(title="Tin tháng Một", date="2024-01-15 08:30"),
+        },
+    )
     result = build(root, BuildOptions(now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)))
     assert result.output is not None
     return result.output
@@ -52,8 +59,12 @@ def test_golden_page(built: Path, name: str) -> None:
         golden.write_text(actual, encoding="utf-8")
     expected = golden.read_text(encoding="utf-8")
     if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            fromfile=f"tests/golden/{name}", tofile=f"built {PAGES[name]}",
-        ))  # fmt: skip
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"tests/golden/{name}",
+                tofile=f"built {PAGES[name]}",
+            )
+        )
         pytest.fail(f"{name} differs from the golden copy (UPDATE_GOLDEN=1 to accept):\n{diff}")

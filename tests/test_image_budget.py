@@ -33,9 +33,15 @@ camera_photo = _bench_photos().camera_photo
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +54,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         files[f"static/images/anh-{n}.jpg"] = camera_photo(n)
         body = "Đoạn mở đầu.\n\n" + (f"![Ảnh thứ hai](/images/anh-{n + 1}.jpg)\n" if n == 0 else "")
         files[f"content/2024/02/bai-{n}.md"] = article(
-            title=f"Hội chợ thương mại lần {n + 1}", date=f"2024-02-{n + 1:02d} 09:00",
-            image=f"/images/anh-{n}.jpg", image_caption="Quang cảnh", body=body,
-        )  # fmt: skip
+            title=f"Hội chợ thương mại lần {n + 1}",
+            date=f"2024-02-{n + 1:02d} 09:00",
+            image=f"/images/anh-{n}.jpg",
+            image_caption="Quang cảnh",
+            body=body,
+        )
     write_tree(root, files)
     result = run_cli("build", "--root", root, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -73,13 +82,19 @@ def image_bytes(base: str, path: str) -> tuple[int, list[str]]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844},
-                                      device_scale_factor=2, is_mobile=True)  # fmt: skip
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+        )
         page = context.new_page()
         loaded: list[tuple[str, int]] = []
-        page.on("requestfinished", lambda request: loaded.append(
-            (request.url, request.sizes()["responseBodySize"])
-        ) if request.resource_type == "image" else None)  # fmt: skip
+        page.on(
+            "requestfinished",
+            lambda request: (
+                loaded.append((request.url, request.sizes()["responseBodySize"]))
+                if request.resource_type == "image"
+                else None
+            ),
+        )
         page.goto(base + path, wait_until="networkidle")
         browser.close()
     return sum(size for _, size in loaded), [url.rsplit("/", 1)[1] for url, _ in loaded]

@@ -86,7 +86,7 @@ def photo_site(make_site, **more: str | bytes) -> Path:
                 image="/images/hoi-nghi.jpg",
                 image_caption="Quang cảnh",
                 body=body,
-            ),  # fmt: skip
+            ),
             "static/images/hoi-nghi.jpg": camera_jpeg(),
             "static/images/man-hinh.png": screenshot_png(),
             "static/images/bieu-do.gif": animated_gif(),
@@ -207,7 +207,7 @@ def test_broken_images_are_reported_where_they_are_used(make_site) -> None:
             title="Ảnh lỗi",
             image="/images/cut.jpg",
             body="Mở đầu.\n\n![Bom](/images/bom.png)\n\n![Chữ](/images/chu.jpg)\n",
-        ),  # fmt: skip
+        ),
         "static/images/cut.jpg": whole[: len(whole) // 2],
         "static/images/bom.png": bomb_png(),
         "static/images/chu.jpg": b"day khong phai la anh\n",
@@ -221,8 +221,10 @@ def test_broken_images_are_reported_where_they_are_used(make_site) -> None:
     lines = result.stderr.splitlines()
     assert any(re.match(r"content/2024/02/loi\.md:5: E198 .*cut\.jpg.*cắt cụt", ln) for ln in lines)
     assert any(re.match(r"content/2024/02/loi\.md:10: E199 .*bom\.png", ln) for ln in lines)
-    assert any(re.match(r"content/2024/02/loi\.md:12: E198 .*chu\.jpg.*không phải là ảnh", ln)
-               for ln in lines)  # fmt: skip
+    assert any(
+        re.match(r"content/2024/02/loi\.md:12: E198 .*chu\.jpg.*không phải là ảnh", ln)
+        for ln in lines
+    )
     assert tree_digest(root / "_site") == before  # the previous output is untouched
 
 

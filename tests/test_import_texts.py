@@ -259,8 +259,13 @@ def test_official_texts_keep_their_date_and_structure(make_site, tmp_path: Path)
         head = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
         assert head["date"] == date, name
         body = LexborHTMLParser(parse_file("x.md", path.read_bytes(), renderer).body_html or "")
-        found = (len(body.css("h2")), len(body.css("table")), len(body.css("ol")),
-                 len(body.css("ul")), len(body.css("figcaption")))  # fmt: skip
+        found = (
+            len(body.css("h2")),
+            len(body.css("table")),
+            len(body.css("ol")),
+            len(body.css("ul")),
+            len(body.css("figcaption")),
+        )
         assert found == (headings, tables, ordered, bullets, captions), name
     notes = done.stdout
     assert "bỏ qua “10/01/2024” (dòng 4) là ngày của văn bản được trích" in notes
@@ -274,8 +279,9 @@ def test_official_texts_keep_their_date_and_structure(make_site, tmp_path: Path)
     again = run_cli("import", *exports, "--category", "Thông báo", "--root", root)
     assert again.returncode == 0 and again.stdout.count("giống hệt: bỏ qua") == len(TEXTS)
 
-    given = run_cli("import", *bad, "--category", "Thông báo", "--date", "2024-01-08 09:00",
-                    "--root", root)  # fmt: skip
+    given = run_cli(
+        "import", *bad, "--category", "Thông báo", "--date", "2024-01-08 09:00", "--root", root
+    )
     assert given.returncode == 0, given.stderr
     assert "Ngày đăng 2024-01-08 09:00 lấy từ tùy chọn --date" in given.stdout
     assert "lấy từ dòng ghi ngày" not in given.stdout and "không dùng" in given.stdout

@@ -26,11 +26,15 @@ def seed_site(root: Path) -> None:
     make_site(root)
     files = {
         f"content/2024/0{m}/bai-{m}-{d}.md": article(
-            title=f"Bài {m}-{d}", date=f"2024-0{m}-1{d} 0{d}:00", source="Văn phòng",
-            tags=["hội nghị"], body=f"Đoạn mở đầu {m}-{d}.\n\nĐoạn sau.",
+            title=f"Bài {m}-{d}",
+            date=f"2024-0{m}-1{d} 0{d}:00",
+            source="Văn phòng",
+            tags=["hội nghị"],
+            body=f"Đoạn mở đầu {m}-{d}.\n\nĐoạn sau.",
         )
-        for m in (1, 2) for d in (1, 2, 3)
-    }  # fmt: skip
+        for m in (1, 2)
+        for d in (1, 2, 3)
+    }
     write_tree(root, files)
 
 
@@ -72,8 +76,10 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     # Of the search index, only shards holding a syllable of the new paragraph.
     shards = {rel for rel in result.written if rel.startswith("tim-kiem/chi-muc/")}
     assert set(result.written) - shards == {
-        "2024/02/a2/index.html", "feed.xml", "chuyen-muc/tin-hoat-dong/feed.xml",
-    }  # fmt: skip
+        "2024/02/a2/index.html",
+        "feed.xml",
+        "chuyen-muc/tin-hoat-dong/feed.xml",
+    }
     added = {fold(word) for word in ["Một", "đoạn", "mới", "ở", "cuối", "bài"]}
     assert shards
     for rel in shards:
@@ -94,8 +100,13 @@ def test_a_title_edit_rewrites_its_listings(make_site) -> None:
         path.read_text(encoding="utf-8").replace('title: "A2"', 'title: "A2 mới"'), encoding="utf-8"
     )
     written = set(build(root).written)
-    pages = ("index.html", "2024/02/a2/index.html", "chuyen-muc/tin-hoat-dong/index.html",
-             "nguon/van-phong/index.html", "tim-kiem/chi-muc/d/0.json")  # fmt: skip
+    pages = (
+        "index.html",
+        "2024/02/a2/index.html",
+        "chuyen-muc/tin-hoat-dong/index.html",
+        "nguon/van-phong/index.html",
+        "tim-kiem/chi-muc/d/0.json",
+    )
     assert set(pages) <= written
     assert "luu-tru/index.html" not in written  # year counts did not change
 
@@ -236,18 +247,23 @@ class IncrementalMachine(RuleBasedStateMachine):
 
 TestIncremental = IncrementalMachine.TestCase
 TestIncremental.settings = settings(
-    max_examples=12, stateful_step_count=8, deadline=None,
+    max_examples=12,
+    stateful_step_count=8,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)  # fmt: skip
+)
 
 
 def test_scheduled_and_expiring_articles_follow_the_clock_without_any_edit(make_site) -> None:
     root = make_site()
-    write_tree(root, {
-        "content/a.md": article(title="Đã đăng", date="2024-01-01"),
-        "content/b.md": article(title="Hẹn giờ", date="2024-06-01 08:00"),
-        "content/c.md": article(title="Hết hạn", date="2024-01-02", expires="2024-09-01"),
-    })  # fmt: skip
+    write_tree(
+        root,
+        {
+            "content/a.md": article(title="Đã đăng", date="2024-01-01"),
+            "content/b.md": article(title="Hẹn giờ", date="2024-06-01 08:00"),
+            "content/c.md": article(title="Hết hạn", date="2024-01-02", expires="2024-09-01"),
+        },
+    )
 
     def build_at(day: str) -> set[str]:
         moment = dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)

@@ -12,29 +12,41 @@ GOOD = 'date: "2024-02-27 14:00"\ncategory: "Tin hoạt động"\n'
 YAML_MISTAKES = {
     "unclosed-quote.md": (
         f'---\ntitle: "Hội nghị tổng kết năm 2024\n{GOOD}---\nThân bài.\n',
-        2, "thiếu dấu ngoặc kép đóng", 'thêm "',
+        2,
+        "thiếu dấu ngoặc kép đóng",
+        'thêm "',
     ),
     "no-space.md": (
         '---\ntitle: "Hội nghị"\ndate:"2024-02-27"\ncategory: "Tin hoạt động"\n---\nThân.\n',
-        3, 'thiếu dấu cách sau dấu hai chấm của "date"', 'date: "2024-02-27"',
+        3,
+        'thiếu dấu cách sau dấu hai chấm của "date"',
+        'date: "2024-02-27"',
     ),
     "tab.md": (
         f'---\ntitle: "Hội nghị"\ntags:\n\t- "hội nghị"\n{GOOD}---\nThân bài.\n',
-        4, "thụt lề bằng phím Tab", "dấu cách",
+        4,
+        "thụt lề bằng phím Tab",
+        "dấu cách",
     ),
     "no-colon.md": (
         f'---\ntitle: "Hội nghị"\nsource "Văn phòng"\n{GOOD}---\nThân bài.\n',
-        3, 'thiếu dấu hai chấm sau tên trường "source"', 'source: "…"',
+        3,
+        'thiếu dấu hai chấm sau tên trường "source"',
+        'source: "…"',
     ),
     "inner-quotes.md": (
         f'---\ntitle: "Hưởng ứng phong trào "Dân vận khéo""\n{GOOD}---\nThân bài.\n',
-        2, "có chữ sau dấu ngoặc đóng", "“ ”",
+        2,
+        "có chữ sau dấu ngoặc đóng",
+        "“ ”",
     ),
     "colon.md": (
         f"---\ntitle: Thông báo: lịch tiếp công dân\n{GOOD}---\nThân bài.\n",
-        2, "dấu hai chấm “: ” mà không đặt trong ngoặc kép", 'title: "Thông báo',
+        2,
+        "dấu hai chấm “: ” mà không đặt trong ngoặc kép",
+        'title: "Thông báo',
     ),
-}  # fmt: skip
+}
 
 
 def test_yaml_mistakes_are_reported_at_their_line_in_vietnamese(make_site) -> None:

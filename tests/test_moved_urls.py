@@ -15,11 +15,13 @@ def git(root: Path, *args: str) -> None:
 
 
 def test_a_corrected_date_keeps_the_old_url_in_a_fresh_clone(make_site, tmp_path: Path) -> None:
-    root = make_site({
-        "content/2024/02/hoi-nghi.md": article(title="Hội nghị", date="2024-02-27 14:00"),
-        "content/2024/02/tam-biet.md": article(title="Bài sẽ xóa", date="2024-02-20 08:00"),
-        "content/gioi-thieu.md": article(title="Bài khác", date="2024-01-05 08:00"),
-    })  # fmt: skip
+    root = make_site(
+        {
+            "content/2024/02/hoi-nghi.md": article(title="Hội nghị", date="2024-02-27 14:00"),
+            "content/2024/02/tam-biet.md": article(title="Bài sẽ xóa", date="2024-02-20 08:00"),
+            "content/gioi-thieu.md": article(title="Bài khác", date="2024-01-05 08:00"),
+        }
+    )
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "content", "templates", "static", "site.yaml")
     git(root, "commit", "-q", "-m", "Đăng bài")

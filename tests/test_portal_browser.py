@@ -25,9 +25,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 
 # Invented people for a test site only (never in content/): the leaders page needs some.
@@ -52,10 +58,12 @@ leaders:
 def picture(width: int, height: int, tint: int) -> bytes:
     """A small PNG gradient (Chromium reads it whatever the file's extension)."""
     rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 255 // width, (y * 160 // height + tint) % 256, 150))
-                           for x in range(width))
+        b"\x00"
+        + b"".join(
+            bytes((x * 255 // width, (y * 160 // height + tint) % 256, 150)) for x in range(width)
+        )
         for y in range(height)
-    )  # fmt: skip
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -63,8 +71,12 @@ def picture(width: int, height: int, tint: int) -> bytes:
         )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -54,19 +54,28 @@ leaders:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_site(tmp_path_factory.mktemp("portal-layout"), site_yaml=PORTAL_YAML)
-    write_tree(root, {
-        "content/2024/02/a.md": article(title="Tin A", date="2024-02-01", tags=["điện"]),
-        "content/2024/02/b.md": article(title="Tin B", date="2024-02-02"),
-        "content/2024/02/c.md": article(title="Tin C", date="2024-02-03", tags=["điện"],
-                                        category="Hoạt động Đảng - Đoàn thể"),
-        "content/2024/02/tb.md": article(title="Thông báo nghỉ", date="2024-02-04",
-                                         category="Thông báo"),
-        "content/pages/lanh-dao-so.md": LEADERS_PAGE,
-        "content/pages/gioi-thieu.md": '---\ntitle: "Giới thiệu"\n---\n',
-        "content/pages/en/introduction.md":
-            '---\ntitle: "Introduction"\ntranslation: "/gioi-thieu/"\n---\nThe Department.\n',
-        "static/images/logo.png": b"", "static/favicon.png": b"", "static/images/mot.jpg": small_jpeg(),
-    })  # fmt: skip
+    write_tree(
+        root,
+        {
+            "content/2024/02/a.md": article(title="Tin A", date="2024-02-01", tags=["điện"]),
+            "content/2024/02/b.md": article(title="Tin B", date="2024-02-02"),
+            "content/2024/02/c.md": article(
+                title="Tin C",
+                date="2024-02-03",
+                tags=["điện"],
+                category="Hoạt động Đảng - Đoàn thể",
+            ),
+            "content/2024/02/tb.md": article(
+                title="Thông báo nghỉ", date="2024-02-04", category="Thông báo"
+            ),
+            "content/pages/lanh-dao-so.md": LEADERS_PAGE,
+            "content/pages/gioi-thieu.md": '---\ntitle: "Giới thiệu"\n---\n',
+            "content/pages/en/introduction.md": '---\ntitle: "Introduction"\ntranslation: "/gioi-thieu/"\n---\nThe Department.\n',
+            "static/images/logo.png": b"",
+            "static/favicon.png": b"",
+            "static/images/mot.jpg": small_jpeg(),
+        },
+    )
     result = run_cli("build", "--root", root)
     assert result.returncode == 0, result.stderr
     return root
@@ -77,8 +86,10 @@ def test_identity_header_footer_and_outage(portal: Path) -> None:
     assert tree.css_first(".site-header .governing-body").text() == "UBND tỉnh Thử Nghiệm"
     assert tree.css_first(".site-header img.logo").attributes["src"] == "/images/logo.png"
     assert tree.css_first('link[rel="icon"]').attributes["href"] == "/favicon.png"
-    footer = {dt.text(): dd.text() for dt, dd in
-              zip(tree.css(".site-footer dt"), tree.css(".site-footer dd"), strict=True)}  # fmt: skip
+    footer = {
+        dt.text(): dd.text()
+        for dt, dd in zip(tree.css(".site-footer dt"), tree.css(".site-footer dd"), strict=True)
+    }
     assert footer == {"Địa chỉ": "Số 1 đường Thử", "Thư điện tử": "lienhe@example.org"}
     assert "Nâng cấp máy chủ" in tree.css_first(".outage").text()
     feedback = tree.css_first('.footer-links a[href="https://hailong.example.net/"]')
@@ -110,8 +121,9 @@ def test_home_shows_each_article_once_and_the_sidebar(portal: Path) -> None:
     links = [a.attributes["href"] for a in tree.css("main h3 a, .latest li a, .sidebar li a")]
     articles = [link for link in links if link.startswith("/2024/")]
     assert len(articles) == len(set(articles)) == 4
-    blocks = {b.css_first("h2").text(): [a.text() for a in b.css("li a")]
-              for b in tree.css(".side-block")}  # fmt: skip
+    blocks = {
+        b.css_first("h2").text(): [a.text() for a in b.css("li a")] for b in tree.css(".side-block")
+    }
     assert blocks == {"Dịch vụ công": ["Cổng quốc gia"], "Thông báo": ["Thông báo nghỉ"]}
 
 
@@ -186,8 +198,15 @@ def test_bad_portal_settings_are_all_reported(make_site) -> None:  # type: ignor
     result = run_cli("build", "--root", root)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if ": E180 " in line]
-    for needle in ("logo", "//evil.example/", "Không có", "banner", "lich", "measurement_script",
-                   "until"):  # fmt: skip
+    for needle in (
+        "logo",
+        "//evil.example/",
+        "Không có",
+        "banner",
+        "lich",
+        "measurement_script",
+        "until",
+    ):
         assert any(needle in line for line in lines), needle
     assert "Traceback" not in result.stderr
 
@@ -204,7 +223,11 @@ def test_english_pages_language_switch_and_hreflang_both_ways(portal: Path) -> N
         "/en/introduction/"
     )
     for tree in (english, vietnamese):
-        alternates = {link.attributes["hreflang"]: link.attributes["href"]
-                      for link in tree.css('link[rel="alternate"][hreflang]')}  # fmt: skip
-        assert alternates == {"vi": "https://example.org/gioi-thieu/",
-                              "en": "https://example.org/en/introduction/"}  # fmt: skip
+        alternates = {
+            link.attributes["hreflang"]: link.attributes["href"]
+            for link in tree.css('link[rel="alternate"][hreflang]')
+        }
+        assert alternates == {
+            "vi": "https://example.org/gioi-thieu/",
+            "en": "https://example.org/en/introduction/",
+        }

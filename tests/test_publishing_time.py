@@ -158,7 +158,7 @@ def test_check_names_the_moment_a_link_breaks(make_site) -> None:
     files = {
         "content/a.md": article(
             title="A", date="2024-12-01 08:00", tags=["hội chợ"], expires="2025-02-01 00:00"
-        ),  # fmt: skip
+        ),
         "content/b.md": article(title="B", body="Xem [bài A](/2024/12/a/)."),
         "content/c.md": article(title="C", body="Các tin [hội chợ](/the/hoi-cho/)."),
     }

@@ -20,11 +20,22 @@ from conftest import EPOCH, SITE_YAML, article, run_cli
 
 def start_serve(root: Path, *args: str | Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "ancongthuong_site", "serve", "--root", str(root), "--port", "0",
-         *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ancongthuong_site",
+            "serve",
+            "--root",
+            str(root),
+            "--port",
+            "0",
+            *map(str, args),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
-    )  # fmt: skip
+    )
 
 
 def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 30) -> str:

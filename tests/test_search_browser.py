@@ -30,26 +30,30 @@ NOW = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC)
 # otherwise; "Ðảng" typed with U+00D0 by an old converter; a body typed in NFD.
 EXTRA = {
     "content/2024/06/uy-quyen-1.md": article(
-        title="Thông báo về việc ký văn bản", date="2024-06-03",
+        title="Thông báo về việc ký văn bản",
+        date="2024-06-03",
         body="Giám đốc Sở đang ủy quyền cho Phó Giám đốc ký các văn bản trong tháng.",
     ),
     "content/2024/06/uy-quyen-2.md": article(
-        title="Lịch làm việc tuần", date="2024-06-10",
+        title="Lịch làm việc tuần",
+        date="2024-06-10",
         body="Trong thời gian đi công tác, lãnh đạo đang ủy quyền giải quyết hồ sơ.",
     ),
     "content/2024/06/chuyen-doi.md": article(
-        title="Tài liệu chuyển đổi từ phông cũ", date="2024-06-12",
+        title="Tài liệu chuyển đổi từ phông cũ",
+        date="2024-06-12",
         body="Ðảng ủy Sở triển khai nghị quyết (văn bản chuyển từ phông chữ cũ).",
     ),
     "content/2024/06/nfd.md": article(
-        title="Bài gõ trên máy Mac", date="2024-06-14",
+        title="Bài gõ trên máy Mac",
+        date="2024-06-14",
         body=unicodedata.normalize("NFD", "Sáng nay, Đảng ủy Sở họp mặt kỷ niệm ngày thành lập."),
     ),
     "content/van-ban/2024/123-qd-sct.md": (
         '---\ntitle: "Ban hành quy chế làm việc"\nnumber: "123/QĐ-SCT"\ntype: "Quyết định"\n'
         'issuer: "Sở Công Thương An Giang"\nissued: "2024-06-20"\n---\nToàn văn quy chế.\n'
     ),
-}  # fmt: skip
+}
 DOCUMENT = "/van-ban/123-qd-sct/"
 
 
@@ -103,8 +107,12 @@ def texts(site: tuple[Path, BuildResult]) -> dict[str, list[list[str]]]:
         fields = [meta.title, meta.summary, *meta.tags, meta.author, text]
         found["/" + item.rel_url] = [syllables(text) for text in fields]
     # The register's one document: type and number, abstract, issuer, text.
-    fields = ["Quyết định 123/QĐ-SCT", "Ban hành quy chế làm việc", "Sở Công Thương An Giang",
-              "Toàn văn quy chế."]  # fmt: skip
+    fields = [
+        "Quyết định 123/QĐ-SCT",
+        "Ban hành quy chế làm việc",
+        "Sở Công Thương An Giang",
+        "Toàn văn quy chế.",
+    ]
     found[DOCUMENT] = [syllables(text) for text in fields]
     return found
 
@@ -138,8 +146,17 @@ def test_result_sets_equal_the_pages_holding_the_query(page, texts) -> None:  # 
     body_only = min(
         w for w, n in in_bodies.items() if n >= 3 and w not in elsewhere and w.isalpha()
     )
-    queries = ["dang uy", "Đảng ủy", "DANG UY", "Ðảng ủy", "cong thuong", body_only,
-               "Nguyễn Minh Hùng", author, "đang ủy quyền"]  # fmt: skip
+    queries = [
+        "dang uy",
+        "Đảng ủy",
+        "DANG UY",
+        "Ðảng ủy",
+        "cong thuong",
+        body_only,
+        "Nguyễn Minh Hùng",
+        author,
+        "đang ủy quyền",
+    ]
     for query in queries:
         found = [hit["url"] for hit in results(page, query)]
         expected = holding(texts, query)

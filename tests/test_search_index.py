@@ -11,28 +11,36 @@ from conftest import article, built_index_files, read_index, write_tree
 
 
 def test_every_field_is_indexed_with_positions_and_spellings(make_site) -> None:
-    root = make_site({
-        "content/2024/02/hoi-nghi.md": article(
-            title="Đảng ủy Sở tổ chức hội nghị", summary="Tóm tắt về xuất khẩu gạo.",
-            tags=["năng lượng", "OCOP"], author="Trần Thị Mai",
-            body="Đồng chí Nguyễn Văn An đang phát biểu.\n\n| Cột | Khác |\n|---|---|\n| dưa&nbsp;hấu | x |",
-        ),
-        "content/2024/03/khac.md": article(title="Tin đang ủy quyền", date="2024-03-01"),
-        "content/2024/03/het-han.md": article(title="Tin hết hạn", date="2024-03-02",
-                                              expires="2024-06-01", body="Chữ ẩn dật."),
-        "content/2024/03/nhap.md": article(title="Bản nháp", date="2024-03-03", draft=True,
-                                           body="Chữ bí mật."),
-        "content/pages/gioi-thieu.md": "---\ntitle: Giới thiệu\n---\nChức năng nhiệm vụ của Sở.\n",
-    })  # fmt: skip
+    root = make_site(
+        {
+            "content/2024/02/hoi-nghi.md": article(
+                title="Đảng ủy Sở tổ chức hội nghị",
+                summary="Tóm tắt về xuất khẩu gạo.",
+                tags=["năng lượng", "OCOP"],
+                author="Trần Thị Mai",
+                body="Đồng chí Nguyễn Văn An đang phát biểu.\n\n| Cột | Khác |\n|---|---|\n| dưa&nbsp;hấu | x |",
+            ),
+            "content/2024/03/khac.md": article(title="Tin đang ủy quyền", date="2024-03-01"),
+            "content/2024/03/het-han.md": article(
+                title="Tin hết hạn", date="2024-03-02", expires="2024-06-01", body="Chữ ẩn dật."
+            ),
+            "content/2024/03/nhap.md": article(
+                title="Bản nháp", date="2024-03-03", draft=True, body="Chữ bí mật."
+            ),
+            "content/pages/gioi-thieu.md": "---\ntitle: Giới thiệu\n---\nChức năng nhiệm vụ của Sở.\n",
+        }
+    )
     build(root)
     meta, postings = read_index(built_index_files(root))
     article_url, other_url, page_url = "/2024/02/hoi-nghi/", "/2024/03/khac/", "/gioi-thieu/"
     # Pages come first, then articles oldest first; groups name type and category.
     assert meta["count"] == 3
     groups = [meta["groups"][ord(c) - 0x30] for c in meta["kinds"]]
-    assert groups == [{"type": "page", "category": ""},
-                      {"type": "article", "category": "Tin hoạt động"},
-                      {"type": "article", "category": "Tin hoạt động"}]  # fmt: skip
+    assert groups == [
+        {"type": "page", "category": ""},
+        {"type": "article", "category": "Tin hoạt động"},
+        {"type": "article", "category": "Tin hoạt động"},
+    ]
     assert meta["years"] == {"2024": [1, 2]}
     # The title comes first and is counted; the folded syllable holds both spellings.
     dang = postings["dang"]
@@ -61,10 +69,12 @@ def test_every_field_is_indexed_with_positions_and_spellings(make_site) -> None:
 def test_documents_are_one_call_away() -> None:
     # A document register adds entries of type "document"; its number is split into
     # syllables, so "123/QĐ-SCT", "qd 123" and "quyết định 123" all reach it.
-    terms = encode_terms("Quyết định 123/QĐ-SCT về việc ban hành quy chế",
-                         ("Sở Công Thương tỉnh An Giang",))  # fmt: skip
-    entry = SearchEntry("document", "/van-ban/123-qd-sct/", "Quyết định 123/QĐ-SCT", None,
-                        "", "Quyết định", terms)  # fmt: skip
+    terms = encode_terms(
+        "Quyết định 123/QĐ-SCT về việc ban hành quy chế", ("Sở Công Thương tỉnh An Giang",)
+    )
+    entry = SearchEntry(
+        "document", "/van-ban/123-qd-sct/", "Quyết định 123/QĐ-SCT", None, "", "Quyết định", terms
+    )
     meta, postings = read_index(build_search_index([entry]))
     assert meta["groups"] == [{"type": "document", "category": "Quyết định"}]
     for syllable in ("quyet", "dinh", "123", "qd", "sct", "giang"):
@@ -72,11 +82,14 @@ def test_documents_are_one_call_away() -> None:
 
 
 def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) -> None:
-    root = make_site({
-        f"content/2024/0{m}/bai-{m}.md": article(title=f"Bài số {m}", date=f"2024-0{m}-10",
-                                                 body=f"Nội dung thứ {m} về thương mại.")
-        for m in range(1, 6)
-    })  # fmt: skip
+    root = make_site(
+        {
+            f"content/2024/0{m}/bai-{m}.md": article(
+                title=f"Bài số {m}", date=f"2024-0{m}-10", body=f"Nội dung thứ {m} về thương mại."
+            )
+            for m in range(1, 6)
+        }
+    )
     build(root)
     first = built_index_files(root)
     (root / "_site").rename(root / "old")

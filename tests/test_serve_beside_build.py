@@ -36,10 +36,20 @@ def test_serve_survives_concurrent_builds_and_stops_cleanly(make_site, tmp_path:
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONWARNINGS": "default"}
     with stdout.open("w") as out, stderr.open("w") as err:
         serve = subprocess.Popen(
-            [sys.executable, "-m", "ancongthuong_site", "serve", "--root", str(root),
-             "--port", str(_free_port())],
-            stdout=out, stderr=err, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "ancongthuong_site",
+                "serve",
+                "--root",
+                str(root),
+                "--port",
+                str(_free_port()),
+            ],
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
     try:
         _wait_for(stdout, "Xem trước tại")
         # Builds and checks in the same folder, two at a time, and the output deleted

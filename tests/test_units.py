@@ -27,10 +27,18 @@ def problem_of(text: str):  # type: ignore[no-untyped-def]
 def test_yaml_1_1_surprises_stay_strings() -> None:
     data, lines = load_yaml(
         "draft: no\nzip: 0123\nprice: 1.250\ntime: 1:30:00\nok: true\nn: 42\nd: 2024-02-27\n",
-        "a.md", 2,
-    )  # fmt: skip
-    assert data == {"draft": "no", "zip": "0123", "price": "1.250", "time": "1:30:00",
-                    "ok": True, "n": 42, "d": "2024-02-27"}  # fmt: skip
+        "a.md",
+        2,
+    )
+    assert data == {
+        "draft": "no",
+        "zip": "0123",
+        "price": "1.250",
+        "time": "1:30:00",
+        "ok": True,
+        "n": 42,
+        "d": "2024-02-27",
+    }
     assert lines["zip"] == 3
 
 

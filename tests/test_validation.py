@@ -22,9 +22,11 @@ def problems_of(root: Path) -> list[tuple[str, int, str]]:
 
 
 def test_one_tag_in_several_cases_lists_the_article_once(make_site) -> None:  # type: ignore[no-untyped-def]
-    root = make_site({
-        "content/2024/02/a.md": article(tags=["Hội nghị", "hội nghị", "HỘI NGHỊ", "Khác"]),
-    })  # fmt: skip
+    root = make_site(
+        {
+            "content/2024/02/a.md": article(tags=["Hội nghị", "hội nghị", "HỘI NGHỊ", "Khác"]),
+        }
+    )
     build(root, OPTIONS)
     tag_page = html(root / "_site/the/hoi-nghi/index.html")
     links = [a.attributes["href"] for a in tag_page.css("main a[href='/2024/02/a/']")]

@@ -15,7 +15,7 @@ from ancongthuong_site.vietnamese import (
     make_slug,
     parse_date,
     vi_key,
-)  # fmt: skip
+)
 
 
 @pytest.mark.parametrize(
@@ -113,8 +113,16 @@ def test_vietnamese_sort_order() -> None:
         "Ủy ban",
     ]
     assert sorted(names, key=vi_key) == [
-        "An toàn", "Ăn uống", "Âm nhạc", "Du lịch", "Đảng ủy", "Ủy ban", "Ưu đãi", "Ý kiến", "Zalo",
-    ]  # fmt: skip
+        "An toàn",
+        "Ăn uống",
+        "Âm nhạc",
+        "Du lịch",
+        "Đảng ủy",
+        "Ủy ban",
+        "Ưu đãi",
+        "Ý kiến",
+        "Zalo",
+    ]
     assert sorted(["mạ", "má", "mã", "mả", "mà", "ma"], key=vi_key) == [
         "ma",
         "mà",

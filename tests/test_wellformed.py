@@ -145,10 +145,13 @@ def test_every_file_written_is_well_formed(title: str, summary_body: str, second
         # No `summary:`: the first paragraph is the summary on the home page, in listings,
         # meta tags, search and the feeds, which is where placeholders used to leak.
         first = article(body=summary_body).replace('"Bài viết thử"', yaml_string(title + " tin"))
-        write_tree(root, {
-            "content/2024/02/mot.md": first,
-            "content/2024/03/hai.md": article(title="Bài hai", body=second, tags=["Thẻ"]),
-        })  # fmt: skip
+        write_tree(
+            root,
+            {
+                "content/2024/02/mot.md": first,
+                "content/2024/03/hai.md": article(title="Bài hai", body=second, tags=["Thẻ"]),
+            },
+        )
         try:
             build(root, BuildOptions(jobs=1, use_cache=False))
         except BuildFailed as error:

@@ -41,12 +41,14 @@ def clean_build(root: Path, tmp: Path) -> list:
 
 @pytest.fixture
 def site(make_site) -> Path:  # type: ignore[no-untyped-def]
-    return make_site({
-        "content/2024/02/a.md": article(title="Một"),
-        "content/2024/02/b.md": article(title="Hai", date="2024-02-28"),
-        "content/pages/gioi-thieu.md": "---\ntitle: Giới thiệu\n---\nNội dung.\n",
-        "static/tai-lieu/ke-hoach.txt": "kế hoạch",
-    })  # fmt: skip
+    return make_site(
+        {
+            "content/2024/02/a.md": article(title="Một"),
+            "content/2024/02/b.md": article(title="Hai", date="2024-02-28"),
+            "content/pages/gioi-thieu.md": "---\ntitle: Giới thiệu\n---\nNội dung.\n",
+            "static/tai-lieu/ke-hoach.txt": "kế hoạch",
+        }
+    )
 
 
 def edit(root: Path, title: str) -> None:

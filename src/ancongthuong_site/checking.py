@@ -95,13 +95,17 @@ def link_owners(
     urls = Urls(base_url)
     for document in register.listed if register else ():
         owners.pages[Urls.output_path(document.rel_url)] = (
-            f"content/{document.path}", document.parsed.body_line, root / "content" / document.path,
-        )  # fmt: skip
+            f"content/{document.path}",
+            document.parsed.body_line,
+            root / "content" / document.path,
+        )
     for article in index.listed + index.unlisted + index.pages:
         label = f"content/{article.path}"
         owners.pages[Urls.output_path(article.rel_url)] = (
-            label, article.parsed.body_line, root / "content" / article.path,
-        )  # fmt: skip
+            label,
+            article.parsed.body_line,
+            root / "content" / article.path,
+        )
         if article.meta.image:
             owners.images.setdefault(
                 urls.rebase(article.meta.image), (label, article.parsed.line_of("image"))

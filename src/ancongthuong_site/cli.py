@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         _print_problems(error.problems)
         return EXIT_USAGE
     except SiteError as error:
-        _print_problems(error.problems, output=args.command == "build",
-                        imported=args.command == "import")  # fmt: skip
+        _print_problems(
+            error.problems, output=args.command == "build", imported=args.command == "import"
+        )
         return EXIT_CONTENT
     except (KeyboardInterrupt, Interrupted) as error:
         signum = getattr(error, "signum", signal.SIGINT)
@@ -264,8 +265,10 @@ def _scheduled(result: BuildResult) -> list[str]:
     """How many articles are scheduled and when the next one appears (editors ask)."""
     if not result.scheduled:
         return []
-    return [f"Có {len(result.scheduled)} bài hẹn giờ; bài tiếp theo lên trang lúc "
-            f"{format_datetime(result.scheduled[0])}."]  # fmt: skip
+    return [
+        f"Có {len(result.scheduled)} bài hẹn giờ; bài tiếp theo lên trang lúc "
+        f"{format_datetime(result.scheduled[0])}."
+    ]
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -332,8 +335,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     refused: list[RefusedError] = []
     stop = threading.Event()
     # The Host header must name this server (DNS rebinding); --allow-host adds names.
-    server = DevServer(out, host=args.host, port=args.port,
-                       allowed_hosts=(args.host, *args.allow_host))  # fmt: skip
+    server = DevServer(
+        out, host=args.host, port=args.port, allowed_hosts=(args.host, *args.allow_host)
+    )
 
     def rebuild(changed: frozenset[str] = frozenset()) -> None:
         started = time.perf_counter()
@@ -434,8 +438,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     config = load_config(args.root)
     categories = config.categories
-    batch = import_batch(args.files, config.content_dir, category=args.category,
-                         categories=categories, date=_date_arg(args.date))  # fmt: skip
+    batch = import_batch(
+        args.files,
+        config.content_dir,
+        category=args.category,
+        categories=categories,
+        date=_date_arg(args.date),
+    )
     for prepared, already in batch:
         shown = _shown(args.root, prepared.target)
         if already:

@@ -72,9 +72,13 @@ def _names_too_long(tasks: list[RenderTask], static_files: list[str]) -> list[Pr
         if len(longest.encode()) > NAME_MAX:
             where = "site.yaml" if owner == "site.yaml" else f"content/{owner}"
             where = where if owner else f"static/{path}"
-            problems.append(Problem(
-                where, 1 if where.startswith("content/") else 0, "E132",
-                f"tên trong địa chỉ /{path[:80]}… dài quá {NAME_MAX} byte",
-                "rút ngắn slug, địa chỉ cũ (aliases) hay tên tệp",
-            ))  # fmt: skip
+            problems.append(
+                Problem(
+                    where,
+                    1 if where.startswith("content/") else 0,
+                    "E132",
+                    f"tên trong địa chỉ /{path[:80]}… dài quá {NAME_MAX} byte",
+                    "rút ngắn slug, địa chỉ cũ (aliases) hay tên tệp",
+                )
+            )
     return problems

@@ -32,46 +32,110 @@ class Section:
 
 
 SECTIONS = (
-    Section("gioi-thieu", "Giới thiệu", f"{DECREE_224} điểm b", "text",
-            "Giới thiệu chung về Sở (vài đoạn ngắn) và liên kết tới các trang con."),
-    Section("chuc-nang-nhiem-vu", "Chức năng, nhiệm vụ, quyền hạn", f"{DECREE_224} điểm b", "text",
-            "Chép nguyên văn chức năng, nhiệm vụ, quyền hạn của Sở và các phòng, đơn vị "
-            "từ quyết định quy định chức năng, nhiệm vụ còn hiệu lực (ghi số, ngày của quyết định)."),
-    Section("co-cau-to-chuc", "Cơ cấu tổ chức", f"{DECREE_224} điểm b", "image",
-            "Ghi image: đường dẫn ảnh sơ đồ tổ chức (đặt tệp trong static/images/), "
-            "image_caption: chú thích, và liệt kê các phòng, đơn vị trực thuộc trong phần thân."),
-    Section("lanh-dao-so", "Lãnh đạo Sở", f"{DECREE_224} điểm b", "leaders",
-            "Mỗi lãnh đạo một mục trong leaders: họ tên, chức vụ, nhiệm vụ được phân công, "
-            "điện thoại, thư điện tử, ảnh và tiểu sử tóm tắt. Mục còn để trống tên không hiển thị."),
-    Section("lich-su", "Lịch sử hình thành và phát triển", f"{DECREE_224} điểm b", "text",
-            "Tóm tắt quá trình hình thành, kể cả việc hợp nhất tỉnh từ 01/07/2025."),
-    Section("thu-tuc-hanh-chinh", "Thủ tục hành chính", f"{DECREE_224} điểm a", "links",
-            "Mỗi thủ tục (hoặc nhóm thủ tục) một mục trong links: tên và địa chỉ trang của thủ tục "
-            "trên Cổng Dịch vụ công."),
-    Section("tiep-can-thong-tin", "Tiếp cận thông tin",
-            "Luật Tiếp cận thông tin 2016, Điều 19; Nghị định 13/2018/NĐ-CP, Điều 11", "text",
-            "Đầu mối cung cấp thông tin, cách gửi yêu cầu, mẫu phiếu yêu cầu (tệp đính kèm) "
-            "và danh mục thông tin phải công khai."),
-    Section("cong-khai-ngan-sach", "Công khai ngân sách", "Thông tư 61/2017/TT-BTC", "text",
-            "Các báo cáo công khai dự toán, tình hình thực hiện và quyết toán ngân sách, "
-            "kèm tệp Excel/Word, theo thời hạn của Thông tư 61/2017/TT-BTC."),
-    Section("lien-he", "Liên hệ", f"{CIRCULAR_32}; Luật Tiếp cận thông tin 2016, Điều 19", "text",
-            "Trang này tự hiện địa chỉ, điện thoại, thư điện tử trong footer: của site.yaml; "
-            "phần thân ghi thêm giờ làm việc, đầu mối của từng phòng nếu có."),
-)  # fmt: skip
+    Section(
+        "gioi-thieu",
+        "Giới thiệu",
+        f"{DECREE_224} điểm b",
+        "text",
+        "Giới thiệu chung về Sở (vài đoạn ngắn) và liên kết tới các trang con.",
+    ),
+    Section(
+        "chuc-nang-nhiem-vu",
+        "Chức năng, nhiệm vụ, quyền hạn",
+        f"{DECREE_224} điểm b",
+        "text",
+        "Chép nguyên văn chức năng, nhiệm vụ, quyền hạn của Sở và các phòng, đơn vị "
+        "từ quyết định quy định chức năng, nhiệm vụ còn hiệu lực (ghi số, ngày của quyết định).",
+    ),
+    Section(
+        "co-cau-to-chuc",
+        "Cơ cấu tổ chức",
+        f"{DECREE_224} điểm b",
+        "image",
+        "Ghi image: đường dẫn ảnh sơ đồ tổ chức (đặt tệp trong static/images/), "
+        "image_caption: chú thích, và liệt kê các phòng, đơn vị trực thuộc trong phần thân.",
+    ),
+    Section(
+        "lanh-dao-so",
+        "Lãnh đạo Sở",
+        f"{DECREE_224} điểm b",
+        "leaders",
+        "Mỗi lãnh đạo một mục trong leaders: họ tên, chức vụ, nhiệm vụ được phân công, "
+        "điện thoại, thư điện tử, ảnh và tiểu sử tóm tắt. Mục còn để trống tên không hiển thị.",
+    ),
+    Section(
+        "lich-su",
+        "Lịch sử hình thành và phát triển",
+        f"{DECREE_224} điểm b",
+        "text",
+        "Tóm tắt quá trình hình thành, kể cả việc hợp nhất tỉnh từ 01/07/2025.",
+    ),
+    Section(
+        "thu-tuc-hanh-chinh",
+        "Thủ tục hành chính",
+        f"{DECREE_224} điểm a",
+        "links",
+        "Mỗi thủ tục (hoặc nhóm thủ tục) một mục trong links: tên và địa chỉ trang của thủ tục "
+        "trên Cổng Dịch vụ công.",
+    ),
+    Section(
+        "tiep-can-thong-tin",
+        "Tiếp cận thông tin",
+        "Luật Tiếp cận thông tin 2016, Điều 19; Nghị định 13/2018/NĐ-CP, Điều 11",
+        "text",
+        "Đầu mối cung cấp thông tin, cách gửi yêu cầu, mẫu phiếu yêu cầu (tệp đính kèm) "
+        "và danh mục thông tin phải công khai.",
+    ),
+    Section(
+        "cong-khai-ngan-sach",
+        "Công khai ngân sách",
+        "Thông tư 61/2017/TT-BTC",
+        "text",
+        "Các báo cáo công khai dự toán, tình hình thực hiện và quyết toán ngân sách, "
+        "kèm tệp Excel/Word, theo thời hạn của Thông tư 61/2017/TT-BTC.",
+    ),
+    Section(
+        "lien-he",
+        "Liên hệ",
+        f"{CIRCULAR_32}; Luật Tiếp cận thông tin 2016, Điều 19",
+        "text",
+        "Trang này tự hiện địa chỉ, điện thoại, thư điện tử trong footer: của site.yaml; "
+        "phần thân ghi thêm giờ làm việc, đầu mối của từng phòng nếu có.",
+    ),
+)
 
 # English pages (content/pages/en/<slug>.md → /en/<slug>/), each paired with its Vietnamese page.
 ENGLISH_SECTIONS = (
-    Section("introduction", "Introduction", "gioi-thieu", "text",
-            "An English version of the Giới thiệu page."),
-    Section("functions", "Functions and duties", "chuc-nang-nhiem-vu", "text",
-            "An English version of the Chức năng, nhiệm vụ page."),
-    Section(ENGLISH_LEADERS_SLUG, "Leadership", LEADERS_SLUG, "leaders",
-            "The same people as on Lãnh đạo Sở, with their positions and duties in English."),
-    Section(ENGLISH_CONTACT_SLUG, "Contact", CONTACT_SLUG, "text",
-            "The address, phone and email of site.yaml's footer are shown automatically; add "
-            "office hours here if wanted."),
-)  # fmt: skip
+    Section(
+        "introduction",
+        "Introduction",
+        "gioi-thieu",
+        "text",
+        "An English version of the Giới thiệu page.",
+    ),
+    Section(
+        "functions",
+        "Functions and duties",
+        "chuc-nang-nhiem-vu",
+        "text",
+        "An English version of the Chức năng, nhiệm vụ page.",
+    ),
+    Section(
+        ENGLISH_LEADERS_SLUG,
+        "Leadership",
+        LEADERS_SLUG,
+        "leaders",
+        "The same people as on Lãnh đạo Sở, with their positions and duties in English.",
+    ),
+    Section(
+        ENGLISH_CONTACT_SLUG,
+        "Contact",
+        CONTACT_SLUG,
+        "text",
+        "The address, phone and email of site.yaml's footer are shown automatically; add "
+        "office hours here if wanted.",
+    ),
+)
 """For these, `reference` holds the slug of the Vietnamese page they translate."""
 
 IDENTITY = (
@@ -82,11 +146,17 @@ IDENTITY = (
     ("email", "Thư điện tử (footer.email)", CIRCULAR_32),
     ("responsible", "Người chịu trách nhiệm chính (footer.responsible)", CIRCULAR_32),
     ("license", "Giấy phép (footer.license)", CIRCULAR_32),
-    ("feedback_url", "Đánh giá mức độ hài lòng (integrations.feedback_url)",
-     "Nghị định 224/2026/NĐ-CP, Điều 10 khoản 3"),
-    ("measurement_script", "Mã đo lường cổng (integrations.measurement_script)",
-     "Nghị định 224/2026/NĐ-CP, Điều 12"),
-)  # fmt: skip
+    (
+        "feedback_url",
+        "Đánh giá mức độ hài lòng (integrations.feedback_url)",
+        "Nghị định 224/2026/NĐ-CP, Điều 10 khoản 3",
+    ),
+    (
+        "measurement_script",
+        "Mã đo lường cổng (integrations.measurement_script)",
+        "Nghị định 224/2026/NĐ-CP, Điều 12",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -111,8 +181,11 @@ def portal_report(config: SiteConfig, index: SiteIndex) -> list[Item]:
         where = f"content/pages/{section.slug}.md"
         present = page is not None and _complete(section.needs, page.meta, page.parsed.summary)
         hint = "chạy: ancongthuong-site new-portal-pages" if page is None else section.instructions
-        items.append(Item(present, f"Trang {section.title} (/{section.slug}/)",
-                          section.reference, where, hint))  # fmt: skip
+        items.append(
+            Item(
+                present, f"Trang {section.title} (/{section.slug}/)", section.reference, where, hint
+            )
+        )
     footer = dict(config.footer)
     values = {
         **footer,
@@ -121,8 +194,15 @@ def portal_report(config: SiteConfig, index: SiteIndex) -> list[Item]:
         "measurement_script": config.integrations.measurement_script,
     }
     for key, label, reference in IDENTITY:
-        items.append(Item(bool(values.get(key)), label, reference, "site.yaml",
-                          "ghi thông tin chính thức của Sở vào site.yaml"))  # fmt: skip
+        items.append(
+            Item(
+                bool(values.get(key)),
+                label,
+                reference,
+                "site.yaml",
+                "ghi thông tin chính thức của Sở vào site.yaml",
+            )
+        )
     return items
 
 

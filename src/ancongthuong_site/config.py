@@ -29,9 +29,15 @@ from .vietnamese import fold, is_slug, make_slug, nfc
 CONFIG_NAME = "site.yaml"
 # The kinds of document in the register when site.yaml does not list its own.
 DEFAULT_DOCUMENT_TYPES = (
-    "Quyết định", "Chỉ thị", "Kế hoạch", "Công văn", "Thông báo", "Báo cáo", "Hướng dẫn",
+    "Quyết định",
+    "Chỉ thị",
+    "Kế hoạch",
+    "Công văn",
+    "Thông báo",
+    "Báo cáo",
+    "Hướng dẫn",
     "Dự thảo",
-)  # fmt: skip
+)
 FOOTER_FIELDS = ("owner", "address", "phone", "fax", "email", "responsible", "license", "note")
 
 
@@ -232,31 +238,43 @@ def load_config(root: Path) -> SiteConfig:
     for entry in menu:
         for name in entry.categories:
             if not any(name.casefold() in (c.name.casefold(), c.slug) for c in categories):
-                problem("menu", f'mục menu "{entry.title}": chuyên mục không tồn tại "{name}"',
-                        "ghi tên hoặc slug của một chuyên mục trong categories:")  # fmt: skip
+                problem(
+                    "menu",
+                    f'mục menu "{entry.title}": chuyên mục không tồn tại "{name}"',
+                    "ghi tên hoặc slug của một chuyên mục trong categories:",
+                )
     footer = _footer(data.get("footer"), problem)
     images = {}
     for key in ("logo", "favicon"):
         value = data.get(key) or ""
         if value and not site_link(value):
-            problem(key, f'{key} "{value}" phải là đường dẫn ảnh trong site hoặc https://',
-                    f"ví dụ: {key}: /images/logo.png (đặt tệp ảnh trong static/images/)")  # fmt: skip
+            problem(
+                key,
+                f'{key} "{value}" phải là đường dẫn ảnh trong site hoặc https://',
+                f"ví dụ: {key}: /images/logo.png (đặt tệp ảnh trong static/images/)",
+            )
         images[key] = value if isinstance(value, str) and site_link(value) else ""
     sidebar = read_sidebar(data.get("sidebar"), problem)
     for block in sidebar:
         if block.kind == "category" and not any(
             block.category.casefold() in (c.name.casefold(), c.slug) for c in categories
         ):
-            problem("sidebar", f'khối sidebar: chuyên mục không tồn tại "{block.category}"',
-                    "ghi tên hoặc slug của một chuyên mục trong categories:")  # fmt: skip
+            problem(
+                "sidebar",
+                f'khối sidebar: chuyên mục không tồn tại "{block.category}"',
+                "ghi tên hoặc slug của một chuyên mục trong categories:",
+            )
     integrations = read_integrations(data.get("integrations"), problem)
     outage = read_outage(data.get("outage"), problem)
     english = data.get("english") or {}
     if isinstance(english, dict):
         for key, value in english.items():
             if key not in ("title", "short_title", "governing_body"):
-                problem("english", f'khóa english không hợp lệ "{key}"',
-                        "các khóa: title, short_title, governing_body")  # fmt: skip
+                problem(
+                    "english",
+                    f'khóa english không hợp lệ "{key}"',
+                    "các khóa: title, short_title, governing_body",
+                )
             elif not isinstance(value, str):
                 problem("english", f"english.{key} phải là chuỗi chữ")
         english = {k: v.strip() for k, v in english.items() if isinstance(v, str) and v.strip()}
@@ -360,8 +378,11 @@ def _document_types(value: Any, problem: Any) -> tuple[Category, ...]:
     for name in names:
         slug = make_slug(name) if isinstance(name, str) else ""
         if not slug:
-            problem("document_types", f'loại văn bản "{name}" không hợp lệ',
-                    'mỗi loại là một tên, ví dụ: - "Quyết định"')  # fmt: skip
+            problem(
+                "document_types",
+                f'loại văn bản "{name}" không hợp lệ',
+                'mỗi loại là một tên, ví dụ: - "Quyết định"',
+            )
         elif any(kind.slug == slug for kind in result):
             problem("document_types", f'loại văn bản "{name}" bị lặp')
         else:
@@ -392,8 +413,11 @@ def _image_limits(value: Any, problem: Any) -> dict[str, float]:
     limits = {"warn_mb": 8.0, "warn_megapixels": 30.0}
     for key, number in (value or {}).items():
         if key not in limits:
-            problem("images", f'khóa không hợp lệ trong images: "{key}"',
-                    "các khóa: " + ", ".join(limits))  # fmt: skip
+            problem(
+                "images",
+                f'khóa không hợp lệ trong images: "{key}"',
+                "các khóa: " + ", ".join(limits),
+            )
         elif isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
             problem("images", f"images.{key} phải là một số dương", f"ví dụ: {key}: 8")
         else:

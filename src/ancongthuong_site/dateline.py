@@ -19,8 +19,9 @@ from .vietnamese import VN_TZ
 _NUMERIC = r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4})"
 _WORDS = r"(?P<wd>\d{1,2})\s+tháng\s+(?P<wm>\d{1,2})\s*(?:,\s*)?năm\s+(?P<wy>\d{4})"
 _TIME = r"(?:\s*(?:,|lúc)?\s*(?P<H>\d{1,2})\s*(?:[:h]|giờ)\s*(?P<M>\d{2})(?:\s*phút)?)?"
-_DATE = re.compile(rf"(?<![\d/.-])(?:{_NUMERIC}|(?:ngày\s+)?{_WORDS})(?![\d/])(?!-\d){_TIME}",
-                   re.IGNORECASE)  # fmt: skip
+_DATE = re.compile(
+    rf"(?<![\d/.-])(?:{_NUMERIC}|(?:ngày\s+)?{_WORDS})(?![\d/])(?!-\d){_TIME}", re.IGNORECASE
+)
 _WEEKDAY = r"(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)"
 # A line that is only a date: "Thứ Năm, 28-03-2024 08:30", "An Giang, ngày 14 tháng 3 năm 2024".
 _DATELINE = re.compile(
@@ -28,8 +29,10 @@ _DATELINE = re.compile(
     r"\s*(?:\(GMT[+-]\d+\))?\.?$",
     re.IGNORECASE,
 )
-_EVENT = re.compile(r"(?:\b(?:sáng|chiều|tối|trưa|đêm)(?:\s+nay)?(?:\s+ngày)?|(?:^|[.!?]\s+)ngày)\s*$",
-                    re.IGNORECASE)  # fmt: skip
+_EVENT = re.compile(
+    r"(?:\b(?:sáng|chiều|tối|trưa|đêm)(?:\s+nay)?(?:\s+ngày)?|(?:^|[.!?]\s+)ngày)\s*$",
+    re.IGNORECASE,
+)
 # A cited document: its number ("số 1520/QĐ-UBND", "12/2024/TT-BCT") or its kind.
 _CITED = re.compile(
     r"(?:\bsố\s+\S*\d|\d+/[\w-]*[A-ZĐ]|\b(?:quyết định|kế hoạch|công văn|thông tư|nghị định|"

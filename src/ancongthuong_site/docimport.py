@@ -25,11 +25,21 @@ from .vietnamese import VN_TZ, fold, make_slug, parse_date
 BODY = "body"
 # Headings seen in other portals' exports, and the body column.
 _MORE_HEADINGS = {
-    "số hiệu": "number", "số/ký hiệu": "number", "ký hiệu": "number", "thể loại": "type",
-    "loại": "type", "cơ quan": "issuer", "ngày hiệu lực": "effective", "hiệu lực từ": "effective",
-    "file đính kèm": "files", "tệp tin": "files", "văn bản thay thế": "replaces",
-    "nội dung": BODY, "toàn văn": BODY, "tóm tắt": BODY,
-}  # fmt: skip
+    "số hiệu": "number",
+    "số/ký hiệu": "number",
+    "ký hiệu": "number",
+    "thể loại": "type",
+    "loại": "type",
+    "cơ quan": "issuer",
+    "ngày hiệu lực": "effective",
+    "hiệu lực từ": "effective",
+    "file đính kèm": "files",
+    "tệp tin": "files",
+    "văn bản thay thế": "replaces",
+    "nội dung": BODY,
+    "toàn văn": BODY,
+    "tóm tắt": BODY,
+}
 _LISTS = ("fields", "replaces", "related", "files", "aliases")
 HEADINGS: dict[str, str] = {
     **{fold(heading): name for name, heading, _ in FIELD_TABLE},
@@ -63,14 +73,28 @@ def plan_import(csv_path: Path, config: SiteConfig) -> list[Planned]:
     for heading in header:
         name = HEADINGS.get(fold(" ".join(heading.split())))
         if name is None and heading.strip():
-            problems.append(Problem(label, 1, "E114", f'cột không được hỗ trợ "{heading}"',
-                                    "các cột: " + ", ".join(h for _, h, _ in FIELD_TABLE)))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    "E114",
+                    f'cột không được hỗ trợ "{heading}"',
+                    "các cột: " + ", ".join(h for _, h, _ in FIELD_TABLE),
+                )
+            )
         columns.append(name)
     for required in ("title", "number", "type", "issuer", "issued"):
         if required not in columns:
             heading = next(h for n, h, _ in FIELD_TABLE if n == required)
-            problems.append(Problem(label, 1, "E110", f'thiếu cột bắt buộc "{heading}"',
-                                    "thêm cột này vào dòng tiêu đề của bảng"))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    "E110",
+                    f'thiếu cột bắt buộc "{heading}"',
+                    "thêm cột này vào dòng tiêu đề của bảng",
+                )
+            )
     if problems:
         raise BuildFailed(problems)
     renderer = Renderer(MarkupSettings(config.base_url, config.allow_raw_html))
@@ -89,9 +113,15 @@ def plan_import(csv_path: Path, config: SiteConfig) -> list[Planned]:
             continue
         if found.path in taken or found.path.exists():
             where = f"dòng {taken[found.path]}" if found.path in taken else "đã có tệp"
-            problems.append(Problem(label, line, "E130",
-                                    f"văn bản trùng tệp {found.path.relative_to(config.root)} ({where})",
-                                    "mỗi số ký hiệu một văn bản; đặt cột Slug để phân biệt"))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    "E130",
+                    f"văn bản trùng tệp {found.path.relative_to(config.root)} ({where})",
+                    "mỗi số ký hiệu một văn bản; đặt cột Slug để phân biệt",
+                )
+            )
             continue
         taken[found.path] = line
         planned.append(found)
@@ -110,8 +140,15 @@ def _plan_row(
     renderer: Renderer,
 ) -> Planned | list[Problem]:
     if len(row) > len(columns):
-        return [Problem(label, line, "E102", f"dòng có {len(row)} ô, nhiều hơn {len(columns)} cột",
-                        "kiểm tra dấu phẩy và dấu ngoặc kép trong các ô")]  # fmt: skip
+        return [
+            Problem(
+                label,
+                line,
+                "E102",
+                f"dòng có {len(row)} ô, nhiều hơn {len(columns)} cột",
+                "kiểm tra dấu phẩy và dấu ngoặc kép trong các ô",
+            )
+        ]
     values: dict[str, str] = {}
     heading_of: dict[str, str] = {}
     for name, heading, cell in zip(columns, header, row, strict=False):
@@ -151,9 +188,15 @@ def _plan_row(
         return problems
     if config.document_type(parsed.meta.type) is None:  # type: ignore[union-attr]
         names = "; ".join(kind.name for kind in config.document_types)
-        return [Problem(label, line, "E191",
-                        f'cột "{heading_of["type"]}": loại văn bản không có trong site.yaml "{values["type"]}"',
-                        "các loại: " + names)]  # fmt: skip
+        return [
+            Problem(
+                label,
+                line,
+                "E191",
+                f'cột "{heading_of["type"]}": loại văn bản không có trong site.yaml "{values["type"]}"',
+                "các loại: " + names,
+            )
+        ]
     return Planned(config.content_dir / rel, text, line)
 
 
@@ -177,6 +220,14 @@ def write_all(planned: list[Planned]) -> None:
     except OSError as error:
         for path in written:
             path.unlink(missing_ok=True)
-        raise BuildFailed([Problem(str(error.filename or "content"), 0, "E210",
-                                   f"không ghi được tệp: {error.strerror or error}",
-                                   "không có tệp nào được ghi; sửa lỗi rồi chạy lại")]) from None  # fmt: skip
+        raise BuildFailed(
+            [
+                Problem(
+                    str(error.filename or "content"),
+                    0,
+                    "E210",
+                    f"không ghi được tệp: {error.strerror or error}",
+                    "không có tệp nào được ghi; sửa lỗi rồi chạy lại",
+                )
+            ]
+        ) from None

@@ -374,8 +374,14 @@ class DocumentPages:
         """Listed documents for the search index: number, type, abstract, issuer, signer,
         fields and text are searchable; the type stands as their category."""
         return [
-            SearchEntry("document", self.urls.link(d.rel_url),
-                        f"{d.type_name} {d.meta.number}: {d.meta.title}", d.meta.issued,
-                        self.row(d).issued_text, d.type_name, terms_of(d.parsed))
+            SearchEntry(
+                "document",
+                self.urls.link(d.rel_url),
+                f"{d.type_name} {d.meta.number}: {d.meta.title}",
+                d.meta.issued,
+                self.row(d).issued_text,
+                d.type_name,
+                terms_of(d.parsed),
+            )
             for d in self.register.listed
-        ]  # fmt: skip
+        ]

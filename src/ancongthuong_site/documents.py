@@ -91,8 +91,11 @@ def parse_document(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
     try:
         body_html, first = renderer.render(front.body)
     except BodyTooComplex as error:
-        problems.append(Problem(label, front.body_line + max(error.line - 1, 0), error.code,
-                                str(error), error.hint))  # fmt: skip
+        problems.append(
+            Problem(
+                label, front.body_line + max(error.line - 1, 0), error.code, str(error), error.hint
+            )
+        )
     if problems or meta is None:
         raise FileProblems(problems)
     # "Quyết định 123/QĐ-SCT" first, so "quyet dinh 123" and "123/QĐ-SCT" are phrases of
@@ -123,14 +126,22 @@ def _validate(
     for key, value in data.items():
         if key not in DOCUMENT_FIELDS:
             close = _close_field(str(key))
-            hint = f'có phải ý bạn là "{close[0]}"?' if close else "các trường của văn bản: " + ", ".join(DOCUMENT_FIELDS)  # fmt: skip
+            hint = (
+                f'có phải ý bạn là "{close[0]}"?'
+                if close
+                else "các trường của văn bản: " + ", ".join(DOCUMENT_FIELDS)
+            )
             problem(key, "E114", f'trường không được hỗ trợ "{key}"', hint)
             continue
         for text in value if isinstance(value, list) else [value]:
             bad = FORBIDDEN.search(text) if isinstance(text, str) else None
             if bad:
-                problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
-                        "xóa ký tự này khỏi giá trị")  # fmt: skip
+                problem(
+                    key,
+                    "E122",
+                    f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
+                    "xóa ký tự này khỏi giá trị",
+                )
                 break
     text: dict[str, str] = {}
     for key in _TEXT:
@@ -140,14 +151,25 @@ def _validate(
         if isinstance(value, int) and not isinstance(value, bool) and key == "number":
             value = str(value)  # number: 123 is meant as text
         if not isinstance(value, str):
-            problem(key, "E111", f'"{key}" phải là chữ, không phải {_type_name(value)}',
-                    f'đặt giá trị trong ngoặc kép, ví dụ {key}: "{value}"')  # fmt: skip
+            problem(
+                key,
+                "E111",
+                f'"{key}" phải là chữ, không phải {_type_name(value)}',
+                f'đặt giá trị trong ngoặc kép, ví dụ {key}: "{value}"',
+            )
             continue
         text[key] = " ".join(value.split())
     for key in REQUIRED:
         if key not in data:
-            problems.append(Problem(label, 1, "E110", f'thiếu trường bắt buộc "{key}"',
-                                    f"thêm dòng {key}: … vào phần khai báo"))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    "E110",
+                    f'thiếu trường bắt buộc "{key}"',
+                    f"thêm dòng {key}: … vào phần khai báo",
+                )
+            )
         elif key in _TEXT and key in text and not text[key] or data[key] is None or data[key] == "":
             problem(key, "E110", f'trường "{key}" đang để trống', f"điền giá trị cho {key}")
     dates: dict[str, Any] = {}
@@ -161,24 +183,44 @@ def _validate(
         try:
             dates[key] = parse_date(value)
         except ValueError as error:
-            problem(key, "E112", f"{key}: {error}",
-                    "dùng YYYY-MM-DD, YYYY-MM-DD HH:MM hoặc DD/MM/YYYY [HH:MM]")  # fmt: skip
+            problem(
+                key,
+                "E112",
+                f"{key}: {error}",
+                "dùng YYYY-MM-DD, YYYY-MM-DD HH:MM hoặc DD/MM/YYYY [HH:MM]",
+            )
     _check_order(dates, problem)
     status = text.get("status", "")
     if status and status_slug(status) is None:
-        problem("status", "E191", f'trạng thái không có trong danh sách "{status}"',
-                "các trạng thái: " + "; ".join(STATUSES.values()))  # fmt: skip
+        problem(
+            "status",
+            "E191",
+            f'trạng thái không có trong danh sách "{status}"',
+            "các trạng thái: " + "; ".join(STATUSES.values()),
+        )
     contact = text.get("comment_contact", "")
     if "comment_until" in dates and not contact:
-        problem("comment_until", "E110", "dự thảo có hạn góp ý nhưng thiếu nơi nhận góp ý",
-                'thêm comment_contact: "email@…" hoặc một địa chỉ https://')  # fmt: skip
+        problem(
+            "comment_until",
+            "E110",
+            "dự thảo có hạn góp ý nhưng thiếu nơi nhận góp ý",
+            'thêm comment_contact: "email@…" hoặc một địa chỉ https://',
+        )
     if contact and not (_EMAIL.match(contact) or contact.startswith(("https://", "mailto:"))):
-        problem("comment_contact", "E115", f'nơi nhận góp ý "{contact}" không hợp lệ',
-                "ghi một địa chỉ thư điện tử hoặc một địa chỉ https://")  # fmt: skip
+        problem(
+            "comment_contact",
+            "E115",
+            f'nơi nhận góp ý "{contact}" không hợp lệ',
+            "ghi một địa chỉ thư điện tử hoặc một địa chỉ https://",
+        )
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
-        problem("draft", "E111", f'"draft" phải là true hoặc false, không phải "{draft}"',
-                "viết draft: true (bản nháp) hoặc draft: false")  # fmt: skip
+        problem(
+            "draft",
+            "E111",
+            f'"draft" phải là true hoặc false, không phải "{draft}"',
+            "viết draft: true (bản nháp) hoặc draft: false",
+        )
         draft = False
     lists = {
         key: _string_list(data.get(key), key, problem, split_commas=key == "fields")
@@ -189,12 +231,20 @@ def _validate(
     alias_urls = tuple(Urls.alias_rel_url(alias) or "" for alias in lists["aliases"])
     for alias, alias_url in zip(lists["aliases"], alias_urls, strict=True):
         if not alias_url:
-            problem("aliases", "E132", f'địa chỉ cũ "{alias}" không hợp lệ',
-                    "chỉ dùng đường dẫn trong site, ví dụ /van-ban/cu.html, không có .. hay %")  # fmt: skip
+            problem(
+                "aliases",
+                "E132",
+                f'địa chỉ cũ "{alias}" không hợp lệ',
+                "chỉ dùng đường dẫn trong site, ví dụ /van-ban/cu.html, không có .. hay %",
+            )
     slug = _slug(rel, data.get("slug"), problem)
     if slug in RESERVED_SLUGS:
-        problem("slug", "E130", f'slug "{slug}" trùng với một trang của sổ văn bản',
-                "đổi slug, ví dụ thêm số ký hiệu: " + slug + "-2024")  # fmt: skip
+        problem(
+            "slug",
+            "E130",
+            f'slug "{slug}" trùng với một trang của sổ văn bản',
+            "đổi slug, ví dụ thêm số ký hiệu: " + slug + "-2024",
+        )
     if problems:
         return None
     return DocumentMeta(
@@ -236,27 +286,48 @@ def _check_order(dates: dict[str, Any], problem: Any) -> None:
     start = effective or issued
     until = dates.get("effective_until")
     if issued and effective and effective < issued:
-        problem("effective", "E192", "ngày có hiệu lực trước ngày ban hành",
-                "kiểm tra lại effective và issued")  # fmt: skip
+        problem(
+            "effective",
+            "E192",
+            "ngày có hiệu lực trước ngày ban hành",
+            "kiểm tra lại effective và issued",
+        )
     if start and until and until <= start:
-        problem("effective_until", "E192", "ngày hết hiệu lực không sau ngày có hiệu lực",
-                "kiểm tra lại effective_until")  # fmt: skip
+        problem(
+            "effective_until",
+            "E192",
+            "ngày hết hiệu lực không sau ngày có hiệu lực",
+            "kiểm tra lại effective_until",
+        )
     comment = dates.get("comment_until")
     if issued and comment and comment < issued:
-        problem("comment_until", "E192", "hạn góp ý trước ngày ban hành",
-                "kiểm tra lại comment_until")  # fmt: skip
+        problem(
+            "comment_until", "E192", "hạn góp ý trước ngày ban hành", "kiểm tra lại comment_until"
+        )
 
 
 def _check_file(url: str, problem: Any) -> None:
     if "://" in url or url.startswith("//"):
         if not url.startswith("https://") or not url_allowed(url):
-            problem("files", "E115", f'tệp đính kèm "{url}" phải là địa chỉ https://',
-                    "đặt tệp trong static/files/ và ghi /files/…, hoặc dùng https://")  # fmt: skip
+            problem(
+                "files",
+                "E115",
+                f'tệp đính kèm "{url}" phải là địa chỉ https://',
+                "đặt tệp trong static/files/ và ghi /files/…, hoặc dùng https://",
+            )
             return
     elif not url.startswith("/") or ".." in url.split("/") or "\\" in url:
-        problem("files", "E132", f'đường dẫn tệp "{url}" phải bắt đầu bằng / và nằm trong static/',
-                "ví dụ: /files/van-ban/2024/123-qd-sct.pdf")  # fmt: skip
+        problem(
+            "files",
+            "E132",
+            f'đường dẫn tệp "{url}" phải bắt đầu bằng / và nằm trong static/',
+            "ví dụ: /files/van-ban/2024/123-qd-sct.pdf",
+        )
         return
     if extension(url) not in ALLOWED_EXTENSIONS:
-        problem("files", "E194", f'tệp "{url}" không thuộc loại được phép',
-                "chỉ đính kèm " + ", ".join(e.upper() for e in ALLOWED_EXTENSIONS))  # fmt: skip
+        problem(
+            "files",
+            "E194",
+            f'tệp "{url}" không thuộc loại được phép',
+            "chỉ đính kèm " + ", ".join(e.upper() for e in ALLOWED_EXTENSIONS),
+        )

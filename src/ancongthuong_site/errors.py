@@ -116,13 +116,23 @@ class RefusedError(_OneProblem):
 
 
 def symlink_refused(where: str) -> Problem:
-    return Problem(where, 0, "E160", "không cho phép liên kết tượng trưng (symlink)",
-                   "thay liên kết bằng tệp thật")  # fmt: skip
+    return Problem(
+        where,
+        0,
+        "E160",
+        "không cho phép liên kết tượng trưng (symlink)",
+        "thay liên kết bằng tệp thật",
+    )
 
 
 def not_regular(where: str) -> Problem:
-    return Problem(where, 0, "E161", "không phải tệp thường (FIFO, socket hay thiết bị)",
-                   "xóa nó hoặc thay bằng một tệp thường")  # fmt: skip
+    return Problem(
+        where,
+        0,
+        "E161",
+        "không phải tệp thường (FIFO, socket hay thiết bị)",
+        "xóa nó hoặc thay bằng một tệp thường",
+    )
 
 
 def cannot_read(where: str, error: OSError) -> Problem:

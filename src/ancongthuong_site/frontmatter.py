@@ -77,9 +77,14 @@ class FrontMatter:
 def split(text: str, path: str) -> tuple[str, str, int]:
     """Split normalised text (LF line ends, no BOM) into (yaml, body, body's first line)."""
     unclosed = ContentError(
-        Problem(path, 1, "E101", "phần khai báo mở bằng --- nhưng không được đóng",
-                "thêm một dòng --- sau trường cuối cùng")
-    )  # fmt: skip
+        Problem(
+            path,
+            1,
+            "E101",
+            "phần khai báo mở bằng --- nhưng không được đóng",
+            "thêm một dòng --- sau trường cuối cùng",
+        )
+    )
     if not text.startswith("---\n"):
         if text.strip() == "---":
             raise unclosed
@@ -119,9 +124,12 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[dict[str, Any], di
     separator = _LINE_SEPARATORS.search(text)
     if separator:
         # libyaml counts these as line breaks, which would put every later line number off.
-        raise fail(text.count("\n", 0, separator.start()), "E122",
-                   f"ký tự ngắt dòng đặc biệt U+{ord(separator.group()):04X} không được phép",
-                   "xóa ký tự này (thường lẫn vào khi dán văn bản)")  # fmt: skip
+        raise fail(
+            text.count("\n", 0, separator.start()),
+            "E122",
+            f"ký tự ngắt dòng đặc biệt U+{ord(separator.group()):04X} không được phép",
+            "xóa ký tự này (thường lẫn vào khi dán văn bản)",
+        )
     deep_line = _too_deep(text)
     if deep_line is not None:
         raise fail(
@@ -235,8 +243,12 @@ def diagnose(text: str) -> tuple[int, str, str, str] | None:
         if not stripped or stripped.startswith("#"):
             continue
         if "\t" in line[: len(line) - len(line.lstrip())]:
-            return (line0, "E102", "dòng thụt lề bằng phím Tab",
-                    "YAML chỉ cho thụt lề bằng dấu cách: xóa Tab ở đầu dòng, gõ dấu cách")  # fmt: skip
+            return (
+                line0,
+                "E102",
+                "dòng thụt lề bằng phím Tab",
+                "YAML chỉ cho thụt lề bằng dấu cách: xóa Tab ở đầu dòng, gõ dấu cách",
+            )
         if line[0] in " -":
             continue  # a list item or a continuation: judged by the line that opens it
         match = _TOP_LINE.match(line)
@@ -244,13 +256,21 @@ def diagnose(text: str) -> tuple[int, str, str, str] | None:
             head = re.match(rf"^({_KEY})\s+\S", line)
             if head is not None and ":" not in line.split('"')[0]:
                 key = head.group(1)
-                return (line0, "E102", f'thiếu dấu hai chấm sau tên trường "{key}"',
-                        f'viết {key}: rồi một dấu cách và giá trị, ví dụ {key}: "…"')  # fmt: skip
+                return (
+                    line0,
+                    "E102",
+                    f'thiếu dấu hai chấm sau tên trường "{key}"',
+                    f'viết {key}: rồi một dấu cách và giá trị, ví dụ {key}: "…"',
+                )
             continue
         key, rest = match.groups()
         if rest and not rest[0].isspace():
-            return (line0, "E102", f'thiếu dấu cách sau dấu hai chấm của "{key}"',
-                    f"YAML cần một dấu cách sau dấu hai chấm: {key}: {rest.strip()}")  # fmt: skip
+            return (
+                line0,
+                "E102",
+                f'thiếu dấu cách sau dấu hai chấm của "{key}"',
+                f"YAML cần một dấu cách sau dấu hai chấm: {key}: {rest.strip()}",
+            )
         found = _value_problem(key, rest.strip())
         if found is not None:
             return (line0, "E102", *found)
@@ -263,17 +283,23 @@ def _value_problem(key: str, value: str) -> tuple[str, str] | None:
         end = _closing_quote(value, quote)
         if end is None:
             kind = "kép" if quote == '"' else "đơn"
-            return (f'thiếu dấu ngoặc {kind} đóng ở giá trị của "{key}"',
-                    f"thêm {quote} ở cuối dòng, sau giá trị")  # fmt: skip
+            return (
+                f'thiếu dấu ngoặc {kind} đóng ở giá trị của "{key}"',
+                f"thêm {quote} ở cuối dòng, sau giá trị",
+            )
         after = value[end + 1 :].strip()
         if after and not after.startswith("#"):
-            return (f'có chữ sau dấu ngoặc đóng ở giá trị của "{key}"',
-                    "giá trị có dấu ngoặc kép bên trong: dùng ngoặc kép cong “ ” cho phần "
-                    'bên trong, hoặc viết \\" thay cho "')  # fmt: skip
+            return (
+                f'có chữ sau dấu ngoặc đóng ở giá trị của "{key}"',
+                "giá trị có dấu ngoặc kép bên trong: dùng ngoặc kép cong “ ” cho phần "
+                'bên trong, hoặc viết \\" thay cho "',
+            )
         return None
     if ": " in value or value.endswith(":"):
-        return ("giá trị có dấu hai chấm “: ” mà không đặt trong ngoặc kép",
-                f'đặt giá trị trong ngoặc kép, ví dụ: {key}: "{value}"')  # fmt: skip
+        return (
+            "giá trị có dấu hai chấm “: ” mà không đặt trong ngoặc kép",
+            f'đặt giá trị trong ngoặc kép, ví dụ: {key}: "{value}"',
+        )
     return None
 
 

@@ -73,8 +73,9 @@ def remember(root: Path, articles: list[Placed], now: dt.datetime) -> None:
         if meta.draft or (published is not None and published > now):
             continue
         date = published.timestamp() if published else 0.0
-        known.setdefault((article.path, article.rel_url),
-                         Version(article.path, article.rel_url, date, False))  # fmt: skip
+        known.setdefault(
+            (article.path, article.rel_url), Version(article.path, article.rel_url, date, False)
+        )
     rows = sorted([v.path, v.rel_url, v.date] for v in known.values())
     data = json.dumps(rows).encode()
     if data == _cached_rows(root):
@@ -102,8 +103,11 @@ def _from_cache(root: Path) -> list[Version]:
     data = _cached_rows(root)
     try:
         rows = json.loads(data) if data is not None else []
-        return [Version(str(p), str(u), float(d), False) for p, u, d in rows
-                if Urls.alias_rel_url(str(u)) == u]  # fmt: skip
+        return [
+            Version(str(p), str(u), float(d), False)
+            for p, u, d in rows
+            if Urls.alias_rel_url(str(u)) == u
+        ]
     except (OSError, ValueError, TypeError):
         return []
 
@@ -119,12 +123,16 @@ def moved_warnings(
             continue
         listed = ", ".join(f'"/{u}"' for u in urls)
         key = "slug" if "slug" in dict(article.parsed.key_lines) else "date"
-        warnings.append(Problem(
-            f"content/{article.path}", article.parsed.line_of(key), "W171",
-            f"địa chỉ của bài đã đổi: {listed} → \"/{article.rel_url}\"; địa chỉ cũ tự chuyển"
-            " hướng sang địa chỉ mới",
-            f"để ghi rõ, thêm dòng aliases: [{listed}] vào phần khai báo",
-        ))  # fmt: skip
+        warnings.append(
+            Problem(
+                f"content/{article.path}",
+                article.parsed.line_of(key),
+                "W171",
+                f'địa chỉ của bài đã đổi: {listed} → "/{article.rel_url}"; địa chỉ cũ tự chuyển'
+                " hướng sang địa chỉ mới",
+                f"để ghi rõ, thêm dòng aliases: [{listed}] vào phần khai báo",
+            )
+        )
     return tuple(sorted(warnings))
 
 
@@ -134,10 +142,13 @@ def moved_warnings(
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), *args], input=stdin, capture_output=True,
-            timeout=_GIT_TIMEOUT, check=False,
+            ["git", "-C", str(root), *args],
+            input=stdin,
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-        )  # fmt: skip
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout if done.returncode == 0 else None
@@ -165,8 +176,9 @@ _seen: dict[tuple[str, str, str], list[Version]] = {}
 
 
 def _versions(root: Path, prefix: str) -> list[Version]:
-    log_out = _git(root, "log", "-M", "--raw", "--no-abbrev", "-z", "--format=", "HEAD",
-                   "--", prefix)  # fmt: skip
+    log_out = _git(
+        root, "log", "-M", "--raw", "--no-abbrev", "-z", "--format=", "HEAD", "--", prefix
+    )
     if not log_out:
         return []
     renamed: dict[str, str] = {}  # older name → newer name

@@ -45,7 +45,9 @@ _BULLET = re.compile(r"^[-•+*–]\s+(\S.*)$")
 # Who wrote it, at the end of the text: kept as text, never a photo caption.
 _SIGNATURE = re.compile(
     r"^(?:văn phòng|(?:phòng|trung tâm|chi cục|ban) [A-ZĐ]|p\.?\s?v\b|btv\b|bbt\b|"
-    r"tin,? ảnh|tin và ảnh|tin:|bài:|bài và ảnh|theo )", re.IGNORECASE)  # fmt: skip
+    r"tin,? ảnh|tin và ảnh|tin:|bài:|bài và ảnh|theo )",
+    re.IGNORECASE,
+)
 _DATELINE_ONLY = re.compile(
     r"^(?:(?:thứ\s+\w+|chủ\s+nhật)\s*,?\s*|[\w\s.]{2,40},\s*)?(?:ngày\s+)?"
     r"(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
@@ -177,8 +179,14 @@ def parse_export(text: str, label: str) -> ImportedArticle:
 
     blocks = [_classify(group, notes) for group in groups]
     date = found.moment if found else None
-    return ImportedArticle(title, date, source, tuple(b for part in blocks for b in part),
-                           tuple(notes), bool(found and found.has_time))  # fmt: skip
+    return ImportedArticle(
+        title,
+        date,
+        source,
+        tuple(b for part in blocks for b in part),
+        tuple(notes),
+        bool(found and found.has_time),
+    )
 
 
 def _classify(group: list[tuple[int, str]], notes: list[str]) -> list[Block]:
@@ -252,14 +260,22 @@ def render_markdown(article: ImportedArticle, *, category: str, date: datetime) 
         elif block.kind == "heading":
             parts.append("## " + _escape(block.text))
         elif block.kind == "table":
-            rows = [[_escape(c.strip()).replace("|", "\\|") for c in line.split("\t")]
-                    for line in block.text.split("\n")]  # fmt: skip
+            rows = [
+                [_escape(c.strip()).replace("|", "\\|") for c in line.split("\t")]
+                for line in block.text.split("\n")
+            ]
             lines = ["| " + " | ".join(row) + " |" for row in rows]
             lines.insert(1, "|" + "---|" * len(rows[0]))
             parts.append("\n".join(lines))
         elif block.kind == "list":
-            parts.append("\n".join(f"{item[:2]}{_escape(item[2:])}" if item[0] == "-" else
-                                   f"{item[:3]}{_escape(item[3:])}" for item in block.text.split("\n")))  # fmt: skip
+            parts.append(
+                "\n".join(
+                    f"{item[:2]}{_escape(item[2:])}"
+                    if item[0] == "-"
+                    else f"{item[:3]}{_escape(item[3:])}"
+                    for item in block.text.split("\n")
+                )
+            )
         else:
             parts.append(_escape(block.text))
     return head + "\n\n".join(parts) + "\n"
@@ -295,16 +311,26 @@ def prepare_import(
     if moment is None:
         why = next((n for n in article.inferred if n.startswith("Không tìm thấy ngày")), "")
         skipped = why.partition("; ")[2].rstrip(".")
-        raise _fail(label, 0, "E112",
-                    "không tìm thấy ngày đăng trong bài (dòng ghi ngày, “Sáng ngày D/M/YYYY”, "
-                    "“ngày D tháng M năm YYYY”…)" + (f"; {skipped}" if skipped else ""),
-                    "chỉ định ngày đăng bằng --date YYYY-MM-DD")  # fmt: skip
+        raise _fail(
+            label,
+            0,
+            "E112",
+            "không tìm thấy ngày đăng trong bài (dòng ghi ngày, “Sáng ngày D/M/YYYY”, "
+            "“ngày D tháng M năm YYYY”…)" + (f"; {skipped}" if skipped else ""),
+            "chỉ định ngày đăng bằng --date YYYY-MM-DD",
+        )
     moment = vn_minute(moment)
     if date is not None:
         found = [n for n in article.inferred if n.startswith(("Ngày đăng", "Không tìm thấy ngày"))]
-        note = f"Ngày đăng {moment:%Y-%m-%d %H:%M} lấy từ tùy chọn --date" + (
-            f" (trong bài: {found[0][0].lower()}{found[0][1:].rstrip('.')} — không dùng)" if found else ""
-        ) + "."  # fmt: skip
+        note = (
+            f"Ngày đăng {moment:%Y-%m-%d %H:%M} lấy từ tùy chọn --date"
+            + (
+                f" (trong bài: {found[0][0].lower()}{found[0][1:].rstrip('.')} — không dùng)"
+                if found
+                else ""
+            )
+            + "."
+        )
         rest = [n for n in article.inferred if n not in found]
         article = dataclasses.replace(article, date=moment, inferred=(note, *rest))
     target = article_path(content_dir, title_slug(article.title, label), moment)
@@ -321,8 +347,9 @@ def import_file(
     date: datetime | None = None,
 ) -> tuple[Path, ImportedArticle]:
     """Convert one export and write it; never overwrites (E130)."""
-    prepared = prepare_import(path, content_dir, category=category, categories=categories,
-                              date=date)  # fmt: skip
+    prepared = prepare_import(
+        path, content_dir, category=category, categories=categories, date=date
+    )
     return write_new(prepared.target, prepared.text, content_dir), prepared.article
 
 
@@ -344,8 +371,9 @@ def import_batch(
     targets: dict[Path, Path] = {}
     for file in files:
         try:
-            prepared = prepare_import(file, content_dir, category=category,
-                                      categories=categories, date=date)  # fmt: skip
+            prepared = prepare_import(
+                file, content_dir, category=category, categories=categories, date=date
+            )
         except ContentError as error:
             problems.append(error.problem)
             continue
@@ -355,10 +383,15 @@ def import_batch(
         target = prepared.target
         existing = target.read_text(encoding="utf-8") if target.is_file() else None
         if target in targets or (existing is not None and existing != prepared.text):
-            problems.append(Problem(str(file), 0, "E130",
-                                    f"bài {target.name} đã có ({targets.get(target, target)})"
-                                    " với nội dung khác",
-                                    "đổi tên bài cũ, hoặc bỏ tệp này khỏi lần nhập"))  # fmt: skip
+            problems.append(
+                Problem(
+                    str(file),
+                    0,
+                    "E130",
+                    f"bài {target.name} đã có ({targets.get(target, target)}) với nội dung khác",
+                    "đổi tên bài cũ, hoặc bỏ tệp này khỏi lần nhập",
+                )
+            )
             continue
         targets[target] = file
         ready.append((prepared, existing is not None))

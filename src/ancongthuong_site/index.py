@@ -93,14 +93,21 @@ def build_index(
         years=tuple(sorted(((y, tuple(a)) for y, a in years.items()), reverse=True)),
         now=now,
         next_change=min(upcoming) if upcoming else None,
-        scheduled=tuple(sorted(a.meta.date for a in articles
-                               if a.meta.date > now and (drafts or not a.meta.draft))),
+        scheduled=tuple(
+            sorted(
+                a.meta.date for a in articles if a.meta.date > now and (drafts or not a.meta.draft)
+            )
+        ),
         last_change=max(
-            (moment for a in articles for moment in (a.meta.date, a.meta.expires)
-             if moment is not None and moment <= now),
+            (
+                moment
+                for a in articles
+                for moment in (a.meta.date, a.meta.expires)
+                if moment is not None and moment <= now
+            ),
             default=None,
         ),
-    )  # fmt: skip
+    )
 
 
 def _group(articles: list[Article], keys) -> tuple[Group, ...]:  # type: ignore[no-untyped-def]

@@ -170,34 +170,75 @@ def translations(index: SiteIndex, urls: Urls) -> dict[str, str]:
 
 LABELS = {
     "vi": {
-        "skip": "Bỏ qua, đến nội dung chính", "search": "Tìm kiếm", "menu": "Menu",
-        "menu_label": "Menu chính", "site_map": "Sơ đồ cổng", "home": "Trang chủ",
-        "switch": "English", "email": "Thư điện tử", "breadcrumb": "Đường dẫn",
+        "skip": "Bỏ qua, đến nội dung chính",
+        "search": "Tìm kiếm",
+        "menu": "Menu",
+        "menu_label": "Menu chính",
+        "site_map": "Sơ đồ cổng",
+        "home": "Trang chủ",
+        "switch": "English",
+        "email": "Thư điện tử",
+        "breadcrumb": "Đường dẫn",
         "updating": "Nội dung trang này đang được cập nhật.",
         "leaders_updating": "Thông tin về lãnh đạo Sở đang được cập nhật.",
-        "contact": "Thông tin liên hệ", "governing_body": "Cơ quan chủ quản",
-        "photo": "Ảnh", "feedback": "Đánh giá mức độ hài lòng",
+        "contact": "Thông tin liên hệ",
+        "governing_body": "Cơ quan chủ quản",
+        "photo": "Ảnh",
+        "feedback": "Đánh giá mức độ hài lòng",
     },
     "en": {
-        "skip": "Skip to main content", "search": "Search", "menu": "Menu",
-        "menu_label": "Main menu", "site_map": "Site map", "home": "Home",
-        "switch": "Tiếng Việt", "email": "Email", "breadcrumb": "Breadcrumb",
+        "skip": "Skip to main content",
+        "search": "Search",
+        "menu": "Menu",
+        "menu_label": "Main menu",
+        "site_map": "Site map",
+        "home": "Home",
+        "switch": "Tiếng Việt",
+        "email": "Email",
+        "breadcrumb": "Breadcrumb",
         "updating": "This page is being updated.",
         "leaders_updating": "Information about the Department's leaders is being updated.",
-        "contact": "Contact details", "governing_body": "Governing body",
-        "photo": "Photo of", "feedback": "Rate your satisfaction",
+        "contact": "Contact details",
+        "governing_body": "Governing body",
+        "photo": "Photo of",
+        "feedback": "Rate your satisfaction",
     },
-}  # fmt: skip
+}
 
 
-FOOTER_LABELS = dict(zip(FOOTER_FIELDS, (
-    "Cơ quan chủ quản", "Địa chỉ", "Điện thoại", "Fax", "Thư điện tử",
-    "Chịu trách nhiệm chính", "Giấy phép", "Ghi chú",
-), strict=True))  # fmt: skip
+FOOTER_LABELS = dict(
+    zip(
+        FOOTER_FIELDS,
+        (
+            "Cơ quan chủ quản",
+            "Địa chỉ",
+            "Điện thoại",
+            "Fax",
+            "Thư điện tử",
+            "Chịu trách nhiệm chính",
+            "Giấy phép",
+            "Ghi chú",
+        ),
+        strict=True,
+    )
+)
 
-FOOTER_LABELS_EN = dict(zip(FOOTER_FIELDS, (
-    "Governing body", "Address", "Phone", "Fax", "Email", "Person responsible", "Licence", "Note",
-), strict=True))  # fmt: skip
+FOOTER_LABELS_EN = dict(
+    zip(
+        FOOTER_FIELDS,
+        (
+            "Governing body",
+            "Address",
+            "Phone",
+            "Fax",
+            "Email",
+            "Person responsible",
+            "Licence",
+            "Note",
+        ),
+        strict=True,
+    )
+)
 
 
 def site_globals(config: SiteConfig) -> Site:

@@ -46,8 +46,17 @@ ARTICLE_FIELDS = (
 )
 REQUIRED_ARTICLE_FIELDS = ("title", "date", "category")
 # A static page has no date, category or byline: what it shares with articles, and its own.
-_SHARED_FIELDS = ("title", "summary", "image", "image_caption", "image_alt", "attachments",
-                  "slug", "draft", "aliases")  # fmt: skip
+_SHARED_FIELDS = (
+    "title",
+    "summary",
+    "image",
+    "image_caption",
+    "image_alt",
+    "attachments",
+    "slug",
+    "draft",
+    "aliases",
+)
 PAGE_FIELDS = _SHARED_FIELDS + PAGE_ONLY_FIELDS
 _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption", "image_alt")
 _SCHEME = re.compile(r"^([^/?]*?):")
@@ -171,8 +180,12 @@ def _validate(
         for text in value if isinstance(value, list) else [value]:
             bad = FORBIDDEN.search(text) if isinstance(text, str) else None
             if bad:  # written as a YAML escape ("\x00", "\a"): the raw-text check cannot see it
-                problem(key, "E122", f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
-                        "xóa ký tự này khỏi giá trị")  # fmt: skip
+                problem(
+                    key,
+                    "E122",
+                    f"ký tự điều khiển U+{ord(bad.group()):04X} không được phép",
+                    "xóa ký tự này khỏi giá trị",
+                )
                 break
     fields = PAGE_FIELDS if kind == "page" else ARTICLE_FIELDS
     for key in data:

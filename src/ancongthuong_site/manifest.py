@@ -70,8 +70,9 @@ def signature(path: Path) -> Signature | None:
 def tree_intact(out: Path, files: dict[str, str]) -> bool:
     """Whether every file of the tree is still the one its build wrote."""
     recorded = read_signatures(out)
-    return all(recorded.get(rel) is not None and signature(out / rel) == recorded[rel]
-               for rel in files)  # fmt: skip
+    return all(
+        recorded.get(rel) is not None and signature(out / rel) == recorded[rel] for rel in files
+    )
 
 
 def _marker_bytes(files: dict[str, str], inputs: dict | None) -> bytes:

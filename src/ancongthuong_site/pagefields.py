@@ -15,14 +15,24 @@ from .portal import site_link
 PAGE_ONLY_FIELDS = ("leaders", "links", "translation")
 LEADER_FIELDS = ("name", "position", "duties", "phone", "email", "photo", "bio")
 LEADER_LABELS = {
-    "name": "Họ và tên", "position": "Chức vụ", "duties": "Nhiệm vụ được phân công",
-    "phone": "Điện thoại", "email": "Thư điện tử", "photo": "Ảnh", "bio": "Tiểu sử tóm tắt",
-}  # fmt: skip
+    "name": "Họ và tên",
+    "position": "Chức vụ",
+    "duties": "Nhiệm vụ được phân công",
+    "phone": "Điện thoại",
+    "email": "Thư điện tử",
+    "photo": "Ảnh",
+    "bio": "Tiểu sử tóm tắt",
+}
 
 LEADER_LABELS_EN = {
-    "name": "Name", "position": "Position", "duties": "Duties", "phone": "Phone",
-    "email": "Email", "photo": "Photo", "bio": "Biography",
-}  # fmt: skip
+    "name": "Name",
+    "position": "Position",
+    "duties": "Duties",
+    "phone": "Phone",
+    "email": "Email",
+    "photo": "Photo",
+    "bio": "Biography",
+}
 
 Leader = tuple[tuple[str, str], ...]  # (field, value) pairs in LEADER_FIELDS order
 ProblemFn = Callable[..., None]
@@ -43,8 +53,12 @@ def _clean(value: Any, where: str, key: str, problem: ProblemFn) -> str | None:
 def read_leaders(value: Any, problem: ProblemFn) -> tuple[Leader, ...]:
     """A list of people; an entry whose name is still empty (as the stub writes it) is skipped."""
     if not isinstance(value, list):
-        problem("leaders", "E111", '"leaders" phải là danh sách',
-                "mỗi người một mục bắt đầu bằng - name: …")  # fmt: skip
+        problem(
+            "leaders",
+            "E111",
+            '"leaders" phải là danh sách',
+            "mỗi người một mục bắt đầu bằng - name: …",
+        )
         return ()
     people = []
     for number, entry in enumerate(value, start=1):
@@ -54,15 +68,23 @@ def read_leaders(value: Any, problem: ProblemFn) -> tuple[Leader, ...]:
             )
             continue
         for key in sorted(set(entry) - set(LEADER_FIELDS), key=str):
-            problem("leaders", "E114", f'leaders mục {number}: trường không được hỗ trợ "{key}"',
-                    "các trường: " + ", ".join(LEADER_FIELDS))  # fmt: skip
+            problem(
+                "leaders",
+                "E114",
+                f'leaders mục {number}: trường không được hỗ trợ "{key}"',
+                "các trường: " + ", ".join(LEADER_FIELDS),
+            )
         person = {}
         for key in LEADER_FIELDS:
             text = _clean(entry.get(key), f"leaders mục {number}: {key}", "leaders", problem)
             person[key] = text or ""
         if person["photo"] and not site_link(person["photo"]):
-            problem("leaders", "E115", f'leaders mục {number}: ảnh "{person["photo"]}" không được phép',
-                    "dùng đường dẫn trong site như /images/lanh-dao/ten.jpg hoặc https://")  # fmt: skip
+            problem(
+                "leaders",
+                "E115",
+                f'leaders mục {number}: ảnh "{person["photo"]}" không được phép',
+                "dùng đường dẫn trong site như /images/lanh-dao/ten.jpg hoặc https://",
+            )
             person["photo"] = ""
         if person["name"]:
             people.append(tuple((key, person[key]) for key in LEADER_FIELDS))
@@ -94,7 +116,11 @@ def read_links(value: Any, problem: ProblemFn) -> tuple[tuple[str, str], ...]:
 def read_translation(value: Any, problem: ProblemFn) -> str:
     """The same page in the other language, as a path in the site ("/gioi-thieu/")."""
     if not (isinstance(value, str) and value.startswith("/") and site_link(value)):
-        problem("translation", "E115", '"translation" là đường dẫn của trang tương ứng',
-                'ví dụ: translation: "/gioi-thieu/"')  # fmt: skip
+        problem(
+            "translation",
+            "E115",
+            '"translation" là đường dẫn của trang tương ứng',
+            'ví dụ: translation: "/gioi-thieu/"',
+        )
         return ""
     return value

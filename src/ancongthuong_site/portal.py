@@ -83,16 +83,25 @@ def _text(entry: dict, key: str) -> str:
 
 def _link(entry: Any, where: str, problem: ProblemFn, key: str) -> Link | None:
     if not isinstance(entry, dict) or not _text(entry, "title") or "url" not in entry:
-        problem(key, f"{where}: mỗi liên kết cần title và url",
-                'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}')  # fmt: skip
+        problem(
+            key,
+            f"{where}: mỗi liên kết cần title và url",
+            'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}',
+        )
         return None
     unknown = sorted(set(entry) - {"title", "url"})
     if unknown:
-        problem(key, f"{where}: khóa không hợp lệ {', '.join(map(str, unknown))}",
-                "một liên kết chỉ có title và url")  # fmt: skip
+        problem(
+            key,
+            f"{where}: khóa không hợp lệ {', '.join(map(str, unknown))}",
+            "một liên kết chỉ có title và url",
+        )
     if not site_link(entry["url"]):
-        problem(key, f'{where}: url "{entry["url"]}" phải bắt đầu bằng / hoặc https://',
-                "ví dụ: /gioi-thieu/ hoặc https://dichvucong.gov.vn/")  # fmt: skip
+        problem(
+            key,
+            f'{where}: url "{entry["url"]}" phải bắt đầu bằng / hoặc https://',
+            "ví dụ: /gioi-thieu/ hoặc https://dichvucong.gov.vn/",
+        )
         return None
     return Link(_text(entry, "title"), entry["url"])
 
@@ -106,14 +115,20 @@ def read_menu(value: Any, problem: ProblemFn) -> tuple[MenuEntry, ...]:
     result = []
     for entry in value:
         if not isinstance(entry, dict) or not _text(entry, "title"):
-            problem("menu", "mỗi mục menu cần title",
-                    'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}')  # fmt: skip
+            problem(
+                "menu",
+                "mỗi mục menu cần title",
+                'ví dụ: - {title: "Giới thiệu", url: "/gioi-thieu/"}',
+            )
             continue
         title = _text(entry, "title")
         unknown = sorted(set(entry) - {"title", "url", "children", "categories"})
         if unknown:
-            problem("menu", f'mục menu "{title}": khóa không hợp lệ {", ".join(map(str, unknown))}',
-                    "các khóa: title, url, children, categories")  # fmt: skip
+            problem(
+                "menu",
+                f'mục menu "{title}": khóa không hợp lệ {", ".join(map(str, unknown))}',
+                "các khóa: title, url, children, categories",
+            )
         url = entry.get("url", "")
         if url and not site_link(url):
             problem("menu", f'url menu "{url}" phải bắt đầu bằng / hoặc https://')
@@ -144,8 +159,11 @@ def read_sidebar(value: Any, problem: ProblemFn) -> tuple[SidebarBlock, ...]:
     for entry in value:
         kind = entry.get("type") if isinstance(entry, dict) else None
         if kind not in SIDEBAR_KINDS:
-            problem("sidebar", f'khối sidebar có type "{kind}" không hợp lệ',
-                    "type là một trong: " + ", ".join(SIDEBAR_KINDS))  # fmt: skip
+            problem(
+                "sidebar",
+                f'khối sidebar có type "{kind}" không hợp lệ',
+                "type là một trong: " + ", ".join(SIDEBAR_KINDS),
+            )
             continue
         assert isinstance(entry, dict)
         allowed = {"type", "title", "links", "image", "alt", "url", "category", "count"}
@@ -166,8 +184,11 @@ def read_sidebar(value: Any, problem: ProblemFn) -> tuple[SidebarBlock, ...]:
                 links.append(found)
         image, url = entry.get("image", ""), entry.get("url", "")
         if kind == "banner" and not (site_link(image) and site_link(url) and _text(entry, "alt")):
-            problem("sidebar", "khối banner cần image, url (/… hoặc https://…) và alt",
-                    'alt là chữ thay thế cho ảnh, ví dụ alt: "Chiến dịch …"')  # fmt: skip
+            problem(
+                "sidebar",
+                "khối banner cần image, url (/… hoặc https://…) và alt",
+                'alt là chữ thay thế cho ảnh, ví dụ alt: "Chiến dịch …"',
+            )
             continue
         category = _text(entry, "category")
         if kind == "category" and not category:
@@ -177,9 +198,18 @@ def read_sidebar(value: Any, problem: ProblemFn) -> tuple[SidebarBlock, ...]:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 20:
             problem("sidebar", f"khối {kind}: count phải từ 1 đến 20")
             count = 5
-        blocks.append(SidebarBlock(kind, title, tuple(links), image if kind == "banner" else "",
-                                   _text(entry, "alt"), url if kind == "banner" else "",
-                                   category, count))  # fmt: skip
+        blocks.append(
+            SidebarBlock(
+                kind,
+                title,
+                tuple(links),
+                image if kind == "banner" else "",
+                _text(entry, "alt"),
+                url if kind == "banner" else "",
+                category,
+                count,
+            )
+        )
     return tuple(blocks)
 
 
@@ -192,13 +222,19 @@ def read_integrations(value: Any, problem: ProblemFn) -> Integrations:
     found: dict[str, str] = {}
     for key, url in value.items():
         if key not in Integrations.__dataclass_fields__:
-            problem("integrations", f'khóa integrations không hợp lệ "{key}"',
-                    "các khóa: " + ", ".join(Integrations.__dataclass_fields__))  # fmt: skip
+            problem(
+                "integrations",
+                f'khóa integrations không hợp lệ "{key}"',
+                "các khóa: " + ", ".join(Integrations.__dataclass_fields__),
+            )
         elif url in ("", None):
             continue
         elif not (isinstance(url, str) and url.startswith("https://") and site_link(url)):
-            problem("integrations", f"integrations.{key} phải là một địa chỉ https://",
-                    "chỉ ghi địa chỉ (URL) do cơ quan cung cấp, không dán mã HTML hay <script>")  # fmt: skip
+            problem(
+                "integrations",
+                f"integrations.{key} phải là một địa chỉ https://",
+                "chỉ ghi địa chỉ (URL) do cơ quan cung cấp, không dán mã HTML hay <script>",
+            )
         else:
             found[key] = url
     return Integrations(**found)
@@ -208,9 +244,12 @@ def read_outage(value: Any, problem: ProblemFn) -> Outage | None:
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) - {"message", "from", "until"}:
-        problem("outage", "outage cần đúng các khóa message, from, until",
-                'ví dụ: outage: {message: "Bảo trì hệ thống", from: "2026-12-05 22:00", '
-                'until: "2026-12-06 06:00"}')  # fmt: skip
+        problem(
+            "outage",
+            "outage cần đúng các khóa message, from, until",
+            'ví dụ: outage: {message: "Bảo trì hệ thống", from: "2026-12-05 22:00", '
+            'until: "2026-12-06 06:00"}',
+        )
         return None
     if not any(value.get(k) for k in ("message", "from", "until")):
         return None  # left empty: no outage planned

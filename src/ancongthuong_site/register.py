@@ -101,14 +101,26 @@ def _place(config: SiteConfig, parsed: ParsedFile) -> Document | list[Problem]:
             continue
         path = config.static_dir / url.lstrip("/")
         if path.is_symlink() or not path.is_file():
-            problems.append(Problem(label, parsed.line_of("files"), "E193",
-                                    f'không có tệp đính kèm static{url}',
-                                    "chép tệp vào static/ hoặc sửa đường dẫn trong files"))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    parsed.line_of("files"),
+                    "E193",
+                    f"không có tệp đính kèm static{url}",
+                    "chép tệp vào static/ hoặc sửa đường dẫn trong files",
+                )
+            )
             continue
         if not bytes_match(ext, read_head(path)):
-            problems.append(Problem(label, parsed.line_of("files"), "E194",
-                                    f"nội dung tệp static{url} không phải tệp {ext.upper()}",
-                                    "tệp bị đổi đuôi hoặc hỏng: lưu lại đúng định dạng rồi chép lại"))  # fmt: skip
+            problems.append(
+                Problem(
+                    label,
+                    parsed.line_of("files"),
+                    "E194",
+                    f"nội dung tệp static{url} không phải tệp {ext.upper()}",
+                    "tệp bị đổi đuôi hoặc hỏng: lưu lại đúng định dạng rồi chép lại",
+                )
+            )
             continue
         attachments.append(Attachment(url, ext, path.stat().st_size, name))
     if problems or kind is None:
@@ -151,10 +163,16 @@ def register_problems(
         for document in sorted(found, key=lambda d: d.path):
             same = first.setdefault(document.issuer_slug, document)
             if same is not document:
-                problems.append(Problem(f"content/{document.path}", document.parsed.line_of("number"),
-                                        "E195", f'số ký hiệu "{document.meta.number}" của '
-                                        f'{document.meta.issuer} đã có ở content/{same.path}',
-                                        "mỗi văn bản một tệp: sửa số ký hiệu hoặc xóa tệp trùng"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        f"content/{document.path}",
+                        document.parsed.line_of("number"),
+                        "E195",
+                        f'số ký hiệu "{document.meta.number}" của '
+                        f"{document.meta.issuer} đã có ở content/{same.path}",
+                        "mỗi văn bản một tệp: sửa số ký hiệu hoặc xóa tệp trùng",
+                    )
+                )
     return problems + _reference_problems(content_dir, parsed, by_number, drafts)
 
 
@@ -182,9 +200,15 @@ def build_register(
         for number in document.meta.replaces:
             targets = by_number.get(number_key(number), [])
             if not targets:
-                warnings.append(Problem(f"content/{document.path}", document.parsed.line_of("replaces"),
-                                        "W196", f'văn bản bị thay thế "{number}" không có trong sổ văn bản',
-                                        "kiểm tra số ký hiệu, hoặc thêm văn bản đó vào content/van-ban/"))  # fmt: skip
+                warnings.append(
+                    Problem(
+                        f"content/{document.path}",
+                        document.parsed.line_of("replaces"),
+                        "W196",
+                        f'văn bản bị thay thế "{number}" không có trong sổ văn bản',
+                        "kiểm tra số ký hiệu, hoặc thêm văn bản đó vào content/van-ban/",
+                    )
+                )
             for target in targets:
                 replaced_by.setdefault(target.path, []).append(document)
     status: dict[str, str] = {}
@@ -198,8 +222,10 @@ def build_register(
         if meta.comment_until:
             closes[document.path] = comment_close(meta)
             moments.append(closes[document.path])
-    open_drafts = sorted((d for d in listed if d.path in closes and closes[d.path] > now),
-                         key=lambda d: (closes[d.path], d.path))  # fmt: skip
+    open_drafts = sorted(
+        (d for d in listed if d.path in closes and closes[d.path] > now),
+        key=lambda d: (closes[d.path], d.path),
+    )
     for document in open_drafts:  # the days left, shown on pages, change at these moments
         closes_at = closes[document.path]
         moments.append(closes_at - dt.timedelta(days=days_left(closes_at, now) - 1))
@@ -304,7 +330,13 @@ def _reference_problems(
             index = text.find(DOCUMENT_SCHEME + number)
             line = text.count("\n", 0, index) + 1 if index >= 0 else item.body_line
             what = "không có trong sổ văn bản" if not found else "trùng số với nhiều văn bản"
-            problems.append(Problem(f"content/{item.path}", line, "E197",
-                                    f'văn bản số "{number}" {what}',
-                                    "kiểm tra số ký hiệu; văn bản phải có tệp trong content/van-ban/"))  # fmt: skip
+            problems.append(
+                Problem(
+                    f"content/{item.path}",
+                    line,
+                    "E197",
+                    f'văn bản số "{number}" {what}',
+                    "kiểm tra số ký hiệu; văn bản phải có tệp trong content/van-ban/",
+                )
+            )
     return problems

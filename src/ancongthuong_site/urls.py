@@ -47,8 +47,13 @@ class Urls:
         return f"chuyen-muc/{slug}/feed.xml"
 
     # -- the documents register (content/van-ban/) -------------------------------
-    DOCUMENT_FILTERS = {"type": "loai", "issuer": "co-quan", "year": "nam", "field": "linh-vuc",
-                        "status": "trang-thai"}  # fmt: skip
+    DOCUMENT_FILTERS = {
+        "type": "loai",
+        "issuer": "co-quan",
+        "year": "nam",
+        "field": "linh-vuc",
+        "status": "trang-thai",
+    }
 
     @staticmethod
     def document(slug: str) -> str:

@@ -49,8 +49,9 @@ def make_slug(text: str, max_length: int = SLUG_MAX) -> str:
 
 def visible(text: str) -> bool:
     """Whether the text shows anything: not only spaces, zero-width or bidi controls."""
-    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs")
-               for ch in text)  # fmt: skip
+    return any(
+        not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs") for ch in text
+    )
 
 
 def is_slug(text: str) -> bool:
