@@ -9,14 +9,13 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import article, run_cli
+from conftest import CHROMIUM, LAUNCH_ARGS, article, run_cli
 
 
 def _bench_photos():
@@ -30,18 +29,7 @@ def _bench_photos():
 
 camera_photo = _bench_photos().camera_photo
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import shutil
 import struct
 import threading
 import zlib
@@ -19,21 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, corpus_site, run_cli, write_tree
+from conftest import CHROMIUM, LAUNCH_ARGS, REPO, corpus_site, run_cli, write_tree
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "test-artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 
 # Invented people for a test site only (never in content/): the leaders page needs some.
