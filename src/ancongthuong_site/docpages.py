@@ -207,7 +207,7 @@ class DocumentPages:
     def _listing(
         self, kind: str, slug: str, title: str, documents: tuple[Document, ...]
     ) -> list[RenderTask]:
-        chunks = paginate(documents, self.config.paginate)  # type: ignore[arg-type]
+        chunks = paginate(documents, self.config.paginate)
         rel_urls = [Urls.documents(kind, slug, n + 1) for n in range(len(chunks))]
         filters = self.filters(f"{kind}/{slug}" if kind else "all")
         tasks = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .config import SiteConfig
 from .models import Article, Page, Placed
@@ -33,6 +34,9 @@ class SiteIndex:
     next_change: dt.datetime | None  # when a scheduled article appears or one expires
     last_change: dt.datetime | None = None  # the latest such moment up to now
     scheduled: tuple[dt.datetime, ...] = ()  # publication times still to come, soonest first
+
+
+Item = TypeVar("Item")  # what a listing lists: articles, or the register's documents
 
 
 def sort_key(article: Article) -> tuple[float, str]:
@@ -134,7 +138,7 @@ def group_by(items: list, keys) -> list[tuple[str, str, tuple]]:  # type: ignore
     return groups
 
 
-def paginate(items: tuple[Article, ...], per_page: int) -> list[tuple[Article, ...]]:
+def paginate(items: tuple[Item, ...], per_page: int) -> list[tuple[Item, ...]]:
     """Pages of `per_page`; an empty listing still has one (empty) page."""
     if not items:
         return [()]

@@ -85,7 +85,7 @@ def menu_tree(config: SiteConfig, index: SiteIndex, urls: Urls) -> tuple[MenuIte
 
 
 def menu_urls(tree: tuple[MenuItem, ...]) -> set[str]:
-    return {item.url for entry in tree for item in (entry, *entry.children) if item.url}
+    return {url for entry in tree for url in (entry.url, *(c.url for c in entry.children)) if url}
 
 
 def sidebar_blocks(

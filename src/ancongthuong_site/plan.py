@@ -413,11 +413,8 @@ class Planner:
         return RenderTask(rel_url, "feed.xml", context)
 
     def aliases(self) -> list[RenderTask]:
-        return [
-            self.redirect(article, alias_url)
-            for article in (*self.index.listed, *self.index.unlisted, *self.index.pages)
-            for alias_url in article.meta.alias_urls
-        ]
+        placed: tuple[Placed, ...] = (*self.index.listed, *self.index.unlisted, *self.index.pages)
+        return [self.redirect(item, url) for item in placed for url in item.meta.alias_urls]
 
     def redirect(self, article: Placed, rel: str) -> RenderTask:
         context = {
