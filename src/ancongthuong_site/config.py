@@ -129,7 +129,7 @@ def unknown_category(choices: Sequence[Category], value: str, where: str, line: 
     guess = suggest_choice(choices, value)
     hint = f'có phải ý bạn là "{guess}"? ' if guess else ""
     message = f'chuyên mục không tồn tại "{" ".join(value.split())}"'
-    return Problem(where, line, "E113", message, f"{hint}các chuyên mục: {names}")
+    return Problem(where, line, "E113", message, f"{hint}Các chuyên mục: {names}")
 
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
