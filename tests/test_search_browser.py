@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ancongthuong_site.build import BuildOptions, BuildResult, build
+from ancongthuong_site.models import ArticleMeta
 from ancongthuong_site.searchterms import form_code, syllables
 from ancongthuong_site.vietnamese import fold
 from conftest import CHROMIUM, EPOCH, LAUNCH_ARGS, article, corpus_site, html, write_tree
@@ -100,11 +101,12 @@ def texts(site: tuple[Path, BuildResult]) -> dict[str, list[list[str]]]:
     root, result = site
     assert result.index is not None
     found = {}
-    for item in result.index.listed + result.index.pages:
+    for item in (*result.index.listed, *result.index.pages):
         body = html(root / "_site" / item.rel_url / "index.html").css_first("article .body")
         meta = item.meta
         text = body.text(separator=" ") if body else ""  # a page may have no body
-        fields = [meta.title, meta.summary, *meta.tags, meta.author, text]
+        byline = [*meta.tags, meta.author] if isinstance(meta, ArticleMeta) else []
+        fields = [meta.title, meta.summary, *byline, text]
         found["/" + item.rel_url] = [syllables(text) for text in fields]
     # The register's one document: type and number, abstract, issuer, text.
     fields = [
