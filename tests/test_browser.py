@@ -61,7 +61,16 @@ def test_edit_reload_overlay_and_recovery(served: tuple[Path, str], tmp_path: Pa
         page = browser.new_page()
         page.goto(url + "2024/02/hoi-nghi/")
         assert page.locator("h1").inner_text() == "Hội nghị tổng kết"
-        page.wait_for_timeout(300)  # let the live-reload connection open
+        other = browser.new_page()
+        other.goto(url + "2024/02/tin-khac/")
+        other.evaluate("window.notReloaded = true")
+        page.wait_for_timeout(300)  # let the live-reload connections open
+
+        # A body edit changes that article's page only: it reloads, the other one does not.
+        source.write_text(good.replace("Đoạn thứ hai.", "Đoạn thứ hai, đã sửa."), encoding="utf-8")
+        page.wait_for_function("document.body.innerText.includes('đã sửa')", timeout=10_000)
+        other.wait_for_timeout(300)
+        assert other.evaluate("window.notReloaded === true")
 
         # An editor saves a new title: the open page reloads by itself and shows it.
         source.write_text(good.replace("Hội nghị tổng kết", "Hội nghị sơ kết"), encoding="utf-8")

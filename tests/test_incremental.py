@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ancongthuong_site.build import BuildOptions, build
-from ancongthuong_site.vietnamese import fold
+from ancongthuong_site.vietnamese import VN_TZ, fold
 from conftest import article, make_site, tree_digest, write_tree
 
 CATEGORIES = ["Tin hoạt động", "Hoạt động Đảng - Đoàn thể", "Thông báo"]
@@ -111,6 +112,28 @@ def test_a_title_edit_rewrites_its_listings(make_site) -> None:
     assert "luu-tru/index.html" not in written  # year counts did not change
 
 
+def test_a_local_edit_plans_only_the_pages_that_show_the_article(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    seed_site(root)
+    everything = build(root).planned
+    path = sorted((root / "content").rglob("*.md"))[2]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\nMột câu mới.\n", encoding="utf-8")
+    body = build(root)
+    path.write_text(text.replace('title: "Bài', 'title: "Tin'), encoding="utf-8")
+    title = build(root)
+    path.write_text(re.sub(r'date: "2024-(\d\d)-1', r'date: "2024-\1-2', text), encoding="utf-8")
+    moved = build(root)
+    assert body.written and title.written and moved.written
+    # Its page, the feeds, the home page and the search index; then where its card is.
+    assert body.planned < title.planned < everything == moved.planned
+    redirect = root / "content/2024/01/bai-1-1.md"  # a page that only redirects, via aliases
+    redirect.write_text(redirect.read_text(encoding="utf-8").replace(
+        "tags:", 'aliases: ["/tin-cu/"]\ntags:'), encoding="utf-8")  # fmt: skip
+    assert build(root).planned == everything + 1  # a new page: every page is planned
+
+
 class IncrementalMachine(RuleBasedStateMachine):
     """Random edits, each followed by an incremental build compared with a clean one."""
 
@@ -121,7 +144,8 @@ class IncrementalMachine(RuleBasedStateMachine):
         self.root.mkdir()
         seed_site(self.root)
         self.counter = 0
-        build(self.root, BuildOptions(jobs=1))
+        self.now = dt.datetime(2024, 6, 1, 12, tzinfo=VN_TZ)  # the machine's own clock
+        build(self.root, BuildOptions(jobs=1, now=self.now))
 
     def teardown(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -156,6 +180,37 @@ class IncrementalMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 50), day=st.integers(1, 28), month=st.integers(1, 12))
     def change_date(self, i: int, day: int, month: int) -> None:
         self.edit(i, "date", f'"{day:02d}/{month:02d}/2023"')
+
+    @rule(i=st.integers(0, 50), title=st.sampled_from(["A đầu", "Z cuối"]),
+          day=st.integers(1, 28))  # fmt: skip
+    def change_title_and_date(self, i: int, title: str, day: int) -> None:
+        # The card changes and the article moves to another listing page at once.
+        self.edit(i, "title", f'"{title}"')
+        self.edit(i, "date", f'"{day:02d}/01/2024"')
+
+    @rule(i=st.integers(0, 50), summary=st.sampled_from(["Tóm tắt mới.", "Khác hẳn.", ""]))
+    def change_summary(self, i: int, summary: str) -> None:
+        self.edit(i, "summary", f'"{summary}"' if summary else "")
+
+    @rule(i=st.integers(0, 50), author=st.sampled_from(["Nguyễn Văn A", "Trần Thị B", ""]))
+    def change_author(self, i: int, author: str) -> None:
+        self.edit(i, "author", f'"{author}"' if author else "")
+
+    @rule(old=st.sampled_from(TAGS), new=st.sampled_from(["Hội nghị", "hội nghị mới", "OCOP"]))
+    def rename_tag(self, old: str, new: str) -> None:
+        for path in self.articles():
+            lines = path.read_text(encoding="utf-8").split("\n")
+            lines = [line.replace(f'"{old}"', f'"{new}"') if line.startswith("tags:") else line
+                     for line in lines]  # fmt: skip
+            path.write_text("\n".join(lines), encoding="utf-8")
+
+    @rule(i=st.integers(0, 50), days=st.integers(1, 20))
+    def expire_later(self, i: int, days: int) -> None:
+        self.edit(i, "expires", f'"{self.now + dt.timedelta(days=days):%Y-%m-%d %H:%M}"')
+
+    @rule(days=st.integers(1, 15))
+    def clock_passes(self, days: int) -> None:
+        self.now += dt.timedelta(days=days)  # expiring articles leave their listings
 
     @rule(i=st.integers(0, 50), category=st.sampled_from(CATEGORIES))
     def change_category(self, i: int, category: str) -> None:
@@ -237,10 +292,11 @@ class IncrementalMachine(RuleBasedStateMachine):
     def incremental_equals_clean(self) -> None:
         if not hasattr(self, "root"):
             return
-        incremental = build(self.root, BuildOptions(jobs=1)).output
+        incremental = build(self.root, BuildOptions(jobs=1, now=self.now)).output
         clean_out = self.tmp / "clean"
         shutil.rmtree(clean_out, ignore_errors=True)
-        clean = build(self.root, BuildOptions(out=clean_out, jobs=1, use_cache=False)).output
+        options = BuildOptions(out=clean_out, jobs=1, use_cache=False, now=self.now)
+        clean = build(self.root, options).output
         assert incremental is not None and clean is not None
         assert tree_digest(incremental) == tree_digest(clean)
 

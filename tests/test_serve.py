@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ancongthuong_site import serve
-from ancongthuong_site.serve import DevServer, resolve_request_path
+from ancongthuong_site.serve import DevServer, changed_pages, resolve_request_path
 
 SECRET = b"TOP-SECRET-d41d8cd9"
 PASSWD_MARK = b"root:"
@@ -441,7 +441,7 @@ def test_handler_exception_gives_500_and_server_lives(
     def boom(root: Path, raw_path: str) -> None:
         raise RuntimeError("handler bug")
 
-    monkeypatch.setattr(serve, "_resolve", boom)
+    monkeypatch.setattr(serve, "resolve", boom)
     assert request(fresh.port, "/style.css").status == 500
     monkeypatch.undo()
     assert request(fresh.port, "/style.css").status == 200
@@ -468,7 +468,13 @@ def next_data(reader: BinaryIO) -> int:
         line = reader.readline()
         assert line, "event stream closed"
         if line.startswith(b"data: "):
-            return int(line[6:])
+            return int(line[6:].split()[0])
+
+
+def next_message(reader: BinaryIO) -> bytes:
+    while not (line := reader.readline()).startswith(b"data: "):
+        assert line, "event stream closed"
+    return line.rstrip(b"\n")
 
 
 def test_sse_gets_event_after_notify(fresh: DevServer) -> None:
@@ -482,6 +488,20 @@ def test_sse_gets_event_after_notify(fresh: DevServer) -> None:
         assert next_data(reader) == first + 1
         fresh.notify_reload()
         assert next_data(reader) == first + 2
+
+
+def test_a_change_names_the_pages_it_changed(fresh: DevServer) -> None:
+    sock, reader = open_events(fresh.port)
+    with sock, reader:
+        first = next_data(reader)
+        sock.settimeout(2.0)
+        fresh.notify_reload(["/2024/02/a/", "/"])
+        assert next_message(reader) == b"data: %d / /2024/02/a/" % (first + 1)
+        fresh.notify_reload()  # anything else: no list, every page reloads
+        assert next_message(reader) == b"data: %d" % (first + 2)
+    assert changed_pages(["2024/02/a/index.html", "index.html", "feed.xml"]) == [
+        "/2024/02/a/", "/"]  # fmt: skip
+    assert changed_pages(["2024/02/a/index.html", "css/site.css"]) is None
 
 
 def test_error_overlay_is_injected_and_removed(fresh: DevServer) -> None:

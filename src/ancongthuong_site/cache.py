@@ -170,7 +170,7 @@ class ParseCache:
 
     def __init__(self, root: Path, settings_key: str) -> None:
         self.folder = root / CACHE_DIR
-        self.stamp = f"{code_version()}|{settings_key}"
+        self.stamp = self.stamp_for(settings_key)
         self.entries: dict[Key, tuple[ParsedFile, Location]] = {}
         self.used: dict[Key, tuple[ParsedFile, Location]] = {}
         self.pack_size = 0
@@ -208,6 +208,19 @@ class ParseCache:
             for key, value in entries.items()
             if isinstance(value, tuple) and isinstance(value[0], ParsedFile)
         }
+
+    @staticmethod
+    def stamp_for(settings_key: str) -> str:
+        return f"{code_version()}|{settings_key}"
+
+    def begin(self) -> None:
+        """Start another build with the same cache (serve keeps it between builds)."""
+        self.used = {}
+
+    def peek(self, rel: str, digest: str) -> ParsedFile | None:
+        """A cached ParsedFile, without keeping it for this build."""
+        found = self.entries.get((rel, digest))
+        return found[0] if found else None
 
     def get(self, rel: str, digest: str) -> ParsedFile | None:
         """The cached ParsedFile, its body_html and search_terms None (see `body`, `terms`)."""
@@ -409,23 +422,34 @@ class StatCache:
 
 class _DigestPickler(pickle.Pickler):
     """Pickles shared data (article cards, the layout) as their digest: same meaning, far
-    fewer bytes."""
+    fewer bytes. Notes each digest, so a build knows which cards every page shows."""
+
+    def __init__(self, file: io.BytesIO, shown: set[str]) -> None:
+        super().__init__(file, protocol=5)
+        self.shown = shown
 
     def reducer_override(self, obj: object) -> object:
         if isinstance(obj, Shared):
+            self.shown.add(obj.digest)
             return (str, (obj.digest,))
         return NotImplemented
 
 
-def task_digest(global_digest: str, template: str, context: dict, body_digest: str = "") -> str:
+def task_digest(
+    global_digest: str,
+    template: str,
+    context: dict,
+    body_digest: str = "",
+    shown: set[str] | None = None,
+) -> str:
     """Covers everything a page shows: its context, the templates, the config, the code.
 
     A page that shows an article's body carries the digest of the article's file instead
     of the body itself: the body is a function of those bytes and of the markup settings,
-    which the config digest covers.
+    which the config digest covers. `shown` receives the digests of the shared data.
     """
     buffer = io.BytesIO()
-    _DigestPickler(buffer, protocol=5).dump(context)
+    _DigestPickler(buffer, set() if shown is None else shown).dump(context)
     digest = hashlib.blake2b(digest_size=16)
     digest.update(global_digest.encode())
     digest.update(template.encode())

@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .build import BuildOptions, BuildResult, build, clock
+from .build import BuildOptions, BuildResult, Session, build, clock
 from .completeness import Item, missing_problems, portal_report, report_text
 from .config import load_config
 from .errors import (
@@ -311,7 +311,7 @@ def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
-    from .serve import DevServer
+    from .serve import DevServer, changed_pages
     from .watch import Watcher
 
     root: Path = args.root
@@ -325,6 +325,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         warm_standby=True,
         redirect_moved=False,
+        session=Session(),  # the parse cache and the plan stay in memory between saves
     )
     # A folder the builder refuses is never served, now or after any later refusal.
     try:
@@ -357,7 +358,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             + (f" ({', '.join(sorted(changed)[:3])})" if changed else ""),
             flush=True,
         )
-        server.set_error(None)
+        server.set_error(None, changed_pages(result.written))  # only those pages reload
 
     rebuild()
     if refused:

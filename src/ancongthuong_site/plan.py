@@ -36,6 +36,7 @@ from .views import (
     YearLink,
 )
 
+_LISTING_TITLES = {"category": "Chuyên mục", "source": "Nguồn", "tag": "Thẻ"}
 LEAD_WINDOW = 5  # how far down the newest articles the lead story may come from
 
 NEEDED_TEMPLATES = (
@@ -168,35 +169,52 @@ class Planner:
         tasks += self.article_pages()
         tasks += [self.static_page(page) for page in self.index.pages]
         for group in self.index.categories:
-            tasks += self.listing("category", group, f"Chuyên mục: {group.name}")
-            tasks.append(self.feed(Urls.category_feed(group.slug), group.articles, group.name))
+            tasks += self.group_listing("category", group)
+            tasks.append(self.category_feed(group))
         for group in self.index.sources:
-            tasks += self.listing("source", group, f"Nguồn: {group.name}")
+            tasks += self.group_listing("source", group)
         for group in self.index.tags:
-            tasks += self.listing("tag", group, f"Thẻ: {group.name}")
+            tasks += self.group_listing("tag", group)
         tasks += self.archives()
-        tasks.append(self.feed(Urls.FEED, self.index.listed, ""))
+        tasks.append(self.main_feed())
         tasks += self.aliases()
         tasks += [
             self.sitemap(),
             self.search_page(),
-            *search_index_tasks(
-                self.index,
-                self.urls,
-                self.terms_of,
-                self.documents.search_entries(self.terms_of) if self.documents else [],
-            ),
+            *self.search_index(),
             self.not_found(),
             RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
             site_map_page(self),
             feeds_page(self),
         ]
         tasks += self.documents.tasks() if self.documents else []
+        self.add_layout(tasks)
+        tasks.sort(key=lambda t: t.output_path)
+        return tasks
+
+    def add_layout(self, tasks: list[RenderTask]) -> None:
         for task in tasks:
             if task.template.endswith(".html") and task.template != "redirect.html":
                 task.context["layout"] = self.layout
-        tasks.sort(key=lambda t: t.output_path)
-        return tasks
+
+    # -- the pages of one group, for a build that plans only what a change touches ------
+    def group(self, kind: str, slug: str) -> Group | None:
+        """The category, source or tag with this slug, while it has a listing."""
+        groups = {"category": self._categories, "source": self._sources, "tag": self._tags}
+        return groups[kind].get(slug)
+
+    def group_listing(self, kind: str, group: Group) -> list[RenderTask]:
+        return self.listing(kind, group, f"{_LISTING_TITLES[kind]}: {group.name}")
+
+    def category_feed(self, group: Group) -> RenderTask:
+        return self.feed(Urls.category_feed(group.slug), group.articles, group.name)
+
+    def main_feed(self) -> RenderTask:
+        return self.feed(Urls.FEED, self.index.listed, "")
+
+    def search_index(self) -> list[RenderTask]:
+        documents = self.documents.search_entries(self.terms_of) if self.documents else []
+        return search_index_tasks(self.index, self.urls, self.terms_of, documents)
 
     def home(self) -> RenderTask:
         """Lead story, latest news, one block per category: no article shown twice."""
@@ -372,13 +390,20 @@ class Planner:
                 {"page": self.page_meta("Lưu trữ", Urls.archive(), "archive"), "years": years},
             )
         ]
-        for year, items in self.index.years:
-            chunks = paginate(items, self.config.paginate)
-            rel_urls = [Urls.archive(year, n + 1) for n in range(len(chunks))]
-            tasks += self._listing_tasks(
-                "year", f"Lưu trữ năm {year}", str(year), chunks, rel_urls, len(items), ""
-            )
+        for year, _items in self.index.years:
+            tasks += self.year_listing(year)
         return tasks
+
+    def year_listing(self, year: int) -> list[RenderTask]:
+        """The pages of one year of the archive (none for a year without articles)."""
+        items = dict(self.index.years).get(year, ())
+        if not items:
+            return []
+        chunks = paginate(items, self.config.paginate)
+        rel_urls = [Urls.archive(year, n + 1) for n in range(len(chunks))]
+        return self._listing_tasks(
+            "year", f"Lưu trữ năm {year}", str(year), chunks, rel_urls, len(items), ""
+        )
 
     def feed(self, rel_url: str, articles: tuple[Article, ...], category: str) -> RenderTask:
         chosen = articles[: self.config.feed_size]

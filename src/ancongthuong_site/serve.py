@@ -3,7 +3,10 @@
 It knows nothing about building. The CLI wires a watcher and a rebuild to `notify_reload()`
 and `set_error()`. It is safe against hostile requests from other local programs and web
 pages: paths are decoded once, dot segments and escaping symlinks are refused, the Host
-header is checked against a loopback allowlist (DNS rebinding), and redirects are path-only.
+header is checked against a loopback allowlist (DNS rebinding; all in devpaths.py), and
+redirects are path-only. A rebuild names the pages it changed, and an open page reloads
+only when it is one of them (or when anything else changed: a stylesheet, a script, an
+error shown).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import mimetypes
 import socket
 import socketserver
 import sys
@@ -23,9 +25,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote
 
-__all__ = ["DevServer", "resolve_request_path"]
+from .devpaths import (
+    LOOPBACK_HOSTS,
+    WILDCARD_HOSTS,
+    content_type,
+    normalise_hosts,
+    resolve,
+    resolve_request_path,
+    strip_port,
+)
+
+__all__ = ["DevServer", "changed_pages", "resolve_request_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,35 +45,21 @@ MAX_REQUEST_LINE = 8 * 1024
 KEEPALIVE_SECONDS = 15.0
 HANDLER_TIMEOUT_SECONDS = 30.0  # a slow (or slowloris) client gives its thread back
 
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
-
-# Our own table first: the system's mime.types differs between machines.
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-}
-
 _DEFAULT_404 = (
     '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8">'
     "<title>Không tìm thấy trang</title></head>\n<body><h1>Không tìm thấy trang</h1>"
     "<p>Địa chỉ này không có trong bản dựng hiện tại.</p></body></html>\n"
 ).encode()
 
+# A message is "epoch" (reload any page older) or "epoch /path/ /path/" (only those pages).
 _RELOAD_SCRIPT = (
     '<script>(function(){{var p={epoch},s=new EventSource("' + LIVERELOAD_PATH + '");'
-    "s.onmessage=function(e){{if(Number(e.data)>p){{s.close();location.reload();}}}};}})();"
-    "</script>"
+    's.onmessage=function(e){{var d=e.data.split(" "),n=Number(d[0]);if(n>p){{'
+    "if(d.length<2||d.indexOf(location.pathname,1)>0){{s.close();location.reload();}}"
+    "else{{p=n;}}}}}};}})();</script>"
 )
+_PAGES_PER_MESSAGE = 300  # more changed pages than this: every page reloads
+_CHANGES_KEPT = 64
 
 _OVERLAY = (
     '<div id="ancongthuong-error-overlay" lang="vi" role="alert" style="position:fixed;inset:0;'
@@ -72,91 +69,6 @@ _OVERLAY = (
     '<pre style="margin:0;white-space:pre-wrap;font:14px/1.5 ui-monospace,monospace">'
     "{lines}</pre></div>"
 )
-
-
-def _resolve(root: Path, raw_path: str) -> tuple[Path, bool] | None:
-    """Like `resolve_request_path`, also saying whether a directory's index was chosen."""
-    path = raw_path.split("?", 1)[0].split("#", 1)[0]
-    # No leading slash (`../x`), absolute form and `//host` are never file paths here.
-    if not path.startswith("/") or path.startswith("//"):
-        return None
-    try:
-        decoded = unquote(path, encoding="utf-8", errors="strict")  # once, then never again
-    except UnicodeDecodeError:
-        return None  # includes overlong forms such as %c0%ae
-    if "\\" in decoded or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
-        return None
-    *dirs, last = decoded[1:].split("/")
-    # Empty, `.`, `..`, `....` and dotfiles (.git, .env) are all refused by the same rule.
-    if any(not name or name.startswith(".") for name in dirs) or last.startswith("."):
-        return None
-    try:
-        base = root.resolve()  # every call: the builder swaps the folder by renames
-        target = base.joinpath(*dirs, last).resolve()
-        if not target.is_relative_to(base):
-            return None  # a symlink pointing out of the site
-        if target.is_dir():
-            index = (target / "index.html").resolve()
-            if index.is_relative_to(base) and index.is_file():
-                return index, True
-            return None  # no directory listings
-        if last and target.is_file():
-            return target, False
-    except (OSError, RuntimeError, ValueError):
-        pass  # name too long, symlink loop, …: all just "not found"
-    return None
-
-
-def resolve_request_path(root: Path, raw_path: str) -> Path | None:
-    """Map a raw (still percent-encoded) URL path to a file inside `root`, or None.
-
-    The path is decoded exactly once. NUL and control characters, backslashes, empty, `.`
-    and `..` segments, and any segment starting with "." are refused. The result is
-    resolved and must stay inside `root.resolve()`, so symlinks out of the site are refused.
-    A directory maps to its `index.html`; without one the answer is None (no listings).
-    """
-    found = _resolve(root, raw_path)
-    return found[0] if found else None
-
-
-def _content_type(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in _CONTENT_TYPES:
-        return _CONTENT_TYPES[suffix]
-    guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if guessed.startswith("text/"):
-        guessed += "; charset=utf-8"
-    return guessed
-
-
-def _strip_port(value: str) -> str | None:
-    """`name[:port]` or `[v6][:port]` → the name part; None when malformed."""
-    if value.startswith("["):
-        end = value.find("]")
-        if end < 0:
-            return None
-        name, rest = value[: end + 1], value[end + 1 :]
-    else:
-        name, sep, port = value.partition(":")
-        rest = sep + port
-    if rest and not (rest.startswith(":") and rest[1:].isascii() and rest[1:].isdigit()):
-        return None
-    return name
-
-
-def _normalise_hosts(names: Iterable[str]) -> frozenset[str]:
-    hosts: set[str] = set()
-    for raw in names:
-        name = raw.strip().lower()
-        if not name:
-            continue
-        hosts.add(name)
-        # Accept an IPv6 literal both bare and in brackets, as Host headers carry it bracketed.
-        if name.startswith("[") and name.endswith("]"):
-            hosts.add(name[1:-1])
-        elif ":" in name:
-            hosts.add(f"[{name}]")
-    return frozenset(hosts)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -305,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith(LIVERELOAD_PATH):
             self._not_found()
             return
-        found = _resolve(dev.out_dir, target)
+        found = resolve(dev.out_dir, target)
         if found is None:
             self._not_found()
             return
@@ -325,10 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             self._not_found()  # the builder swapped the folder between resolve and read
             return
-        content_type = _content_type(file)
-        if content_type.startswith("text/html"):
+        kind = content_type(file)
+        if kind.startswith("text/html"):
             body = dev._decorate(body)
-        self._send_bytes(HTTPStatus.OK, body, content_type)
+        self._send_bytes(HTTPStatus.OK, body, kind)
 
     def _not_found(self) -> None:
         dev = self.server.dev
@@ -360,8 +272,10 @@ class _Handler(BaseHTTPRequestHandler):
             if stopping:
                 return
             if current != sent:
+                pages = dev._pages_between(sent, current)
                 sent = current
-                self.wfile.write(b"data: %d\n\n" % sent)
+                listed = "" if pages is None else "".join(" " + page for page in sorted(pages))
+                self.wfile.write(b"data: %d%s\n\n" % (sent, listed.encode()))
             else:
                 self.wfile.write(b": keep-alive\n\n")  # also notices clients that left
 
@@ -386,18 +300,19 @@ class DevServer:
         self.out_dir = Path(out_dir).absolute()
         self.host = host
         self.port = port
-        self._allowed_hosts = _normalise_hosts((*_LOOPBACK_HOSTS, *allowed_hosts))
+        self._allowed_hosts = normalise_hosts((*LOOPBACK_HOSTS, *allowed_hosts))
         self._cond = threading.Condition()
         # Start from wall-clock ms so that pages left open across a restart reload once.
         self._epoch = time.time_ns() // 1_000_000
         self._error_lines: tuple[str, ...] | None = None
+        self._changes: dict[int, frozenset[str] | None] = {}  # epoch → pages it changed
         self._stopping = False
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host = "localhost" if self.host in _WILDCARD_HOSTS else self.host
+        host = "localhost" if self.host in WILDCARD_HOSTS else self.host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}/"
@@ -414,7 +329,7 @@ class DevServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server = _HTTPServer((self.host, self.port), self, family)
         self.port = int(server.server_address[1])
-        if self.host not in _LOOPBACK_HOSTS:
+        if self.host not in LOOPBACK_HOSTS:
             logger.warning(
                 "listening on %s: other machines can reach this server", self.host or "*"
             )
@@ -456,19 +371,39 @@ class DevServer:
     ) -> None:
         self.shutdown()
 
-    def notify_reload(self) -> None:
-        """A new build (or a new error) is ready: bump the epoch and wake live-reload clients."""
+    def notify_reload(self, pages: Iterable[str] | None = None) -> None:
+        """A new build (or a new error) is ready: bump the epoch and wake live-reload clients.
+
+        `pages`: the URL paths ("/2024/02/a/") of the only pages that changed; None: all."""
+        changed = None if pages is None else frozenset(pages)
+        if changed is not None and len(changed) > _PAGES_PER_MESSAGE:
+            changed = None
         with self._cond:
             self._epoch += 1
+            self._changes[self._epoch] = changed
+            self._changes.pop(self._epoch - _CHANGES_KEPT, None)
             self._cond.notify_all()
 
-    def set_error(self, lines: Sequence[str] | None) -> None:
-        """Show `lines` in an overlay on every HTML page until called with None."""
+    def _pages_between(self, seen: int, current: int) -> frozenset[str] | None:
+        """The pages changed after epoch `seen` up to `current`; None: reload any page."""
+        pages: set[str] = set()
+        with self._cond:
+            for epoch in range(seen + 1, current + 1):
+                changed = self._changes.get(epoch)
+                if changed is None:
+                    return None
+                pages |= changed
+        return frozenset(pages) if len(pages) <= _PAGES_PER_MESSAGE else None
+
+    def set_error(self, lines: Sequence[str] | None, pages: Iterable[str] | None = None) -> None:
+        """Show `lines` in an overlay on every HTML page until called with None; `pages`, with
+        None and no error shown before, are the only pages that changed."""
         if isinstance(lines, str):  # a str is a Sequence[str]; one message, not characters
             lines = [lines]
         with self._cond:
+            shown = self._error_lines
             self._error_lines = None if lines is None else tuple(str(line) for line in lines)
-        self.notify_reload()
+        self.notify_reload(pages if lines is None and shown is None else None)
 
     def _wait_for_change(self, seen: int, timeout: float) -> tuple[bool, int]:
         """Block until the epoch differs from `seen`, shutdown starts, or `timeout` passes."""
@@ -480,7 +415,7 @@ class DevServer:
         value = header.strip().lower()
         if value in self._allowed_hosts:
             return True  # also covers a bare `::1`
-        name = _strip_port(value)
+        name = strip_port(value)
         return name is not None and name in self._allowed_hosts
 
     def _decorate(self, body: bytes) -> bytes:
@@ -496,3 +431,23 @@ class DevServer:
         if at < 0:
             return body + extra
         return body[:at] + extra + body[at:]
+
+
+# Files a page loads while it is shown: when one changes, every open page reloads.
+_SUBRESOURCES = (".css", ".js", ".mjs", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg",
+                 ".avif", ".ico", ".woff", ".woff2")  # fmt: skip
+
+
+def changed_pages(written: Iterable[str]) -> list[str] | None:
+    """URL paths of the HTML pages among files a build wrote; None when a stylesheet, a
+    script, an image or a font changed (every page may show it). Feeds, the sitemap and
+    the search index are no page a reader has open."""
+    pages = []
+    for rel in written:
+        if rel.lower().endswith(_SUBRESOURCES):
+            return None
+        if rel == "index.html" or rel.endswith("/index.html"):
+            pages.append("/" + rel[: -len("index.html")])
+        elif rel.endswith(".html"):
+            pages.append("/" + rel)
+    return pages

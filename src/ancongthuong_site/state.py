@@ -5,8 +5,8 @@
   parsing anything.
 - `PlanRecord` sits in `.cache/plan.pickle` (signed like every cache file): for each output
   page its digest, the content file it comes from and the articles whose cards it shows;
-  for each article its file digest and its card's digest; the digests of everything else a
-  page can depend on (settings, the shape of the index, the layout). A rebuild whose change
+  for each content file its digest and for each article its card's digest; the digests of
+  everything else a page can depend on (settings, the layout). A rebuild whose change
   stays inside some articles (a body, a title, a summary) plans only the pages that show
   them (see `replan.py`); any other change plans every page, as a clean build does.
 
@@ -78,10 +78,12 @@ def _moment(value: object) -> float | None:
 
 
 class PageRecord(NamedTuple):
-    """One output page: its digest, its content file ("" for none), the cards it shows."""
+    """One output page: its digest, its content file ("" for none), its template ("" for a
+    file written as it is), the cards it shows."""
 
     digest: str
     source: str
+    template: str
     cards: tuple[str, ...]  # paths of the articles whose cards the page shows
 
 
@@ -92,7 +94,6 @@ class PlanRecord:
     settings: str  # digest of everything but the content files (code, config, templates…)
     valid_from: float | None
     valid_until: float | None
-    structure: str  # digest of the index's shape: order, groups, years, URLs
     layout: str  # digest of the layout every page shows (menu, sidebar)
     sources: dict[str, str]  # content file → digest of its bytes
     cards: dict[str, str]  # article path → digest of its card
@@ -123,11 +124,3 @@ def save_plan(root: Path, record: PlanRecord) -> None:
         atomic_write(root / CACHE_DIR / _PLAN_FILE, seal(data))
     except OSError as error:
         log.info("plan record not written: %s", error)
-
-
-def forget_plan(root: Path) -> None:
-    """A build that could not record its plan leaves none (a stale one would mislead)."""
-    try:
-        (root / CACHE_DIR / _PLAN_FILE).unlink(missing_ok=True)
-    except OSError as error:
-        log.info("plan record not removed: %s", error)
