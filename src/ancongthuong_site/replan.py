@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from .models import Article, ParsedFile, RenderTask
 from .plan import Planner
 from .state import PageRecord, PlanRecord
+from .views import Shared
 
 # Front-matter fields whose change shows only on the article's page and where its card is.
 LOCAL_META = ("title", "summary", "author", "image_caption", "image_alt")
@@ -164,9 +165,9 @@ class Replan:
         return self._position
 
 
-def shared_digest(shared: object) -> str:
+def shared_digest(shared: Shared) -> str:
     """The digest by which page digests stand for shared data (a card, the layout)."""
-    return getattr(shared, "key", "")
+    return shared.digest
 
 
 def card_digests(planner: Planner) -> dict[str, str]:
