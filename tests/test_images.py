@@ -189,6 +189,7 @@ def test_rebuild_decodes_only_changed_images(make_site) -> None:
     new = {p.name for p in (root / "_site/images").iterdir() if p.name.startswith("hoi-nghi")}
     assert new and not new & old  # new content, new names: browsers never see a stale copy
 
+    assert list((root / "_site/images").glob("man-hinh*"))  # published while a page shows it
     (root / "static/images/man-hinh.png").unlink()
     page.write_text(page.read_text().replace("![Màn hình dịch vụ công](/images/man-hinh.png)", ""))
     build(root, options)
