@@ -254,8 +254,9 @@ def _validate(
         )
         draft = False
     tags = _string_list(data.get("tags"), "tags", problem, split_commas=True)
-    for tag in tags:
-        if not make_slug(tag):
+    tag_slugs = tuple(make_slug(tag) for tag in tags)
+    for tag, tag_slug in zip(tags, tag_slugs, strict=True):
+        if not tag_slug:
             problem(
                 "tags",
                 "E131",
@@ -314,9 +315,10 @@ def _validate(
         date_has_time=has_time(data["date"]),
         category=values.get("category", ""),
         source=values.get("source", ""),
+        source_slug=make_slug(values.get("source", "")),
         author=values.get("author", ""),
         tags=tags,
-        tag_slugs=tuple(make_slug(tag) for tag in tags),
+        tag_slugs=tag_slugs,
         updated=dates.get("updated"),
         expires=dates.get("expires"),
     )
@@ -466,7 +468,7 @@ def place(parsed: ParsedFile, config: SiteConfig) -> Placed:
         rel_url=Urls.article(meta.date, meta.slug),
         category_slug=category.slug,
         category_name=category.name,
-        source_slug=make_slug(meta.source) if meta.source else "",
+        source_slug=meta.source_slug,
     )
 
 

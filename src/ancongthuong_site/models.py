@@ -31,6 +31,7 @@ class ArticleMeta(Meta):
     date_has_time: bool = True  # "27/02/2024" is shown without a made-up 00:00
     category: str = ""  # as written; placing the article finds it in site.yaml
     source: str = ""
+    source_slug: str = ""  # "" when there is no source
     author: str = ""
     tags: tuple[str, ...] = ()
     tag_slugs: tuple[str, ...] = ()  # one per tag, in the same order
