@@ -346,3 +346,6 @@ def test_site_language_sets_html_lang_of_vietnamese_pages_only(make_site) -> Non
         for page in ("index.html", "2024/02/tin/index.html", "tim-kiem/index.html"):
             assert html(out / page).css_first("html").attributes["lang"] == lang
         assert html(out / "en/introduction/index.html").css_first("html").attributes["lang"] == "en"
+    wrong = make_site(files, name="wrong", site_yaml=SITE_YAML + 'language: "tiếng Việt"\n')
+    result = run_cli("build", "--root", wrong)
+    assert result.returncode == 1 and "site.yaml:" in result.stderr and " E180 " in result.stderr

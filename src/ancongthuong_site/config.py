@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "extra": dict,
 }
 _REQUIRED = ("title", "base_url", "categories")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")  # a BCP 47 tag: "vi", "vi-VN"
 
 
 def load_config(root: Path) -> SiteConfig:
@@ -211,6 +213,11 @@ def load_config(root: Path) -> SiteConfig:
         value = data.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 1000:
             problem(key, f'"{key}" phải từ 1 đến 1000')
+    language = data.get("language")
+    if isinstance(language, str) and not _LANGUAGE_TAG.fullmatch(language):
+        problem(
+            "language", f'"language" không phải mã ngôn ngữ: "{language}"', "ví dụ: vi hoặc vi-VN"
+        )
     base_url = data.get("base_url", "")
     if isinstance(base_url, str) and "base_url" in data:
         parts = urlsplit(base_url)
