@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from .attachments import describe
 from .documents import STATUSES
@@ -19,6 +18,7 @@ from .layout import build_layout
 from .models import Attachment, Document, ParsedFile, RenderTask
 from .register import DocumentGroup, Register, days_left, start
 from .searchindex import SearchEntry
+from .sitepages import PagePlanner
 from .urls import Urls
 from .vietnamese import VN_TZ, format_date, format_datetime
 from .views import (
@@ -58,10 +58,10 @@ def _day(moment: dt.datetime | None) -> str:
 
 
 class DocumentPages:
-    def __init__(self, planner: Any, register: Register) -> None:
+    def __init__(self, planner: PagePlanner, register: Register) -> None:
         self.planner = planner
         self.register = register
-        self.urls: Urls = planner.urls
+        self.urls = planner.urls
         self.config = planner.config
         self.now: dt.datetime = planner.index.now
         self._rows: dict[str, DocumentRow] = {}

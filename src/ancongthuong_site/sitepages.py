@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from .completeness import (
     CONTACT_SLUG,
@@ -11,12 +11,41 @@ from .completeness import (
     ENGLISH_LEADERS_SLUG,
     LEADERS_SLUG,
 )
-from .index import Group
+from .config import SiteConfig
+from .index import Group, SiteIndex
 from .layout import LABELS
-from .models import Article, Page, RenderTask
+from .models import Article, MediaLookup, Page, ParsedFile, RenderTask
 from .pagefields import LEADER_LABELS, LEADER_LABELS_EN
 from .urls import Urls
-from .views import CountedLink, Detail, Leader, Link
+from .views import Card, CountedLink, Detail, Image, Layout, Leader, Link, PageHead
+
+
+class PagePlanner(Protocol):
+    """What the pages made outside plan.py (these, and the register's) use of the planner."""
+
+    config: SiteConfig
+    index: SiteIndex
+    urls: Urls
+    media: MediaLookup | None
+    layout: Layout
+    menu_urls: set[str]
+    body_of: Callable[[ParsedFile], str]
+    documents: Any  # the register's pages, once they join (docpages.DocumentPages)
+
+    def card(self, article: Article) -> Card: ...
+
+    def image(self, src: str, alt: str) -> Image | None: ...
+
+    def page_meta(
+        self,
+        title: str,
+        rel_url: str,
+        kind: str,
+        description: str = "",
+        section: str = "",
+        og_type: str = "website",
+        og_image: str = "",
+    ) -> PageHead: ...
 
 
 def related_articles(article: Article, groups: Iterable[Group | None], limit: int) -> list[Article]:
@@ -41,9 +70,9 @@ def related_articles(article: Article, groups: Iterable[Group | None], limit: in
     return chosen
 
 
-def site_map_page(planner: Any) -> RenderTask:
+def site_map_page(planner: PagePlanner) -> RenderTask:
     """/so-do-cong/: every section of the menu, every category, every page, in one list."""
-    urls: Urls = planner.urls
+    urls = planner.urls
     in_menu = planner.menu_urls
     pages = [
         Link(page.meta.title, urls.link(page.rel_url))
@@ -65,9 +94,9 @@ def site_map_page(planner: Any) -> RenderTask:
     return RenderTask(Urls.output_path(Urls.SITE_MAP), "site-map.html", context)
 
 
-def feeds_page(planner: Any) -> RenderTask:
+def feeds_page(planner: PagePlanner) -> RenderTask:
     """/rss/: what a feed is, in Vietnamese, and the address of each one."""
-    urls: Urls = planner.urls
+    urls = planner.urls
     feeds = [Link("Tất cả tin mới", urls.absolute(Urls.FEED))] + [
         Link(group.name, urls.absolute(Urls.category_feed(group.slug)))
         for group in planner.index.categories
@@ -80,9 +109,9 @@ def feeds_page(planner: Any) -> RenderTask:
     return RenderTask(Urls.output_path(Urls.FEEDS), "feeds.html", context)
 
 
-def static_page_task(planner: Any, page: Page) -> RenderTask:
+def static_page_task(planner: PagePlanner, page: Page) -> RenderTask:
     """A static page; the leaders, the lists of links and the contact block are data."""
-    urls: Urls = planner.urls
+    urls = planner.urls
     media = planner.media
     meta = page.meta
     english = page.lang == "en"
