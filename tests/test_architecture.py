@@ -26,6 +26,7 @@ ORDER = [
     "picture",
     "markup",
     "searchterms",
+    "values",
     "pagefields",
     "loader",
     "documents",

@@ -15,11 +15,12 @@ from .attachments import ALLOWED_EXTENSIONS, extension
 from .errors import ContentError, Problem
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
-from .loader import FileProblems, _slug, _string_list, _type_name, parse_file, url_allowed
+from .loader import FileProblems, parse_file
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import DocumentMeta, ParsedFile
 from .searchterms import encode_terms, plain_text
 from .urls import Urls
+from .values import read_slug, string_list, type_name, url_allowed
 from .vietnamese import fold, has_time, parse_date
 
 DOCUMENTS_DIR = "van-ban"
@@ -154,7 +155,7 @@ def _validate(
             problem(
                 key,
                 "E111",
-                f'"{key}" phải là chữ, không phải {_type_name(value)}',
+                f'"{key}" phải là chữ, không phải {type_name(value)}',
                 f'đặt giá trị trong ngoặc kép, ví dụ {key}: "{value}"',
             )
             continue
@@ -223,7 +224,7 @@ def _validate(
         )
         draft = False
     lists = {
-        key: _string_list(data.get(key), key, problem, split_commas=key == "fields")
+        key: string_list(data.get(key), key, problem, split_commas=key == "fields")
         for key in ("fields", "replaces", "related", "files", "aliases")
     }
     for url in lists["files"]:
@@ -237,7 +238,7 @@ def _validate(
                 f'địa chỉ cũ "{alias}" không hợp lệ',
                 "chỉ dùng đường dẫn trong site, ví dụ /van-ban/cu.html, không có .. hay %",
             )
-    slug = _slug(rel, data.get("slug"), problem)
+    slug = read_slug(rel, data.get("slug"), problem)
     if slug in RESERVED_SLUGS:
         problem(
             "slug",

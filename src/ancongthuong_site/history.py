@@ -22,10 +22,11 @@ from pathlib import Path
 from .errors import ContentError, Problem
 from .files import decode
 from .frontmatter import parse as parse_front_matter
-from .loader import PAGES_DIR, page_lang, slug_of
+from .loader import PAGES_DIR, page_lang
 from .models import Article, ArticleMeta, Placed
 from .signed import atomic_write, read_private, seal, unseal
 from .urls import Urls
+from .values import slug_of
 from .vietnamese import parse_date
 
 log = logging.getLogger(__name__)

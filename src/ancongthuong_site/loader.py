@@ -8,8 +8,6 @@ the site (categories, URLs) and is cheap.
 from __future__ import annotations
 
 import difflib
-import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +20,8 @@ from .models import Article, ArticleMeta, Page, PageMeta, ParsedFile, Placed
 from .pagefields import PAGE_ONLY_FIELDS, read_leaders, read_links, read_translation
 from .searchterms import encode_terms, plain_text
 from .urls import Urls
-from .vietnamese import has_time, is_slug, make_slug, parse_date, visible
+from .values import read_attachments, read_slug, string_list, type_name, url_allowed
+from .vietnamese import has_time, make_slug, parse_date, visible
 
 PAGES_DIR = "pages"
 # An article's fields, in the order `new` writes them and the README's table lists them.
@@ -59,7 +58,6 @@ _SHARED_FIELDS = (
 )
 PAGE_FIELDS = _SHARED_FIELDS + PAGE_ONLY_FIELDS
 _TEXT_FIELDS = ("title", "category", "source", "author", "summary", "image_caption", "image_alt")
-_SCHEME = re.compile(r"^([^/?]*?):")
 
 
 class FileProblems(SiteError):
@@ -207,7 +205,7 @@ def _validate(
             problem(
                 key,
                 "E111",
-                f'"{key}" phải là chữ, không phải {_type_name(value)}',
+                f'"{key}" phải là chữ, không phải {type_name(value)}',
                 f'đặt giá trị trong ngoặc kép, ví dụ {key}: "{value}"',
             )
             continue
@@ -253,7 +251,7 @@ def _validate(
             "viết draft: true (bản nháp) hoặc draft: false",
         )
         draft = False
-    tags = _string_list(data.get("tags"), "tags", problem, split_commas=True)
+    tags = string_list(data.get("tags"), "tags", problem, split_commas=True)
     tag_slugs = tuple(make_slug(tag) for tag in tags)
     for tag, tag_slug in zip(tags, tag_slugs, strict=True):
         if not tag_slug:
@@ -263,7 +261,7 @@ def _validate(
                 f'thẻ "{tag}" không tạo được địa chỉ',
                 "dùng chữ hoặc số trong tên thẻ",
             )
-    aliases = _string_list(data.get("aliases"), "aliases", problem, split_commas=False)
+    aliases = string_list(data.get("aliases"), "aliases", problem, split_commas=False)
     alias_urls = []
     for alias in aliases:
         alias_url = Urls.alias_rel_url(alias)
@@ -287,8 +285,8 @@ def _validate(
             f'địa chỉ ảnh "{image}" không được phép',
             "chỉ dùng http(s):// hoặc đường dẫn trong site như /images/anh.jpg",
         )
-    attachments = _attachments(data.get("attachments"), problem)
-    slug = _slug(rel, data.get("slug"), problem)
+    attachments = read_attachments(data.get("attachments"), problem)
+    slug = read_slug(rel, data.get("slug"), problem)
     page = {key: data[key] for key in PAGE_ONLY_FIELDS if kind == "page" and key in data}
     leaders = read_leaders(page["leaders"], problem) if "leaders" in page else ()
     links = read_links(page["links"], problem) if "links" in page else ()
@@ -322,123 +320,6 @@ def _validate(
         updated=dates.get("updated"),
         expires=dates.get("expires"),
     )
-
-
-def _attachments(value: Any, problem: Any) -> tuple[tuple[str, str], ...]:
-    """`attachments:` — files under static/ ("/files/a.pdf") or https URLs, each with an
-    optional title: a list of paths, or of {file: …, title: …}."""
-    if value is None:
-        return ()
-    example = 'ví dụ:\n      attachments:\n        - file: "/files/2024/qd-123.pdf"\n          title: "Quyết định số 123"'
-    if not isinstance(value, list):
-        problem("attachments", "E111", '"attachments" phải là danh sách tệp', example)
-        return ()
-    result: list[tuple[str, str]] = []
-    for entry in value:
-        if isinstance(entry, str):
-            entry = {"file": entry}
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("file"), str)
-            or not isinstance(entry.get("title", ""), str)
-            or set(entry) - {"file", "title"}
-        ):
-            problem("attachments", "E111", "mỗi tệp đính kèm cần file (và title nếu muốn)", example)
-            continue
-        target = entry["file"].strip()
-        local = target.startswith("/") and not target.startswith("//")
-        if not (local or target.startswith("https://")) or not url_allowed(target):
-            problem(
-                "attachments",
-                "E115",
-                f'tệp đính kèm "{target}" không được phép',
-                "dùng đường dẫn trong site như /files/2024/qd-123.pdf hoặc https://…",
-            )
-            continue
-        result.append((target, " ".join(entry.get("title", "").split())))
-    return tuple(result)
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "giá trị đúng/sai"
-    if isinstance(value, int):
-        return "số"
-    if isinstance(value, list):
-        return "danh sách"
-    if isinstance(value, dict):
-        return "nhóm khóa"
-    return type(value).__name__
-
-
-def _string_list(value: Any, key: str, problem: Any, *, split_commas: bool) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        items = value.split(",") if split_commas else [value]
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        items = value
-    else:
-        problem(key, "E111", f'"{key}" phải là danh sách chữ', f'ví dụ: {key}: ["a", "b"]')
-        return ()
-    result: list[str] = []
-    seen: set[str] = set()
-    for item in items:
-        clean = " ".join(item.split())
-        # Spellings of one tag ("Hội nghị", "hội nghị") are one tag: the first is kept.
-        same = make_slug(clean) if split_commas else clean
-        if clean and same not in seen:
-            seen.add(same)
-            result.append(clean)
-    return tuple(result)
-
-
-def slug_of(rel: str, value: Any) -> str:
-    """The slug a file gets (from `slug:` or its name); "" when it has none."""
-    return _slug(rel, value, lambda *_args: None)
-
-
-def _slug(rel: str, value: Any, problem: Any) -> str:
-    if value is None:
-        name = rel.rsplit("/", 1)[-1]
-        stem = name[:-3] if name.lower().endswith(".md") else name
-        slug = stem if is_slug(stem) else make_slug(stem)
-        if not slug:
-            problem("title", "E131", f'tên tệp "{stem}" không tạo được slug', "thêm trường slug:")
-        return slug
-    if not isinstance(value, str):
-        problem("slug", "E111", '"slug" phải là chữ')
-        return ""
-    if "/" in value or "\\" in value or ".." in value or "%" in value:
-        problem(
-            "slug",
-            "E132",
-            f'slug "{value}" không được chứa /, \\, % hay ..',
-            "slug chỉ gồm chữ thường không dấu, số và dấu gạch nối",
-        )
-        return ""
-    slug = value if is_slug(value) else make_slug(value)
-    if not slug:
-        problem(
-            "slug", "E131", "slug rỗng", "ghi slug bằng chữ không dấu, ví dụ: slug: hoi-nghi-2024"
-        )
-    return slug
-
-
-def url_allowed(url: str) -> bool:
-    """http(s), mailto and scheme-less (relative or root-relative) URLs only.
-
-    Checked on the text as written and with HTML entities decoded, so that
-    "java&#x09;script:" cannot pass as a relative path.
-    """
-    text = url.strip()
-    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
-        return False
-    for candidate in (text, "".join(html.unescape(text).split())):
-        match = _SCHEME.match(candidate)
-        if match is not None and match.group(1).lower() not in ("http", "https", "mailto"):
-            return False
-    return True
 
 
 # -- placing files in the site --------------------------------------------------------------
