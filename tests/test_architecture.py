@@ -43,6 +43,7 @@ ORDER = [
     "signed",
     "cache",
     "pool",
+    "imagecache",
     "media",
     "manifest",
     "state",

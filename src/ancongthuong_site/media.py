@@ -13,9 +13,7 @@ import functools
 import hashlib
 import html
 import logging
-import pickle
 import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +24,13 @@ from .cache import CACHE_DIR, ParseCache
 from .config import SiteConfig
 from .documents import parse_source
 from .errors import BuildFailed, Problem, problem_order
-from .files import locate, read_bytes, write_atomic
+from .files import locate, read_bytes
+from .imagecache import IMAGE_DIGEST, ImageCache, file_size
 from .images import (
     RASTER_SUFFIXES,
     ImageProblem,
     ImageSettings,
     Processed,
-    content_digest,
     process,
 )
 from .loader import FileProblems
@@ -40,17 +38,20 @@ from .markup import MarkupSettings
 from .models import Article, PageMeta, ParsedFile, Placed
 from .picture import picture_html
 from .pool import map_in_order, renderer
-from .signed import read_private, seal, unseal, usable_folder
 from .urls import Urls
 
 log = logging.getLogger(__name__)
 PHOTO_DIR = "images/"  # static/images/: editors' photos, never published as they are
-_INDEX = "index.pickle"
-IMAGE_DIGEST = "image:"  # an output's manifest digest: this prefix and the file's content hash
-_FALLBACK_WIDTH = 960
+_FALLBACK_WIDTH = 960  # the <img src> for browsers without srcset, and for feed readers
 # The stylesheet's colour for each kind of attached file (the badge shows the extension).
-_ICONS = {"pdf": "pdf", "doc": "word", "docx": "word", "odt": "word", "xls": "excel",
-          "xlsx": "excel"}  # fmt: skip  # the <img src> for browsers without srcset, and for feed readers
+_ICONS = {
+    "pdf": "pdf",
+    "doc": "word",
+    "docx": "word",
+    "odt": "word",
+    "xls": "excel",
+    "xlsx": "excel",
+}
 
 Place = tuple[str, int]  # (content file label, line)
 
@@ -204,13 +205,16 @@ def prepare_media(
         if is_raster(rel) and rel.startswith(PHOTO_DIR) and f"/{rel}" not in assets:
             media.withheld.add(rel)
         elif rel not in media.sizes:
-            media.sizes[rel] = _size(_path)
+            media.sizes[rel] = file_size(_path)
     for rel, outcome in results.items():
         places = [place for place, _ in uses.get(rel, [])] + linked.get(rel, [])
         if isinstance(outcome, ImageProblem):
             for label, line in places or [(f"static/{rel}", 0)]:
-                media.problems.append(Problem(label, line, outcome.code,
-                                              f'ảnh "/{rel}": {outcome.message}', outcome.hint))  # fmt: skip
+                media.problems.append(
+                    Problem(
+                        label, line, outcome.code, f'ảnh "/{rel}": {outcome.message}', outcome.hint
+                    )
+                )
             continue
         processed, folder, key = outcome
         _publish(rel, processed, folder, key, rel in linked, media)
@@ -223,8 +227,11 @@ def _asset_text(config: SiteConfig) -> str:
     """site.yaml, the templates and the stylesheets: images they name (a logo, a banner)
     are the site's own and are published as they are, wherever they live."""
     parts = []
-    for folder, pattern in ((config.root, "site.yaml"), (config.templates_dir, "*"),
-                            (config.static_dir, "**/*.css")):  # fmt: skip
+    for folder, pattern in (
+        (config.root, "site.yaml"),
+        (config.templates_dir, "*"),
+        (config.static_dir, "**/*.css"),
+    ):
         for path in sorted(folder.glob(pattern)):
             if path.is_file() and not path.is_symlink():
                 parts.append(path.read_text(encoding="utf-8", errors="replace"))
@@ -257,11 +264,16 @@ def _collect(
     ]
     for src, line, has_alt in [*shown, *parsed.images]:
         if src and not has_alt:
-            media.warnings.append(Problem(
-                label, line, "W199", f'ảnh "{src}" chưa có mô tả (alt)',
-                "ảnh đại diện: thêm image_alt hoặc image_caption; ảnh trong bài: "
-                "ghi mô tả trong ![mô tả](…)",
-            ))  # fmt: skip
+            media.warnings.append(
+                Problem(
+                    label,
+                    line,
+                    "W199",
+                    f'ảnh "{src}" chưa có mô tả (alt)',
+                    "ảnh đại diện: thêm image_alt hoặc image_caption; ảnh trong bài: "
+                    "ghi mô tả trong ![mô tả](…)",
+                )
+            )
         rel = Urls.static_file(src) if src else None
         if rel in files:
             uses.setdefault(rel, []).append(((label, line), has_alt))
@@ -275,9 +287,15 @@ def _collect(
             continue  # an https URL: nothing to check here
         if rel not in files:
             line = _line_of(content_dir / parsed.path, target, parsed.line_of("attachments"))
-            media.problems.append(Problem(label, line, "E170",
-                                          f'tệp đính kèm "{target}" không tồn tại',
-                                          f"đặt tệp vào static/{rel} hoặc sửa đường dẫn"))  # fmt: skip
+            media.problems.append(
+                Problem(
+                    label,
+                    line,
+                    "E170",
+                    f'tệp đính kèm "{target}" không tồn tại',
+                    f"đặt tệp vào static/{rel} hoặc sửa đường dẫn",
+                )
+            )
         elif is_raster(rel):
             linked.setdefault(rel, []).append((label, line))
 
@@ -306,8 +324,9 @@ def _process_all(
         else:
             todo.append((rel, str(path), str(scratch / key), want_original))
     folders = {item[0]: Path(item[2]) for item in todo}
-    for rel, outcome in map_in_order(_init_worker, (settings,), _process_one, todo, len(todo),
-                                     jobs, threshold=2):  # fmt: skip
+    for rel, outcome in map_in_order(
+        _init_worker, (settings,), _process_one, todo, len(todo), jobs, threshold=2
+    ):
         if isinstance(outcome, tuple):
             results[rel] = ImageProblem(*outcome)
             continue
@@ -354,9 +373,10 @@ def _publish(
         media.outputs.append((out, folder / variant.name, IMAGE_DIGEST + variant.digest))
         links.setdefault(variant.format, []).append((variant.width, urls.link(out)))
     if linked and processed.original and rel.startswith(PHOTO_DIR):
-        media.outputs.append((rel, folder / processed.original,
-                              IMAGE_DIGEST + processed.original_digest))  # fmt: skip
-        media.sizes[rel] = _size(folder / processed.original)
+        media.outputs.append(
+            (rel, folder / processed.original, IMAGE_DIGEST + processed.original_digest)
+        )
+        media.sizes[rel] = file_size(folder / processed.original)
     largest = processed.variants[-1]
     fallback_format = next(f for f in ("jpeg", "png", "gif") if f in links)
     fallback = links[fallback_format]
@@ -381,101 +401,17 @@ def _warn(
     media: Media,
 ) -> None:
     label, line = places[0] if places else (f"static/{rel}", 0)
-    size = _size(path)
+    size = file_size(path)
     megapixels = processed.width * processed.height / 1_000_000
     limit_mb, limit_mp = config.image_warn_mb, config.image_warn_megapixels
     if size > limit_mb * 1_000_000 or megapixels > limit_mp:
-        media.warnings.append(Problem(
-            label, line, "W198",
-            f'ảnh gốc "/{rel}" lớn ({size / 1_000_000:.1f} MB, {megapixels:.0f} triệu điểm ảnh; '
-            f"giới hạn {limit_mb} MB, {limit_mp} triệu điểm ảnh)",
-            "thu nhỏ ảnh trước khi đưa lên (ví dụ chiều rộng 4000 điểm ảnh, chất lượng 85)",
-        ))  # fmt: skip
-
-
-def output_bytes(rel: str, path: Path, digest: str) -> bytes:
-    """A static file, or a processed image from the cache, checked against its digest."""
-    if not digest.startswith(IMAGE_DIGEST):
-        return read_bytes(path)
-    data = read_derivative(path, digest)
-    if data is None:
-        raise BuildFailed([Problem(
-            f"{CACHE_DIR}/images", 0, "E210",
-            f"ảnh đã xử lý trong bộ nhớ đệm bị hỏng hoặc bị thay (/{rel}); đã xóa bản hỏng",
-            "chạy lại lệnh: ảnh sẽ được xử lý lại",
-        )])  # fmt: skip
-    return data
-
-
-def read_derivative(path: Path, digest: str) -> bytes | None:
-    """A derivative's bytes from the cache, None if they are not what the build made."""
-    data = read_private(path)
-    if content_digest(data) != digest.removeprefix(IMAGE_DIGEST):
-        shutil.rmtree(path.parent, ignore_errors=True)  # made again by the next build
-        return None
-    return data
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-# -- the derivative cache ----------------------------------------------------------------
-
-
-class ImageCache:
-    """Processed images by the original's content hash and the pipeline's settings.
-
-    One folder per original under .cache/images/, and a small index of what each holds.
-    A damaged or foreign index is ignored (the images are made again); folders no build
-    uses any more are removed when the index is saved.
-    """
-
-    def __init__(self, root: Path, settings: ImageSettings) -> None:
-        self.folder = root / CACHE_DIR / "images"
-        self.stamp = settings.key()
-        self.entries: dict[str, Processed] = {}
-        self.used: dict[str, Processed] = {}
-        try:
-            data = unseal(read_private(self.folder / _INDEX))
-            if data is not None:  # never unpickle what this cache key did not sign
-                stamp, entries = pickle.loads(data)  # noqa: S301 - signed, verified above
-                if stamp == self.stamp and isinstance(entries, dict):
-                    self.entries = entries
-        except FileNotFoundError:
-            pass
-        except Exception as error:  # noqa: BLE001 - any damage means "no cache"
-            log.info("ignoring unreadable image cache: %s", error)
-
-    def get(self, key: str, want_original: bool) -> Processed | None:
-        found = self.entries.get(key)
-        if not isinstance(found, Processed) or (want_original and not found.original):
-            return None
-        sizes = {v.name: v.size for v in found.variants}
-        if not all(_size(self.folder / key / name) == size for name, size in sizes.items()):
-            return None  # removed or damaged by hand: make them again
-        if found.original and not (self.folder / key / found.original).is_file():
-            return None
-        self.used[key] = found
-        return found
-
-    def put(self, key: str, processed: Processed) -> None:
-        self.used[key] = processed
-
-    def save(self) -> None:
-        if self.used == self.entries and (self.folder.is_dir() or not self.used):
-            return
-        if not usable_folder(self.folder.parent, create=True):
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            data = pickle.dumps((self.stamp, self.used), protocol=pickle.HIGHEST_PROTOCOL)
-            write_atomic(self.folder / _INDEX, seal(data))
-            for entry in self.folder.iterdir():
-                if entry.is_dir() and entry.name not in self.used:
-                    shutil.rmtree(entry, ignore_errors=True)
-        except OSError as error:
-            log.warning("the image cache cannot be written: %s", error)
+        media.warnings.append(
+            Problem(
+                label,
+                line,
+                "W198",
+                f'ảnh gốc "/{rel}" lớn ({size / 1_000_000:.1f} MB, {megapixels:.0f} triệu điểm ảnh; '
+                f"giới hạn {limit_mb} MB, {limit_mp} triệu điểm ảnh)",
+                "thu nhỏ ảnh trước khi đưa lên (ví dụ chiều rộng 4000 điểm ảnh, chất lượng 85)",
+            )
+        )

@@ -10,10 +10,11 @@ from pathlib import Path
 from .cache import code_version, task_digest
 from .config import SiteConfig
 from .errors import BuildFailed, Problem, stop_point
+from .imagecache import output_bytes
 from .layout import site_globals
 from .manifest import read_manifest, read_signatures, signature, update_marker
 from .markup import resolve_document_links
-from .media import BodyReader, output_bytes
+from .media import BodyReader
 from .models import RenderTask
 from .pool import init_render_worker, map_in_order, render_one
 from .replan import page_records
