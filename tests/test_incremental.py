@@ -119,7 +119,8 @@ def test_a_local_edit_plans_only_the_pages_that_show_the_article(tmp_path: Path)
     everything = build(root).planned
     path = sorted((root / "content").rglob("*.md"))[2]
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\nMột câu mới.\n", encoding="utf-8")
+    # Words no article had: the search index gains files, the plan stays local.
+    path.write_text(text + "\nMột câu mới về xe.\n", encoding="utf-8")
     body = build(root)
     path.write_text(text.replace('title: "Bài', 'title: "Tin'), encoding="utf-8")
     title = build(root)

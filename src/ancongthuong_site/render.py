@@ -17,7 +17,7 @@ from .markup import resolve_document_links
 from .media import BodyReader
 from .models import RenderTask
 from .pool import init_render_worker, map_in_order, render_one
-from .replan import page_records
+from .replan import page_records, remade
 from .stages import BuildOptions, BuildResult, Prepared, report
 from .state import BuildRecord, PlanRecord, save_plan
 from .writer import Standby, cannot_write
@@ -120,7 +120,10 @@ def _plan_changes(
     base = prepared.base
     if base is not None and base.files != previous:
         raise Incomplete  # the output is not the tree the record describes
-    manifest: dict[str, str] = dict(previous) if base is not None else {}
+    manifest: dict[str, str] = {}
+    if base is not None:  # the pages not planned keep their digests; the search index is new
+        gone = remade(base)
+        manifest = {rel: digest for rel, digest in previous.items() if rel not in gone}
     changed: list[RenderTask | tuple[str, Path]] = []
     for task in prepared.tasks:
         body_digest = task.body.digest if task.body else ""
@@ -137,11 +140,10 @@ def _plan_changes(
         manifest[rel] = digest
         if not current(rel, digest):
             changed.append((rel, path))
-    if base is not None:
-        if set(manifest) != set(previous):
-            raise Incomplete
-        if any(not current(rel, digest) for rel, digest in manifest.items() if rel not in shown):
-            raise Incomplete  # a page not planned was deleted or changed by hand
+    if base is not None and any(
+        not current(rel, digest) for rel, digest in manifest.items() if rel not in shown
+    ):
+        raise Incomplete  # a page not planned was deleted or changed by hand
     return manifest, changed
 
 
@@ -153,7 +155,8 @@ def _plan_record(
 ) -> PlanRecord:
     base = prepared.base
     cards = {**base.cards, **prepared.cards} if base else dict(prepared.cards)
-    pages = dict(base.pages) if base else {}
+    gone = remade(base) if base else set()
+    pages = {rel: page for rel, page in base.pages.items() if rel not in gone} if base else {}
     pages.update(page_records(prepared.tasks, manifest, shown, cards))
     sources = {rel: digest for rel, _path, digest, _data in prepared.inputs.content}
     return PlanRecord(prepared.settings, record.valid_from, record.valid_until, prepared.layout,

@@ -35,8 +35,11 @@ from .views import Shared
 
 # Front-matter fields whose change shows only on the article's page and where its card is.
 LOCAL_META = ("title", "summary", "author", "image_caption", "image_alt")
-# Pages planned again on every local change: the set of them must stay the same.
-ALWAYS = ("redirect.html", "")
+# Redirect pages are planned again on every local change, and must stay the same set.
+REDIRECTS = "redirect.html"
+# The search index's files (raw, no template) are made again on every local change: a new
+# word adds a file, a word gone removes one. The previous ones are replaced as a whole.
+REMADE = ""
 
 
 def settings_digest(parts: Iterable[str]) -> str:
@@ -140,17 +143,16 @@ class Replan:
         return [group for group in found if group is not None]
 
     def _accounted(self, tasks: list[RenderTask], wanted: set[str]) -> bool:
-        """Every page that showed a changed card is planned, no page is new, and the pages
-        planned every time are the same set as before."""
+        """Every page that showed a changed card is planned, no page is new (but the search
+        index's files), and the redirect pages are the same set as before."""
         planned = {task.output_path for task in tasks}
         pages = self.previous.pages
-        if not wanted <= planned or not planned <= pages.keys():
+        if not wanted <= planned:
             return False
-        for family in ALWAYS:
-            before = {rel for rel, page in pages.items() if page.template == family}
-            if before != {t.output_path for t in tasks if t.template == family}:
-                return False
-        return True
+        if any(t.output_path not in pages for t in tasks if t.template != REMADE):
+            return False
+        before = {rel for rel, page in pages.items() if page.template == REDIRECTS}
+        return before == {t.output_path for t in tasks if t.template == REDIRECTS}
 
     def _article_page(self, article: Article) -> RenderTask:
         planner, listed = self.planner, self.planner.index.listed
@@ -191,3 +193,8 @@ def page_records(
         )
         for task in tasks
     }  # fmt: skip
+
+
+def remade(previous: PlanRecord) -> set[str]:
+    """The files a partial plan makes anew as a whole (the search index's)."""
+    return {rel for rel, page in previous.pages.items() if page.template == REMADE}
