@@ -130,8 +130,10 @@ def test_a_local_edit_plans_only_the_pages_that_show_the_article(tmp_path: Path)
     # Its page, the feeds, the home page and the search index; then where its card is.
     assert body.planned < title.planned < everything == moved.planned
     redirect = root / "content/2024/01/bai-1-1.md"  # a page that only redirects, via aliases
-    redirect.write_text(redirect.read_text(encoding="utf-8").replace(
-        "tags:", 'aliases: ["/tin-cu/"]\ntags:'), encoding="utf-8")  # fmt: skip
+    redirect.write_text(
+        redirect.read_text(encoding="utf-8").replace("tags:", 'aliases: ["/tin-cu/"]\ntags:'),
+        encoding="utf-8",
+    )
     assert build(root).planned == everything + 1  # a new page: every page is planned
 
 
@@ -182,8 +184,7 @@ class IncrementalMachine(RuleBasedStateMachine):
     def change_date(self, i: int, day: int, month: int) -> None:
         self.edit(i, "date", f'"{day:02d}/{month:02d}/2023"')
 
-    @rule(i=st.integers(0, 50), title=st.sampled_from(["A đầu", "Z cuối"]),
-          day=st.integers(1, 28))  # fmt: skip
+    @rule(i=st.integers(0, 50), title=st.sampled_from(["A đầu", "Z cuối"]), day=st.integers(1, 28))
     def change_title_and_date(self, i: int, title: str, day: int) -> None:
         # The card changes and the article moves to another listing page at once.
         self.edit(i, "title", f'"{title}"')
@@ -201,8 +202,10 @@ class IncrementalMachine(RuleBasedStateMachine):
     def rename_tag(self, old: str, new: str) -> None:
         for path in self.articles():
             lines = path.read_text(encoding="utf-8").split("\n")
-            lines = [line.replace(f'"{old}"', f'"{new}"') if line.startswith("tags:") else line
-                     for line in lines]  # fmt: skip
+            lines = [
+                line.replace(f'"{old}"', f'"{new}"') if line.startswith("tags:") else line
+                for line in lines
+            ]
             path.write_text("\n".join(lines), encoding="utf-8")
 
     @rule(i=st.integers(0, 50), days=st.integers(1, 20))

@@ -499,8 +499,7 @@ def test_a_change_names_the_pages_it_changed(fresh: DevServer) -> None:
         assert next_message(reader) == b"data: %d / /2024/02/a/" % (first + 1)
         fresh.notify_reload()  # anything else: no list, every page reloads
         assert next_message(reader) == b"data: %d" % (first + 2)
-    assert changed_pages(["2024/02/a/index.html", "index.html", "feed.xml"]) == [
-        "/2024/02/a/", "/"]  # fmt: skip
+    assert changed_pages(["2024/02/a/index.html", "index.html", "feed.xml"]) == ["/2024/02/a/", "/"]
     assert changed_pages(["2024/02/a/index.html", "css/site.css"]) is None
 
 
