@@ -134,8 +134,8 @@ def _validate(
             )
             problem(key, "E114", f'trường không được hỗ trợ "{key}"', hint)
             continue
-        for text in value if isinstance(value, list) else [value]:
-            bad = FORBIDDEN.search(text) if isinstance(text, str) else None
+        for item in value if isinstance(value, list) else [value]:
+            bad = FORBIDDEN.search(item) if isinstance(item, str) else None
             if bad:
                 problem(
                     key,

@@ -215,11 +215,12 @@ def _refuse_tags_and_aliases(text: str, fail: Any) -> None:
                     "không dùng anchor (&) hay alias (*) của YAML",
                     "viết giá trị ra đầy đủ; nếu giá trị bắt đầu bằng & hoặc *, đặt nó trong ngoặc kép",
                 )
-            if getattr(event, "tag", None):
+            tag = getattr(event, "tag", None)
+            if tag:
                 raise fail(
                     line0,
                     "E104",
-                    f"không dùng thẻ YAML ({event.tag})",
+                    f"không dùng thẻ YAML ({tag})",
                     "bỏ phần bắt đầu bằng !; nếu đó là chữ, đặt giá trị trong ngoặc kép",
                 )
     except yaml.MarkedYAMLError:

@@ -135,7 +135,7 @@ def _draft_size(image: Image.Image, upright: tuple[int, int], largest: int) -> t
     return needed
 
 
-def _height(size: tuple[int, int], width: int) -> tuple[int, str]:
+def _height(size: tuple[int, int], width: int) -> int:
     return max(1, round(size[1] * width / size[0]))
 
 
@@ -200,7 +200,7 @@ def _save(
     *,
     lossless: bool = False,
     full: bool = False,
-) -> int:
+) -> tuple[int, str]:
     options: dict[str, object] = {"icc_profile": image.info.get("icc_profile")}
     if fmt == "webp":
         if lossless:

@@ -35,7 +35,7 @@ from .images import (
 )
 from .loader import FileProblems
 from .markup import MarkupSettings
-from .models import Article, PageMeta, ParsedFile, Placed
+from .models import Article, Meta, PageMeta, ParsedFile, Placed
 from .picture import picture_html
 from .pool import map_in_order, renderer
 from .urls import Urls
@@ -82,7 +82,8 @@ class Media:
 
     def attachments(self, parsed: ParsedFile) -> list[dict[str, str]]:
         items = []
-        for target, title in parsed.meta.attachments:
+        meta = parsed.meta
+        for target, title in meta.attachments if isinstance(meta, Meta) else ():
             rel = Urls.static_file(target)
             name = target.rstrip("/").rsplit("/", 1)[-1]
             ext = extension(target)

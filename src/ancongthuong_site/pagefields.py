@@ -102,7 +102,7 @@ def read_links(value: Any, problem: ProblemFn) -> tuple[tuple[str, str], ...]:
             continue
         title = _clean(entry.get("title"), f"links mục {number}: title", "links", problem)
         url = entry.get("url")
-        if not title or not site_link(url):
+        if not title or not isinstance(url, str) or not site_link(url):
             problem(
                 "links",
                 "E115",

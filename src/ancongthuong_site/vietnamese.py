@@ -137,7 +137,7 @@ def parse_date(text: str) -> dt.datetime:
     Raises ValueError (with a Vietnamese message) for anything else or an impossible date.
     """
     value = text.strip()
-    parts: tuple[int, ...] | None = None
+    parts: tuple[int, int, int, int, int, int] | None = None  # year … second
     if m := _ISO_DAY.match(value):
         parts = (int(m[1]), int(m[2]), int(m[3]), 0, 0, 0)
     elif m := _ISO_MINUTE.match(value):
