@@ -206,6 +206,23 @@ def test_folding_and_form_codes_agree_with_python(page, texts) -> None:  # type:
         assert code == form_code(sample), repr(sample)
 
 
+def test_two_heavy_syllables_are_read_from_pair_postings(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    # The same ranked results as from every position of both syllables, for fewer bytes.
+    meta = page.evaluate("u => fetch(u).then(r => r.json())", served + "tim-kiem/chi-muc/meta.json")
+    assert {"cong", "thuong", "so"} <= set(meta["pairs"]["syllables"])
+    for query in ("cong thuong", "Công Thương", "công thường", "thuong cong", "so cong"):
+        by_pairs = results(page, query)
+        assert by_pairs, query
+        assert by_pairs == page.evaluate("q => window.ancongthuongSearch.all(q, false)", query)
+    fresh = page.context.browser.new_page()  # its own context: nothing cached
+    fresh.goto(served + "tim-kiem/?q=cong+thuong")
+    fresh.wait_for_selector("#search-results li")
+    fetched = fresh.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert any("/chi-muc/p/" in url for url in fetched)
+    assert not any("/chi-muc/s/" in url for url in fetched)
+    fresh.close()
+
+
 def test_the_page_pages_filters_and_keeps_state_in_the_url(page, served: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(served + "tim-kiem/?q=cong+thuong")
     page.wait_for_selector("#search-results li h2 a")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from ancongthuong_site.build import build
-from ancongthuong_site.searchindex import SearchEntry, build_search_index
-from ancongthuong_site.searchterms import encode_terms, form_code
+from ancongthuong_site.searchindex import SearchEntry, build_search_index, shard_name
+from ancongthuong_site.searchterms import encode_terms, form_code, syllables
+from ancongthuong_site.vietnamese import fold
 from conftest import article, built_index_files, read_index, write_tree
 
 
@@ -101,3 +103,52 @@ def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) ->
     after = built_index_files(root)
     old_docs = json.loads(first["d/0.json"])["docs"]
     assert json.loads(after["d/0.json"])["docs"][: len(old_docs)] == old_docs
+
+
+def test_heavy_syllables_side_by_side_have_pair_postings() -> None:
+    # "công thương" stands often enough in every entry for both syllables to be heavy: the
+    # pair postings hold exactly the entries where the two stand side by side, in either
+    # order, with each distinct pair of spellings found there, the title's first.
+    sources = {
+        "/a/": ("Sở Công Thương họp", ["công thương " * 9, "thương công"]),
+        "/b/": ("Tin khác", ["Công thường và công thương " * 5, "công nghệ thương mại " * 4]),
+        "/c/": ("Công nghệ", ["công nghệ " * 10 + "thương mại " * 10]),
+    }  # fmt: skip
+    entries = [
+        SearchEntry("article", url, title, dt.datetime(2024, 1, 1 + n, tzinfo=dt.UTC),
+                    "", "Tin", encode_terms(title, fields))
+        for n, (url, (title, fields)) in enumerate(sources.items())
+    ]  # fmt: skip
+    files = build_search_index(entries)
+    meta, _ = read_index(files)
+    assert {"cong", "thuong"} <= set(meta["pairs"]["syllables"])
+    found = read_pairs(files, meta)
+    for first, second in (("cong", "thuong"), ("thuong", "cong")):
+        expected = {}
+        for url, (title, fields) in sources.items():
+            tokens = syllables(title) + [t for text in fields for t in ["|", *syllables(text)]]
+            titled, elsewhere = set(), set()
+            for i in range(len(tokens) - 1):
+                if (fold(tokens[i]), fold(tokens[i + 1])) == (first, second):
+                    spelt = form_code(tokens[i]) + form_code(tokens[i + 1])
+                    (titled if i + 1 < len(syllables(title)) else elsewhere).add(spelt)
+            if titled or elsewhere:
+                expected[url] = (len(titled), "".join(sorted(titled) + sorted(elsewhere - titled)))
+        assert found[f"{first} {second}"] == expected
+    assert "/c/" not in found["cong thuong"]  # both syllables, never side by side
+    assert found["cong thuong"]["/a/"][0] == 1  # "Công Thương" in the title, listed first
+
+
+def read_pairs(files: dict[str, str], meta: dict) -> dict[str, dict[str, tuple[int, str]]]:
+    """Every pair's postings: {"a b": {url: (pairs of spellings in the title, forms)}}."""
+    urls = [doc["url"] for n in range(0, meta["count"], meta["chunk"])
+            for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]]  # fmt: skip
+    found: dict[str, dict[str, tuple[int, str]]] = {}
+    for first in meta["pairs"]["shards"]:
+        for key, entry in json.loads(files[f"p/{shard_name(first)}.json"])["pairs"].items():
+            number = 0
+            rows = found.setdefault(key, {})
+            for gap, title, forms in zip(entry["doc"], entry["title"], entry["form"], strict=True):
+                number += gap
+                rows[urls[number]] = (title, forms)
+    return found

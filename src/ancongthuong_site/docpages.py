@@ -9,6 +9,7 @@ document page is made exactly like every other page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 from .attachments import describe
@@ -381,7 +382,7 @@ class DocumentPages:
                 d.meta.issued,
                 self.row(d).issued_text,
                 d.type_name,
-                terms_of(d.parsed),
+                functools.partial(terms_of, d.parsed),
             )
             for d in self.register.listed
         ]

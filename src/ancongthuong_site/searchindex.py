@@ -3,12 +3,18 @@
 Files (under `Urls.SEARCH_INDEX`), all JSON with named fields:
 
 - `meta.json`: how many entries, what each one is (type and category, one character per
-  entry into `groups`), which entries each year holds, and the first syllable of every
-  shard (sorted; a syllable lives in the last shard whose first syllable is ≤ it);
+  entry into `groups`), which entries each year holds, the first syllable of every
+  shard (sorted; a syllable lives in the last shard whose first syllable is ≤ it), and
+  `pairs`: the heaviest syllables and the first key of every pair shard;
 - `s/<first syllable>.json`: for each syllable of the shard, the entries holding it
   (`doc`: gaps between entry numbers), with per entry `title` (how many hits are in the
   title), `pos` (gaps between positions) and `form` (two characters per hit naming the
   exact spelling, or two for all when they are spelt alike, see `searchterms`);
+- `p/<name>.json`: for two heavy syllables that stand side by side somewhere ("cong
+  thuong"), the entries where they do (`doc`), and per entry `form`: each distinct pair
+  of spellings found there (four characters), those seen in the title first, `title` of
+  them. A two-word query of heavy syllables reads this instead of every position of both
+  (a syllable held about a dozen times by every article weighs 150 KB at 10,000 articles);
 - `d/<n>.json`: url, title, date, category and type of entries n×CHUNK … (n+1)×CHUNK−1,
   fetched only for the results a reader is shown.
 
@@ -19,16 +25,23 @@ build rewrites only the files whose bytes changed. A higher number is a more rec
 A shard starts at a syllable held by many entries (it gets a shard of its own), after one,
 or where a hash of the syllable says so (about one in eight): cuts depend on the syllables
 themselves, not on sizes that shift, so one edit moves no other shard's boundary.
+
+The merge handles millions of (entry, syllable) postings at 10,000 articles: each entry's
+terms are read only when it is merged, and postings are kept as integer arrays and joined
+text, not as millions of small objects (the build's memory stays flat).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, count, repeat
 
 from .index import SiteIndex
 from .models import ParsedFile, RenderTask
@@ -37,6 +50,10 @@ from .urls import Urls
 from .vietnamese import VN_TZ, format_date
 
 CHUNK = 32  # entries per d/<n>.json: one page of results fetches a few small files
+# A syllable with at least this many positions per entry gets pair postings (bytes grow
+# with positions: at 10,000 entries that is 80,000 positions, over 100 KB compressed).
+PAIR_POSITIONS = 8
+COMPACT_EVERY = 256  # entries between two joins of the pending postings (memory stays low)
 _SAFE_NAME = re.compile(r"^[a-z0-9]{1,40}$")
 
 
@@ -50,7 +67,9 @@ class SearchEntry:
     date: dt.datetime | None  # None for static pages
     date_text: str
     category: str  # the category's (or the document type's) name; "" for pages
-    terms: str  # searchterms.encode_terms(...)
+    # searchterms.encode_terms(...), or what reads it when the merge needs it (so the
+    # terms of thousands of entries are never all in memory at once)
+    terms: str | Callable[[], str]
 
 
 def search_index_tasks(
@@ -63,16 +82,21 @@ def search_index_tasks(
     register's entries, of type "document")."""
     entries = [
         SearchEntry("article", urls.link(a.rel_url), a.meta.title, a.meta.date,
-                    format_date(a.meta.date), a.category_name, terms_of(a.parsed))
+                    format_date(a.meta.date), a.category_name, _reader(terms_of, a.parsed))
         for a in index.listed
         if a.meta.date is not None
     ]  # fmt: skip
     entries += [
-        SearchEntry("page", urls.link(p.rel_url), p.meta.title, None, "", "", terms_of(p.parsed))
+        SearchEntry("page", urls.link(p.rel_url), p.meta.title, None, "", "",
+                    _reader(terms_of, p.parsed))
         for p in index.pages
-    ]
+    ]  # fmt: skip
     files = build_search_index([*entries, *documents])
     return [RenderTask(Urls.SEARCH_INDEX + name, "", {"raw": text}) for name, text in files.items()]
+
+
+def _reader(terms_of: Callable[[ParsedFile], str], parsed: ParsedFile) -> Callable[[], str]:
+    return functools.partial(terms_of, parsed)
 
 
 def shard_name(first: str) -> str:
@@ -82,8 +106,8 @@ def shard_name(first: str) -> str:
     return "x" + first.encode("utf-8").hex()[:60]
 
 
-def _cuts_before(syllable: str) -> bool:
-    code = form_code(syllable)
+def _cuts_before(key: str) -> bool:
+    code = form_code(key)
     return code[0] in "01234567"  # 8 of the 64 characters
 
 
@@ -93,34 +117,30 @@ def build_search_index(entries: Iterable[SearchEntry]) -> dict[str, str]:
         entries,
         key=lambda e: (e.date is not None, e.date.timestamp() if e.date else 0.0, e.url),
     )
-    docs: dict[str, list[int]] = {}
-    rests: dict[str, list[str]] = {}
+    postings = _Postings()
     for number, entry in enumerate(ordered):
-        if not entry.terms:
-            continue
-        for line in entry.terms.split("\n"):
-            syllable, _, rest = line.partition("\t")
-            found = docs.get(syllable)
-            if found is None:
-                docs[syllable] = [number]
-                rests[syllable] = [rest]
-            else:
-                found.append(number)
-                rests[syllable].append(rest)
-    files: dict[str, str] = {}
+        postings.add(number, entry.terms if isinstance(entry.terms, str) else entry.terms())
     heavy = max(64, len(ordered) // 64)
-    shards: list[list[str]] = []
-    previous_heavy = True
-    for syllable in sorted(docs):
-        is_heavy = len(docs[syllable]) >= heavy
-        if not shards or is_heavy or previous_heavy or _cuts_before(syllable):
-            shards.append([])
-        shards[-1].append(syllable)
-        previous_heavy = is_heavy
-    for members in shards:
-        parts = [_syllable_json(s, docs[s], rests[s]) for s in members]
+    files: dict[str, str] = {}
+    pair_sources: dict[str, tuple[array, list[str], list[list[int]], list[str]]] = {}
+    firsts = []
+    for members in _shards(postings.numbers, heavy):
+        parts = []
+        for syllable in members:
+            numbers, titles, positions, forms = postings.columns(syllable)
+            parts.append(_syllable_json(syllable, numbers, titles, positions, forms))
+            if positions.count(",") + 1 >= PAIR_POSITIONS * len(ordered):
+                pair_sources[syllable] = (numbers, titles.split(","),
+                                          json.loads(f"[{positions}]"), forms.split(","))  # fmt: skip
         files[f"s/{shard_name(members[0])}.json"] = '{"syllables":{' + ",".join(parts) + "}}"
-    files["meta.json"] = _meta(ordered, [members[0] for members in shards])
+        firsts.append(members[0])
+    pairs = _pairs(pair_sources)
+    pair_firsts = []
+    for members in _shards({key: rows[0] for key, rows in pairs.items()}, heavy):
+        parts = [_pair_json(key, *pairs[key]) for key in members]
+        files[f"p/{shard_name(members[0])}.json"] = '{"pairs":{' + ",".join(parts) + "}}"
+        pair_firsts.append(members[0])
+    files["meta.json"] = _meta(ordered, firsts, sorted(pair_sources), pair_firsts)
     for start in range(0, len(ordered), CHUNK):
         chunk = [
             {
@@ -136,18 +156,145 @@ def build_search_index(entries: Iterable[SearchEntry]) -> dict[str, str]:
     return files
 
 
-def _syllable_json(syllable: str, numbers: list[int], rests: list[str]) -> str:
+class _Postings:
+    """Each syllable's postings, entry after entry: entry numbers in an integer array, the
+    rest of each terms line ("title TAB [positions] TAB forms") in a list joined into one
+    text every COMPACT_EVERY entries (millions of small strings would weigh far more)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, array] = {}
+        self.pending: dict[str, list[str]] = {}
+        self.joined: dict[str, list[str]] = {}
+        self.added = 0
+
+    def add(self, number: int, terms: str) -> None:
+        if not terms:
+            return
+        numbers, pending = self.numbers, self.pending
+        for line in terms.split("\n"):
+            syllable, _, rest = line.partition("\t")
+            rows = pending.get(syllable)
+            if rows is None:
+                numbers[syllable] = array("i", (number,))
+                pending[syllable] = [rest]
+                self.joined[syllable] = []
+            else:
+                numbers[syllable].append(number)
+                rows.append(rest)
+        self.added += 1
+        if self.added % COMPACT_EVERY == 0:
+            self.compact()
+
+    def compact(self) -> None:
+        for syllable, rows in self.pending.items():
+            if rows:
+                self.joined[syllable].append("\n".join(rows))
+                rows.clear()
+
+    def columns(self, syllable: str) -> tuple[array, str, str, str]:
+        """Entry numbers, and title counts, positions and forms as comma-separated text, of
+        one syllable (its text is let go)."""
+        self.compact_one(syllable)
+        rows = "\n".join(self.joined.pop(syllable)).split("\n")
+        fields = "\t".join(rows).split("\t")
+        return (self.numbers[syllable], ",".join(fields[0::3]), ",".join(fields[1::3]),
+                ",".join(fields[2::3]))  # fmt: skip
+
+    def compact_one(self, syllable: str) -> None:
+        rows = self.pending.pop(syllable)
+        if rows:
+            self.joined[syllable].append("\n".join(rows))
+
+
+def _shards(sizes: dict[str, array] | dict[str, list[int]], heavy: int) -> Iterator[list[str]]:
+    """Keys grouped into shards (see the module's note on cuts)."""
+    members: list[str] = []
+    previous_heavy = True
+    for key in sorted(sizes):
+        is_heavy = len(sizes[key]) >= heavy
+        if members and (is_heavy or previous_heavy or _cuts_before(key)):
+            yield members
+            members = []
+        members.append(key)
+        previous_heavy = is_heavy
+    if members:
+        yield members
+
+
+def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, forms: str) -> str:
     gaps = [numbers[0], *map(operator.sub, numbers[1:], numbers)]
-    columns = "\t".join(rests).split("\t")  # title, [positions], "forms" for each entry
     return (
         f'"{syllable}":{{"doc":[{",".join(map(str, gaps))}],'
-        f'"title":[{",".join(columns[0::3])}],'
-        f'"pos":[{",".join(columns[1::3])}],'
-        f'"form":[{",".join(columns[2::3])}]}}'
+        f'"title":[{titles}],"pos":[{positions}],"form":[{forms}]}}'
     )
 
 
-def _meta(ordered: list[SearchEntry], firsts: list[str]) -> str:
+PairRows = tuple[list[int], list[int], list[str]]  # entry numbers, title counts, forms
+_CODE = re.compile("..")
+
+
+def _pairs(
+    sources: dict[str, tuple[array, list[str], list[list[int]], list[str]]],
+) -> dict[str, PairRows]:
+    """For every two heavy syllables standing side by side somewhere, the entries where
+    they do, with the spellings of each such place (those in a title first).
+
+    Per position the work is C loops; Python runs once per syllable and entry, and once
+    per distinct (pair, spelling, title or not) of an entry.
+    """
+    rows: dict[str, PairRows] = {}
+    at = {s: dict(zip(numbers, count())) for s, (numbers, _, _, _) in sources.items()}
+    held: set[int] = set()
+    for numbers, _, _, _ in sources.values():
+        held.update(numbers)
+    for number in sorted(held):
+        where: dict[int, tuple[str, str, bool]] = {}  # position → (syllable, code, in title)
+        for syllable, (_, titles, positions, forms) in sources.items():
+            row = at[syllable].get(number)
+            if row is None:
+                continue
+            hits = positions[row]
+            title = int(titles[row])
+            codes = _CODE.findall(forms[row][1:-1])
+            spelt = codes if len(codes) > 1 else repeat(codes[0])
+            flags = [True] * title + [False] * (len(hits) - title)
+            places = zip(repeat(syllable), spelt, flags, strict=False)  # as long as flags
+            where.update(zip(accumulate(hits), places, strict=True))
+        starts = [p for p in where if p + 1 in where]
+        if not starts:
+            continue
+        seconds = map(where.__getitem__, map((1).__add__, starts))
+        found: dict[str, tuple[list[str], list[str]]] = {}
+        for (syllable, code, in_title), (other, other_code, _) in sorted(
+            set(zip(map(where.__getitem__, starts), seconds, strict=True))
+        ):
+            titled, elsewhere = found.setdefault(f"{syllable} {other}", ([], []))
+            (titled if in_title else elsewhere).append(code + other_code)
+        for key, (titled, elsewhere) in found.items():
+            numbers, title_counts, spellings = rows.setdefault(key, ([], [], []))
+            numbers.append(number)
+            titled = sorted(set(titled))
+            title_counts.append(len(titled))
+            spellings.append("".join(titled) + "".join(sorted(set(elsewhere) - set(titled))))
+    return rows
+
+
+def _pair_json(key: str, numbers: list[int], titles: list[int], forms: list[str]) -> str:
+    gaps = [numbers[0], *map(operator.sub, numbers[1:], numbers)]
+    return (
+        f'"{key}":{{"doc":[{",".join(map(str, gaps))}],'
+        f'"title":[{",".join(map(str, titles))}],'
+        f'"form":[{",".join(map(_quoted, forms))}]}}'
+    )
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"'
+
+
+def _meta(
+    ordered: list[SearchEntry], firsts: list[str], pair_syllables: list[str], pair_firsts: list[str]
+) -> str:
     groups: dict[tuple[str, str], int] = {}
     kinds: list[str] = []
     years: dict[str, list[int]] = {}
@@ -158,13 +305,14 @@ def _meta(ordered: list[SearchEntry], firsts: list[str]) -> str:
             span = years.setdefault(str(entry.date.astimezone(VN_TZ).year), [number, number])
             span[1] = number
     return _dump({
-        "version": 1,
+        "version": 2,
         "count": len(ordered),
         "chunk": CHUNK,
         "groups": [{"type": kind, "category": category} for kind, category in groups],
         "kinds": "".join(kinds),
         "years": years,
         "shards": firsts,
+        "pairs": {"syllables": pair_syllables, "shards": pair_firsts},
     })  # fmt: skip
 
 

@@ -64,14 +64,15 @@
 
   var metaPromise = getJSON(base + "meta.json");
 
-  function shardOf(meta, syllable) {
-    var firsts = meta.shards, low = 0, high = firsts.length - 1;
-    if (!firsts.length || syllable < firsts[0]) return null;
-    while (low < high) {  // the last shard whose first syllable is <= syllable
+  // The file holding `key`: the last of `firsts` (sorted) that is <= key, in `folder`.
+  function shardOf(firsts, folder, key) {
+    var low = 0, high = firsts.length - 1;
+    if (!firsts.length || key < firsts[0]) return null;
+    while (low < high) {
       var middle = (low + high + 1) >> 1;
-      if (firsts[middle] <= syllable) low = middle; else high = middle - 1;
+      if (firsts[middle] <= key) low = middle; else high = middle - 1;
     }
-    return base + "s/" + shardName(firsts[low]) + ".json";
+    return base + folder + shardName(firsts[low]) + ".json";
   }
 
   // Postings of one syllable: entry number → {title, positions, forms}.
@@ -122,10 +123,35 @@
     });
     var phrases = hits.filter(function (hit) { return hit.phrase; });
     var chosen = phrases.length || words.length === 1 ? phrases : hits;
-    chosen.sort(function (a, b) {
+    return { hits: ranked(chosen), loose: !phrases.length && hits.length > 0 };
+  }
+
+  function ranked(hits) {
+    return hits.sort(function (a, b) {
       return b.exact - a.exact || b.title - a.title || b.doc - a.doc;
     });
-    return { hits: chosen, loose: !phrases.length && hits.length > 0 };
+  }
+
+  // Two heavy syllables side by side: every entry where they stand so, from the pair's
+  // postings (no positions needed). Each entry lists the pairs of spellings found there,
+  // four characters each, the first `title` of them seen in the title.
+  function matchPair(words, entry) {
+    var hits = [], doc = 0;
+    for (var i = 0; i < entry.doc.length; i++) {
+      doc += entry.doc[i];
+      var forms = entry.form[i], best = { phrase: 1, exact: -1, title: 0, doc: doc };
+      for (var k = 0; k < forms.length; k += 4) {
+        var exact = (!words[0].accented || forms.substr(k, 2) === words[0].code) &&
+          (!words[1].accented || forms.substr(k + 2, 2) === words[1].code) ? 1 : 0;
+        var title = k / 4 < entry.title[i] ? 1 : 0;
+        if (exact > best.exact || (exact === best.exact && title > best.title)) {
+          best.exact = exact;
+          best.title = title;
+        }
+      }
+      hits.push(best);
+    }
+    return { hits: ranked(hits), loose: false };
   }
 
   function readState() {
@@ -183,15 +209,34 @@
     };
   }
 
-  // The ranked hits of a query: {words, hits, loose}, with every hit of the index.
-  function find(meta, query) {
+  // The ranked hits of a query: {words, hits, loose}, with every hit of the index; two
+  // heavy syllables are looked up in the pair postings when `usePairs`.
+  function find(meta, query, usePairs) {
     var words = syllables(query).slice(0, 12).map(function (word) {
       var folded = fold(word);
       return { folded: folded, accented: folded !== word, code: formCode(word), text: word };
     });
     if (!words.length) return Promise.resolve({ words: words, hits: [], loose: false });
+    var heavy = meta.pairs.syllables;
+    if (usePairs && words.length === 2 && heavy.indexOf(words[0].folded) >= 0 &&
+        heavy.indexOf(words[1].folded) >= 0) {
+      var key = words[0].folded + " " + words[1].folded;
+      var file = shardOf(meta.pairs.shards, "p/", key);
+      return (file ? getJSON(file) : Promise.resolve({ pairs: {} })).then(function (shard) {
+        var entry = shard.pairs[key];
+        // Not there: the two never stand side by side; look for entries holding both.
+        var result = entry ? matchPair(words, entry) : null;
+        if (!result) return findBySyllables(meta, words);
+        result.words = words;
+        return result;
+      });
+    }
+    return findBySyllables(meta, words);
+  }
+
+  function findBySyllables(meta, words) {
     var needed = {};
-    words.forEach(function (word) { needed[word.folded] = shardOf(meta, word.folded); });
+    words.forEach(function (word) { needed[word.folded] = shardOf(meta.shards, "s/", word.folded); });
     var names = Object.keys(needed);
     return Promise.all(names.map(function (name) {
       return needed[name] ? getJSON(needed[name]) : Promise.resolve({ syllables: {} });
@@ -207,10 +252,11 @@
     });
   }
 
-  // For the browser tests: every hit of a query, ranked, with its url.
-  window.ancongthuongSearch.all = function (query) {
+  // For the browser tests: every hit of a query, ranked, with its url; `pairs` false
+  // reads every syllable's positions even where pair postings exist.
+  window.ancongthuongSearch.all = function (query, pairs) {
     return metaPromise.then(function (meta) {
-      return find(meta, query).then(function (result) {
+      return find(meta, query, pairs !== false).then(function (result) {
         var numbers = {};
         result.hits.forEach(function (hit) { numbers[Math.floor(hit.doc / meta.chunk)] = true; });
         var keys = Object.keys(numbers);
@@ -240,7 +286,7 @@
         return;
       }
       status.textContent = "Đang tìm…";
-      return find(meta, state.q).then(function (result) {
+      return find(meta, state.q, true).then(function (result) {
         if (mine !== run) return;
         var hits = result.hits.filter(keep(meta, state));
         return show(meta, state, result.words, hits, result.loose, mine, moveFocus);
