@@ -9,7 +9,6 @@ document page is made exactly like every other page.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 
 from .attachments import describe
@@ -18,7 +17,7 @@ from .index import paginate
 from .layout import build_layout
 from .models import Attachment, Document, ParsedFile, RenderTask
 from .register import DocumentGroup, Register, days_left, start
-from .searchindex import SearchEntry
+from .searchindex import SearchEntry, reader, source_key
 from .sitepages import PagePlanner
 from .urls import Urls
 from .vietnamese import VN_TZ, format_date, format_datetime
@@ -382,7 +381,8 @@ class DocumentPages:
                 d.meta.issued,
                 self.row(d).issued_text,
                 d.type_name,
-                functools.partial(terms_of, d.parsed),
+                reader(terms_of, d.parsed),
+                source_key(d.parsed),
             )
             for d in self.register.listed
         ]

@@ -1,75 +1,60 @@
-"""The full-text search index: every entry's terms merged, sharded by folded syllable.
+"""The search index as the build makes it: merged whole, or updated from the last build.
 
-Files (under `Urls.SEARCH_INDEX`), all JSON with named fields:
-
-- `meta.json`: how many entries, what each one is (type and category, one character per
-  entry into `groups`), which entries each year holds, the first syllable of every
-  shard (sorted; a syllable lives in the last shard whose first syllable is ≤ it), and
-  `pairs`: the heaviest syllables and the first key of every pair shard;
-- `s/<first syllable>.json`: for each syllable of the shard, the entries holding it
-  (`doc`: gaps between entry numbers), with per entry `title` (how many hits are in the
-  title), `pos` (gaps between positions) and `form` (two characters per hit naming the
-  exact spelling, or two for all when they are spelt alike, see `searchterms`);
-- `p/<name>.json`: for two heavy syllables that stand side by side somewhere ("cong
-  thuong"), the entries where they do (`doc`), and per entry `form`: each distinct pair
-  of spellings found there (four characters), those seen in the title first, `title` of
-  them. A two-word query of heavy syllables reads this instead of every position of both
-  (a syllable held about a dozen times by every article weighs 150 KB at 10,000 articles);
-- `d/<n>.json`: url, title, date, category and type of entries n×CHUNK … (n+1)×CHUNK−1,
-  fetched only for the results a reader is shown.
-
-Entries are numbered pages first, then by date, oldest first: a newer article is appended,
-so the numbers of the others — and every shard it does not touch — stay the same, and the
-build rewrites only the files whose bytes changed. A higher number is a more recent entry.
-
-A shard starts at a syllable held by many entries (it gets a shard of its own), after one,
-or where a hash of the syllable says so (about one in eight): cuts depend on the syllables
-themselves, not on sizes that shift, so one edit moves no other shard's boundary.
-
-The merge handles millions of (entry, syllable) postings at 10,000 articles: each entry's
-terms are read only when it is merged, and postings are kept as integer arrays and joined
-text, not as millions of small objects (the build's memory stays flat).
+A rebuild after an edit should not merge millions of postings again for one article: the
+last index is kept (see `IndexState`: build.py keeps it signed in .cache/) with what each
+entry was made from, and only the entries whose file changed are merged again. Their
+syllables' shards are updated from the last texts, other shards are kept as they were,
+and the pair postings are made again for those entries only. The result is the same, byte
+for byte, as a whole merge (tested); whatever the update cannot do simply (entries that
+moved or went, many changes, a threshold crossed) falls back to the whole merge.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import bisect
 import functools
+import hashlib
 import json
+import logging
 import operator
-import re
-from array import array
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from itertools import accumulate, count, repeat
+from collections.abc import Callable, Iterable
+from itertools import accumulate
+from typing import Protocol
 
 from .index import SiteIndex
 from .models import ParsedFile, RenderTask
-from .searchterms import form_code
+from .searchmerge import (
+    PAIR_POSITIONS,
+    Merged,
+    PairRows,
+    PairSource,
+    SearchEntry,
+    build_search_index,
+    heavy_count,
+    index_files,
+    merge,
+    ordered_entries,
+    pairs,
+    read_terms,
+    shard_file,
+    shard_members,
+    shard_name,
+    shard_text,
+)
 from .urls import Urls
-from .vietnamese import VN_TZ, format_date
+from .vietnamese import format_date
 
-CHUNK = 32  # entries per d/<n>.json: one page of results fetches a few small files
-# A syllable with at least this many positions per entry gets pair postings (bytes grow
-# with positions: at 10,000 entries that is 80,000 positions, over 100 KB compressed).
-PAIR_POSITIONS = 8
-COMPACT_EVERY = 256  # entries between two joins of the pending postings (memory stays low)
-_SAFE_NAME = re.compile(r"^[a-z0-9]{1,40}$")
+__all__ = ["SearchEntry", "build_search_index", "search_index_tasks", "shard_name"]
+log = logging.getLogger(__name__)
+_SAVED = 1  # the version of what is kept between builds
 
 
-@dataclass(frozen=True)
-class SearchEntry:
-    """One thing search can find: an article, a document or a static page."""
+class IndexState(Protocol):
+    """Where the last index is kept between builds (a signed file in .cache/)."""
 
-    kind: str  # "article", "document" or "page"
-    url: str  # the link, with the base path
-    title: str
-    date: dt.datetime | None  # None for static pages
-    date_text: str
-    category: str  # the category's (or the document type's) name; "" for pages
-    # searchterms.encode_terms(...), or what reads it when the merge needs it (so the
-    # terms of thousands of entries are never all in memory at once)
-    terms: str | Callable[[], str]
+    def load(self) -> object | None: ...
+
+    def save(self, saved: object) -> None: ...
 
 
 def search_index_tasks(
@@ -77,249 +62,226 @@ def search_index_tasks(
     urls: Urls,
     terms_of: Callable[[ParsedFile], str],
     documents: Iterable[SearchEntry] = (),
+    state: IndexState | None = None,
 ) -> list[RenderTask]:
     """The index's files as raw tasks: listed articles, static pages and `documents` (the
     register's entries, of type "document")."""
     entries = [
         SearchEntry("article", urls.link(a.rel_url), a.meta.title, a.meta.date,
-                    format_date(a.meta.date), a.category_name, _reader(terms_of, a.parsed))
+                    format_date(a.meta.date), a.category_name, reader(terms_of, a.parsed),
+                    source_key(a.parsed))
         for a in index.listed
         if a.meta.date is not None
     ]  # fmt: skip
     entries += [
         SearchEntry("page", urls.link(p.rel_url), p.meta.title, None, "", "",
-                    _reader(terms_of, p.parsed))
+                    reader(terms_of, p.parsed), source_key(p.parsed))
         for p in index.pages
     ]  # fmt: skip
-    files = build_search_index([*entries, *documents])
+    files = index_with_state([*entries, *documents], state)
     return [RenderTask(Urls.SEARCH_INDEX + name, "", {"raw": text}) for name, text in files.items()]
 
 
-def _reader(terms_of: Callable[[ParsedFile], str], parsed: ParsedFile) -> Callable[[], str]:
+def reader(terms_of: Callable[[ParsedFile], str], parsed: ParsedFile) -> Callable[[], str]:
+    """What reads a file's terms when the merge needs them (never all at once)."""
     return functools.partial(terms_of, parsed)
 
 
-def shard_name(first: str) -> str:
-    """The file name of the shard that starts at `first` (search.js makes the same)."""
-    if _SAFE_NAME.match(first):
-        return first
-    return "x" + first.encode("utf-8").hex()[:60]
+def source_key(parsed: ParsedFile) -> str:
+    """What an entry's terms are made from: its file, by path and digest."""
+    return f"{parsed.path}\0{parsed.digest}"
 
 
-def _cuts_before(key: str) -> bool:
-    code = form_code(key)
-    return code[0] in "01234567"  # 8 of the 64 characters
+def index_with_state(entries: Iterable[SearchEntry], state: IndexState | None) -> dict[str, str]:
+    """Every index file; updated from the last build's index where `state` holds one."""
+    ordered = ordered_entries(entries)
+    idents = [_ident(entry) for entry in ordered]
+    saved = state.load() if state else None
+    merged = None
+    if isinstance(saved, tuple) and len(saved) == 4 and saved[0] == _SAVED:
+        _, urls, old_idents, previous = saved
+        if isinstance(previous, Merged):
+            merged = _update(previous, urls, old_idents, ordered, idents)
+    if merged is None:
+        merged = merge(ordered)
+    if state:
+        state.save((_SAVED, [e.url for e in ordered], idents, merged))
+    return merged.files
 
 
-def build_search_index(entries: Iterable[SearchEntry]) -> dict[str, str]:
-    """Every index file, by its path under the index folder, with its text."""
-    ordered = sorted(
-        entries,
-        key=lambda e: (e.date is not None, e.date.timestamp() if e.date else 0.0, e.url),
-    )
-    postings = _Postings()
-    for number, entry in enumerate(ordered):
-        postings.add(number, entry.terms if isinstance(entry.terms, str) else entry.terms())
-    heavy = max(64, len(ordered) // 64)
-    files: dict[str, str] = {}
-    pair_sources: dict[str, tuple[array, list[str], list[list[int]], list[str]]] = {}
-    firsts = []
-    for members in _shards(postings.numbers, heavy):
-        parts = []
-        for syllable in members:
-            numbers, titles, positions, forms = postings.columns(syllable)
-            parts.append(_syllable_json(syllable, numbers, titles, positions, forms))
-            if positions.count(",") + 1 >= PAIR_POSITIONS * len(ordered):
-                pair_sources[syllable] = (numbers, titles.split(","),
-                                          json.loads(f"[{positions}]"), forms.split(","))  # fmt: skip
-        files[f"s/{shard_name(members[0])}.json"] = '{"syllables":{' + ",".join(parts) + "}}"
-        firsts.append(members[0])
-    pairs = _pairs(pair_sources)
-    pair_firsts = []
-    for members in _shards({key: rows[0] for key, rows in pairs.items()}, heavy):
-        parts = [_pair_json(key, *pairs[key]) for key in members]
-        files[f"p/{shard_name(members[0])}.json"] = '{"pairs":{' + ",".join(parts) + "}}"
-        pair_firsts.append(members[0])
-    files["meta.json"] = _meta(ordered, firsts, sorted(pair_sources), pair_firsts)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = [
-            {
-                "url": e.url,
-                "title": e.title,
-                "date": e.date_text,
-                "category": e.category,
-                "type": e.kind,
-            }
-            for e in ordered[start : start + CHUNK]
-        ]
-        files[f"d/{start // CHUNK}.json"] = _dump({"docs": chunk})
-    return files
+def _ident(entry: SearchEntry) -> str:
+    """What an entry's postings depend on: its source file, else its terms themselves."""
+    made_from = entry.source or read_terms(entry)
+    return hashlib.blake2b(made_from.encode(), digest_size=16).hexdigest()
 
 
-class _Postings:
-    """Each syllable's postings, entry after entry: entry numbers in an integer array, the
-    rest of each terms line ("title TAB [positions] TAB forms") in a list joined into one
-    text every COMPACT_EVERY entries (millions of small strings would weigh far more)."""
-
-    def __init__(self) -> None:
-        self.numbers: dict[str, array] = {}
-        self.pending: dict[str, list[str]] = {}
-        self.joined: dict[str, list[str]] = {}
-        self.added = 0
-
-    def add(self, number: int, terms: str) -> None:
-        if not terms:
-            return
-        numbers, pending = self.numbers, self.pending
-        for line in terms.split("\n"):
-            syllable, _, rest = line.partition("\t")
-            rows = pending.get(syllable)
-            if rows is None:
-                numbers[syllable] = array("i", (number,))
-                pending[syllable] = [rest]
-                self.joined[syllable] = []
+def _update(
+    previous: Merged,
+    old_urls: list[str],
+    old_idents: list[str],
+    ordered: list[SearchEntry],
+    idents: list[str],
+) -> Merged | None:
+    """The last index with the changed entries merged again, or None where only a whole
+    merge is simple: entries that moved or went, many changes, another shard threshold, a
+    syllable becoming heavy enough for pair postings or ceasing to be."""
+    count, old_count = len(ordered), len(old_urls)
+    if count < old_count or [e.url for e in ordered[:old_count]] != old_urls:
+        return None  # numbers would shift: every shard changes anyway
+    if heavy_count(count) != heavy_count(old_count):
+        return None
+    changed = [n for n in range(count) if n >= old_count or idents[n] != old_idents[n]]
+    if len(changed) > max(16, count // 50):
+        return None
+    log.debug("search index: %d of %d entries merged again", len(changed), count)
+    lines = {n: _lines(read_terms(ordered[n])) for n in changed}
+    syllables = list(previous.syllables) + [""] * (count - old_count)
+    touched: set[str] = set()
+    for n in changed:
+        touched.update(filter(None, syllables[n].split("\n")))
+        touched.update(lines[n])
+        syllables[n] = "\n".join(lines[n])
+    counts, positions = dict(previous.counts), dict(previous.positions)
+    old = _OldShards(previous)
+    parts: dict[str, str] = {}
+    for syllable in sorted(touched):
+        columns = old.columns(syllable)
+        for n in changed:
+            columns.put(n, lines[n].get(syllable))
+        if columns.changed:
+            if columns.numbers:
+                parts[syllable] = columns.text(syllable)
+                counts[syllable] = len(columns.numbers)
+                positions[syllable] = columns.positions()
             else:
-                numbers[syllable].append(number)
-                rows.append(rest)
-        self.added += 1
-        if self.added % COMPACT_EVERY == 0:
-            self.compact()
-
-    def compact(self) -> None:
-        for syllable, rows in self.pending.items():
-            if rows:
-                self.joined[syllable].append("\n".join(rows))
-                rows.clear()
-
-    def columns(self, syllable: str) -> tuple[array, str, str, str]:
-        """Entry numbers, and title counts, positions and forms as comma-separated text, of
-        one syllable (its text is let go)."""
-        self.compact_one(syllable)
-        rows = "\n".join(self.joined.pop(syllable)).split("\n")
-        fields = "\t".join(rows).split("\t")
-        return (self.numbers[syllable], ",".join(fields[0::3]), ",".join(fields[1::3]),
-                ",".join(fields[2::3]))  # fmt: skip
-
-    def compact_one(self, syllable: str) -> None:
-        rows = self.pending.pop(syllable)
-        if rows:
-            self.joined[syllable].append("\n".join(rows))
-
-
-def _shards(sizes: dict[str, array] | dict[str, list[int]], heavy: int) -> Iterator[list[str]]:
-    """Keys grouped into shards (see the module's note on cuts)."""
-    members: list[str] = []
-    previous_heavy = True
-    for key in sorted(sizes):
-        is_heavy = len(sizes[key]) >= heavy
-        if members and (is_heavy or previous_heavy or _cuts_before(key)):
-            yield members
-            members = []
-        members.append(key)
-        previous_heavy = is_heavy
-    if members:
-        yield members
+                del counts[syllable], positions[syllable]
+    heavy = sorted(s for s, n in positions.items() if n >= PAIR_POSITIONS * count)
+    if heavy != previous.pair_syllables:
+        return None
+    files: dict[str, str] = {}
+    shards = list(shard_members(counts, heavy_count(count)))
+    kept = {tuple(members) for members in previous.shards}
+    for members in shards:
+        name = shard_file(members)
+        if tuple(members) in kept and not any(s in parts for s in members):
+            files[name] = previous.files[name]
+        else:
+            files[name] = shard_text([parts.get(s) or old.part(s) for s in members])
+    sources: dict[str, PairSource] = {}
+    for n in changed:  # pair postings are made again for the changed entries only
+        for syllable in heavy:
+            if syllable in lines[n]:
+                title, places, forms = lines[n][syllable]
+                numbers, titles, gaps, codes = sources.setdefault(syllable, ([], [], [], []))
+                numbers.append(n)  # type: ignore[attr-defined]
+                titles.append(int(title))
+                gaps.append(json.loads(f"[{places}]"))
+                codes.append(forms[1:-1])
+    rows = old.pair_rows(set(changed))
+    for key, (numbers, titles, forms) in pairs(sources, changed).items():
+        mine = rows.setdefault(key, ([], [], []))
+        for column, values in zip(mine, (numbers, titles, forms), strict=True):
+            column.extend(values)
+    rows = {key: _sorted_pair_rows(value) for key, value in rows.items()}
+    files.update(index_files(ordered, shards, heavy, rows))
+    return Merged(files, shards, counts, positions, syllables, heavy)
 
 
-def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, forms: str) -> str:
-    gaps = [numbers[0], *map(operator.sub, numbers[1:], numbers)]
-    return (
-        f'"{syllable}":{{"doc":[{",".join(map(str, gaps))}],'
-        f'"title":[{titles}],"pos":[{positions}],"form":[{forms}]}}'
-    )
+def _lines(terms: str) -> dict[str, tuple[str, str, str]]:
+    """An entry's terms as syllable → (title count, positions, "forms"), as text."""
+    found = {}
+    for line in terms.split("\n") if terms else ():
+        syllable, title, places, forms = line.split("\t")
+        found[syllable] = (title, places[1:-1], forms)
+    return found
 
 
-PairRows = tuple[list[int], list[int], list[str]]  # entry numbers, title counts, forms
-_CODE = re.compile("..")
+def _sorted_pair_rows(rows: PairRows) -> PairRows:
+    ordered = sorted(zip(*rows, strict=True))
+    return [r[0] for r in ordered], [r[1] for r in ordered], [r[2] for r in ordered]
 
 
-def _pairs(
-    sources: dict[str, tuple[array, list[str], list[list[int]], list[str]]],
-) -> dict[str, PairRows]:
-    """For every two heavy syllables standing side by side somewhere, the entries where
-    they do, with the spellings of each such place (those in a title first).
+class _Columns:
+    """One syllable's postings as the text lists of its JSON columns (no number parsed
+    but the entry gaps), to put an entry's row in, take it out or replace it."""
 
-    Per position the work is C loops; Python runs once per syllable and entry, and once
-    per distinct (pair, spelling, title or not) of an entry.
-    """
-    rows: dict[str, PairRows] = {}
-    at = {s: dict(zip(numbers, count())) for s, (numbers, _, _, _) in sources.items()}
-    held: set[int] = set()
-    for numbers, _, _, _ in sources.values():
-        held.update(numbers)
-    for number in sorted(held):
-        where: dict[int, tuple[str, str, bool]] = {}  # position → (syllable, code, in title)
-        for syllable, (_, titles, positions, forms) in sources.items():
-            row = at[syllable].get(number)
-            if row is None:
+    def __init__(
+        self, gaps: list[str], titles: list[str], places: list[str], forms: list[str]
+    ) -> None:
+        self.numbers = list(accumulate(map(int, gaps)))
+        self.titles, self.places, self.forms = titles, places, forms
+        self.changed = False
+
+    def put(self, number: int, row: tuple[str, str, str] | None) -> None:
+        at = bisect.bisect_left(self.numbers, number)
+        present = at < len(self.numbers) and self.numbers[at] == number
+        if present and row == (self.titles[at], self.places[at], self.forms[at]):
+            return
+        self.changed = True
+        if present:
+            del self.numbers[at], self.titles[at], self.places[at], self.forms[at]
+        if row is not None:
+            self.numbers.insert(at, number)
+            self.titles.insert(at, row[0])
+            self.places.insert(at, row[1])
+            self.forms.insert(at, row[2])
+
+    def positions(self) -> int:
+        return sum(place.count(",") + 1 for place in self.places)
+
+    def text(self, syllable: str) -> str:
+        """The syllable's part of its shard: the same text as the merge writes."""
+        gaps = map(str, [self.numbers[0], *map(operator.sub, self.numbers[1:], self.numbers)])
+        return (
+            f'"{syllable}":{{"doc":[{",".join(gaps)}],"title":[{",".join(self.titles)}],'
+            f'"pos":[[{"],[".join(self.places)}]],"form":[{",".join(self.forms)}]}}'
+        )
+
+
+class _OldShards:
+    """The last index's shards, cut into their syllables' parts only where needed."""
+
+    def __init__(self, previous: Merged) -> None:
+        self.previous = previous
+        self.firsts = [members[0] for members in previous.shards]
+        self.parts: dict[str, str] = {}
+
+    def part(self, syllable: str) -> str:
+        if syllable not in self.parts:
+            at = bisect.bisect_right(self.firsts, syllable) - 1
+            members = self.previous.shards[at]
+            text = self.previous.files[shard_file(members)]
+            # '{"syllables":{"a":{...},"b":{...}}}': no '},"' stands inside a part.
+            pieces = text[len('{"syllables":{') : -2].split('},"')
+            for index, (member, piece) in enumerate(zip(members, pieces, strict=True)):
+                head = "" if index == 0 else '"'
+                tail = "" if index == len(members) - 1 else "}"
+                self.parts[member] = head + piece + tail
+        return self.parts[syllable]
+
+    def columns(self, syllable: str) -> _Columns:
+        if syllable not in self.previous.counts:
+            return _Columns([], [], [], [])
+        part = self.part(syllable)
+        # '"s":{"doc":[D],"title":[T],"pos":[[P]],"form":[F]}': no '],"' inside D, T, P, F
+        doc, title, places, forms = part.split('],"')
+        return _Columns(
+            doc[doc.index(":[", len(syllable) + 2) + 2 :].split(","),
+            title[len('title":[') :].split(","),
+            places[len('pos":[[') : -1].split("],["),
+            forms[len('form":[') : -2].split(","),
+        )
+
+    def pair_rows(self, gone: set[int]) -> dict[str, PairRows]:
+        """Every pair's postings but those of the entries in `gone`."""
+        rows: dict[str, PairRows] = {}
+        for name, text in self.previous.files.items():
+            if not name.startswith("p/"):
                 continue
-            hits = positions[row]
-            title = int(titles[row])
-            codes = _CODE.findall(forms[row][1:-1])
-            spelt = codes if len(codes) > 1 else repeat(codes[0])
-            flags = [True] * title + [False] * (len(hits) - title)
-            places = zip(repeat(syllable), spelt, flags, strict=False)  # as long as flags
-            where.update(zip(accumulate(hits), places, strict=True))
-        starts = [p for p in where if p + 1 in where]
-        if not starts:
-            continue
-        seconds = map(where.__getitem__, map((1).__add__, starts))
-        found: dict[str, tuple[list[str], list[str]]] = {}
-        for (syllable, code, in_title), (other, other_code, _) in sorted(
-            set(zip(map(where.__getitem__, starts), seconds, strict=True))
-        ):
-            titled, elsewhere = found.setdefault(f"{syllable} {other}", ([], []))
-            (titled if in_title else elsewhere).append(code + other_code)
-        for key, (titled, elsewhere) in found.items():
-            numbers, title_counts, spellings = rows.setdefault(key, ([], [], []))
-            numbers.append(number)
-            titled = sorted(set(titled))
-            title_counts.append(len(titled))
-            spellings.append("".join(titled) + "".join(sorted(set(elsewhere) - set(titled))))
-    return rows
-
-
-def _pair_json(key: str, numbers: list[int], titles: list[int], forms: list[str]) -> str:
-    gaps = [numbers[0], *map(operator.sub, numbers[1:], numbers)]
-    return (
-        f'"{key}":{{"doc":[{",".join(map(str, gaps))}],'
-        f'"title":[{",".join(map(str, titles))}],'
-        f'"form":[{",".join(map(_quoted, forms))}]}}'
-    )
-
-
-def _quoted(text: str) -> str:
-    return f'"{text}"'
-
-
-def _meta(
-    ordered: list[SearchEntry], firsts: list[str], pair_syllables: list[str], pair_firsts: list[str]
-) -> str:
-    groups: dict[tuple[str, str], int] = {}
-    kinds: list[str] = []
-    years: dict[str, list[int]] = {}
-    for number, entry in enumerate(ordered):
-        group = groups.setdefault((entry.kind, entry.category), len(groups))
-        kinds.append(_group_char(group))
-        if entry.date is not None:
-            span = years.setdefault(str(entry.date.astimezone(VN_TZ).year), [number, number])
-            span[1] = number
-    return _dump({
-        "version": 2,
-        "count": len(ordered),
-        "chunk": CHUNK,
-        "groups": [{"type": kind, "category": category} for kind, category in groups],
-        "kinds": "".join(kinds),
-        "years": years,
-        "shards": firsts,
-        "pairs": {"syllables": pair_syllables, "shards": pair_firsts},
-    })  # fmt: skip
-
-
-def _group_char(index: int) -> str:
-    # Printable, JSON-safe and never a quote or backslash; thousands of groups fit.
-    return chr(0x30 + index) if index < 0x2C else chr(0x100 + index)
-
-
-def _dump(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            for key, entry in json.loads(text)["pairs"].items():
+                kept = [row for row in zip(accumulate(entry["doc"]), entry["title"],
+                                           entry["form"], strict=True) if row[0] not in gone]  # fmt: skip
+                if kept:
+                    numbers, titles, forms = zip(*kept, strict=True)
+                    rows[key] = (list(numbers), list(titles), list(forms))
+        return rows

@@ -1,0 +1,353 @@
+"""The full-text search index's files: every entry's terms merged, sharded by folded syllable.
+
+Files (under `Urls.SEARCH_INDEX`, see searchindex.py), all JSON with named fields:
+
+- `meta.json`: how many entries, what each one is (type and category, one character per
+  entry into `groups`), which entries each year holds, the first syllable of every
+  shard (sorted; a syllable lives in the last shard whose first syllable is ≤ it), and
+  `pairs`: the heaviest syllables and the first key of every pair shard;
+- `s/<first syllable>.json`: for each syllable of the shard, the entries holding it
+  (`doc`: gaps between entry numbers), with per entry `title` (how many hits are in the
+  title), `pos` (gaps between positions) and `form` (two characters per hit naming the
+  exact spelling, or two for all when they are spelt alike, see `searchterms`);
+- `p/<name>.json`: for two heavy syllables that stand side by side somewhere ("cong
+  thuong"), the entries where they do (`doc`), and per entry `form`: each distinct pair
+  of spellings found there (four characters), those seen in the title first, `title` of
+  them. A two-word query of heavy syllables reads this instead of every position of both
+  (a syllable held about a dozen times by every article weighs 150 KB at 10,000 articles);
+- `d/<n>.json`: url, title, date, category and type of entries n×CHUNK … (n+1)×CHUNK−1,
+  fetched only for the results a reader is shown.
+
+Entries are numbered pages first, then by date, oldest first: a newer article is appended,
+so the numbers of the others — and every shard it does not touch — stay the same, and the
+build rewrites only the files whose bytes changed. A higher number is a more recent entry.
+
+A shard starts at a syllable held by many entries (it gets a shard of its own), after one,
+or where a hash of the syllable says so (about one in eight): cuts depend on the syllables
+themselves, not on sizes that shift, so one edit moves no other shard's boundary.
+
+The merge handles millions of (entry, syllable) postings at 10,000 articles: each entry's
+terms are read only when it is merged, and postings are kept as integer arrays and joined
+text, not as millions of small objects (the build's memory stays flat).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import operator
+import re
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, count, repeat
+
+from .searchterms import form_code
+from .vietnamese import VN_TZ
+
+CHUNK = 32  # entries per d/<n>.json: one page of results fetches a few small files
+# A syllable with at least this many positions per entry gets pair postings (bytes grow
+# with positions: at 10,000 entries that is 80,000 positions, over 100 KB compressed).
+PAIR_POSITIONS = 8
+COMPACT_EVERY = 256  # entries between two joins of the pending postings (memory stays low)
+_SAFE_NAME = re.compile(r"^[a-z0-9]{1,40}$")
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    """One thing search can find: an article, a document or a static page."""
+
+    kind: str  # "article", "document" or "page"
+    url: str  # the link, with the base path
+    title: str
+    date: dt.datetime | None  # None for static pages
+    date_text: str
+    category: str  # the category's (or the document type's) name; "" for pages
+    # searchterms.encode_terms(...), or what reads it when the merge needs it (so the
+    # terms of thousands of entries are never all in memory at once)
+    terms: str | Callable[[], str]
+    source: str = ""  # what the terms are made from (a file and its digest), if known
+
+
+def shard_name(first: str) -> str:
+    """The file name of the shard that starts at `first` (search.js makes the same)."""
+    if _SAFE_NAME.match(first):
+        return first
+    return "x" + first.encode("utf-8").hex()[:60]
+
+
+def _cuts_before(key: str) -> bool:
+    code = form_code(key)
+    return code[0] in "01234567"  # 8 of the 64 characters
+
+
+@dataclass
+class Merged:
+    """An index made: its files, and what a later build needs to update it (searchindex)."""
+
+    files: dict[str, str]  # by path under the index folder
+    shards: list[list[str]]  # the syllables of each s/ shard, in order
+    counts: dict[str, int]  # how many entries hold each syllable
+    positions: dict[str, int]  # how many positions each syllable has in all
+    syllables: list[str]  # each entry's syllables, newline-separated
+    pair_syllables: list[str]  # the syllables heavy enough for pair postings
+
+
+# What pair postings are made from, per heavy syllable: entry numbers, title counts,
+# positions (gaps) and forms (codes, unquoted), one of each per entry holding it.
+PairSource = tuple[Sequence[int], list[int], list[list[int]], list[str]]
+PairRows = tuple[list[int], list[int], list[str]]  # entry numbers, title counts, forms
+
+
+def ordered_entries(entries: Iterable[SearchEntry]) -> list[SearchEntry]:
+    """Pages first, then by date, oldest first (see the module's note on numbers)."""
+    return sorted(
+        entries,
+        key=lambda e: (e.date is not None, e.date.timestamp() if e.date else 0.0, e.url),
+    )
+
+
+def read_terms(entry: SearchEntry) -> str:
+    return entry.terms if isinstance(entry.terms, str) else entry.terms()
+
+
+def heavy_count(entries: int) -> int:
+    """A key held by this many entries gets a shard of its own."""
+    return max(64, entries // 64)
+
+
+def build_search_index(entries: Iterable[SearchEntry]) -> dict[str, str]:
+    """Every index file, by its path under the index folder, with its text."""
+    return merge(ordered_entries(entries)).files
+
+
+def merge(ordered: list[SearchEntry]) -> Merged:
+    """The index of these entries (already in order), made from all their terms."""
+    postings = _Postings()
+    for number, entry in enumerate(ordered):
+        postings.add(number, read_terms(entry))
+    counts = {syllable: len(numbers) for syllable, numbers in postings.numbers.items()}
+    positions: dict[str, int] = {}
+    files: dict[str, str] = {}
+    sources: dict[str, PairSource] = {}
+    shards = list(shard_members(counts, heavy_count(len(ordered))))
+    for members in shards:
+        parts = []
+        for syllable in members:
+            numbers, titles, places, forms = postings.columns(syllable)
+            parts.append(_syllable_json(syllable, numbers, titles, places, forms))
+            positions[syllable] = places.count(",") + 1  # each position ends at a comma but one
+            if positions[syllable] >= PAIR_POSITIONS * len(ordered):
+                sources[syllable] = (numbers, json.loads(f"[{titles}]"),
+                                     json.loads(f"[{places}]"), json.loads(f"[{forms}]"))  # fmt: skip
+        files[shard_file(members)] = shard_text(parts)
+    heavy = sorted(sources)
+    files.update(index_files(ordered, shards, heavy, pairs(sources)))
+    return Merged(files, shards, counts, positions, postings.by_entry, heavy)
+
+
+def shard_file(members: list[str]) -> str:
+    return f"s/{shard_name(members[0])}.json"
+
+
+def shard_text(parts: list[str]) -> str:
+    """An s/ shard from its syllables' texts (see `syllable_text`)."""
+    return '{"syllables":{' + ",".join(parts) + "}}"
+
+
+def index_files(
+    ordered: list[SearchEntry], shards: list[list[str]], heavy: list[str], rows: dict[str, PairRows]
+) -> dict[str, str]:
+    """The pair shards, meta.json and the d/ chunks."""
+    files = {}
+    pair_firsts = []
+    counts = {key: len(numbers) for key, (numbers, _, _) in rows.items()}
+    for members in shard_members(counts, heavy_count(len(ordered))):
+        parts = [pair_text(key, *rows[key]) for key in members]
+        files[f"p/{shard_name(members[0])}.json"] = '{"pairs":{' + ",".join(parts) + "}}"
+        pair_firsts.append(members[0])
+    files["meta.json"] = _meta(ordered, [members[0] for members in shards], heavy, pair_firsts)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = [
+            {
+                "url": e.url,
+                "title": e.title,
+                "date": e.date_text,
+                "category": e.category,
+                "type": e.kind,
+            }
+            for e in ordered[start : start + CHUNK]
+        ]
+        files[f"d/{start // CHUNK}.json"] = _dump({"docs": chunk})
+    return files
+
+
+class _Postings:
+    """Each syllable's postings, entry after entry: entry numbers in an integer array, the
+    rest of each terms line ("title TAB [positions] TAB forms") in a list joined into one
+    text every COMPACT_EVERY entries (millions of small strings would weigh far more)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, array] = {}
+        self.pending: dict[str, list[str]] = {}
+        self.joined: dict[str, list[str]] = {}
+        self.by_entry: list[str] = []  # each entry's syllables, newline-separated
+        self.added = 0
+
+    def add(self, number: int, terms: str) -> None:
+        names: list[str] = []
+        numbers, pending = self.numbers, self.pending
+        for line in terms.split("\n") if terms else ():
+            syllable, _, rest = line.partition("\t")
+            names.append(syllable)
+            rows = pending.get(syllable)
+            if rows is None:
+                numbers[syllable] = array("i", (number,))
+                pending[syllable] = [rest]
+                self.joined[syllable] = []
+            else:
+                numbers[syllable].append(number)
+                rows.append(rest)
+        self.by_entry.append("\n".join(names))
+        self.added += 1
+        if self.added % COMPACT_EVERY == 0:
+            self.compact()
+
+    def compact(self) -> None:
+        for syllable, rows in self.pending.items():
+            if rows:
+                self.joined[syllable].append("\n".join(rows))
+                rows.clear()
+
+    def columns(self, syllable: str) -> tuple[array, str, str, str]:
+        """Entry numbers, and title counts, positions and forms as comma-separated text, of
+        one syllable (its text is let go)."""
+        self.compact_one(syllable)
+        rows = "\n".join(self.joined.pop(syllable)).split("\n")
+        fields = "\t".join(rows).split("\t")
+        return (self.numbers[syllable], ",".join(fields[0::3]), ",".join(fields[1::3]),
+                ",".join(fields[2::3]))  # fmt: skip
+
+    def compact_one(self, syllable: str) -> None:
+        rows = self.pending.pop(syllable)
+        if rows:
+            self.joined[syllable].append("\n".join(rows))
+
+
+def shard_members(counts: dict[str, int], heavy: int) -> Iterator[list[str]]:
+    """Keys grouped into shards, from how many entries hold each (see the module's note)."""
+    members: list[str] = []
+    previous_heavy = True
+    for key in sorted(counts):
+        is_heavy = counts[key] >= heavy
+        if members and (is_heavy or previous_heavy or _cuts_before(key)):
+            yield members
+            members = []
+        members.append(key)
+        previous_heavy = is_heavy
+    if members:
+        yield members
+
+
+def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, forms: str) -> str:
+    return (
+        f'"{syllable}":{{"doc":[{",".join(map(str, _gaps(numbers)))}],'
+        f'"title":[{titles}],"pos":[{positions}],"form":[{forms}]}}'
+    )
+
+
+def syllable_text(syllable: str, rows: list[tuple[int, int, list[int], str]]) -> str:
+    """A syllable's part of its shard from (entry number, title count, positions, forms)
+    rows in entry order: the same text as the merge writes."""
+    numbers, titles, positions, forms = zip(*rows, strict=True)
+    return f'"{syllable}":' + _dump(
+        {"doc": _gaps(numbers), "title": titles, "pos": positions, "form": forms}
+    )
+
+
+def _gaps(numbers: Sequence[int]) -> list[int]:
+    return [numbers[0], *map(operator.sub, numbers[1:], numbers)]
+
+
+_CODE = re.compile("..")
+
+
+def pairs(sources: dict[str, PairSource], only: Iterable[int] | None = None) -> dict[str, PairRows]:
+    """For every two heavy syllables standing side by side somewhere, the entries where
+    they do, with the spellings of each such place (those in a title first).
+
+    Per position the work is C loops; Python runs once per syllable and entry, and once
+    per distinct (pair, spelling, title or not) of an entry.
+    """
+    rows: dict[str, PairRows] = {}
+    at = {s: dict(zip(numbers, count())) for s, (numbers, _, _, _) in sources.items()}
+    held: set[int] = set()
+    for numbers, _, _, _ in sources.values():
+        held.update(numbers)
+    for number in sorted(held if only is None else held.intersection(only)):
+        where: dict[int, tuple[str, str, bool]] = {}  # position → (syllable, code, in title)
+        for syllable, (_, titles, positions, forms) in sources.items():
+            row = at[syllable].get(number)
+            if row is None:
+                continue
+            hits = positions[row]
+            title = titles[row]
+            codes = _CODE.findall(forms[row])
+            spelt = codes if len(codes) > 1 else repeat(codes[0])
+            flags = [True] * title + [False] * (len(hits) - title)
+            places = zip(repeat(syllable), spelt, flags, strict=False)  # as long as flags
+            where.update(zip(accumulate(hits), places, strict=True))
+        starts = [p for p in where if p + 1 in where]
+        if not starts:
+            continue
+        seconds = map(where.__getitem__, map((1).__add__, starts))
+        found: dict[str, tuple[list[str], list[str]]] = {}
+        for (syllable, code, in_title), (other, other_code, _) in sorted(
+            set(zip(map(where.__getitem__, starts), seconds, strict=True))
+        ):
+            titled, elsewhere = found.setdefault(f"{syllable} {other}", ([], []))
+            (titled if in_title else elsewhere).append(code + other_code)
+        for key, (titled, elsewhere) in found.items():
+            numbers, title_counts, spellings = rows.setdefault(key, ([], [], []))
+            numbers.append(number)
+            titled = sorted(set(titled))
+            title_counts.append(len(titled))
+            spellings.append("".join(titled) + "".join(sorted(set(elsewhere) - set(titled))))
+    return rows
+
+
+def pair_text(key: str, numbers: list[int], titles: list[int], forms: list[str]) -> str:
+    return f'"{key}":' + _dump({"doc": _gaps(numbers), "title": titles, "form": forms})
+
+
+def _meta(
+    ordered: list[SearchEntry], firsts: list[str], pair_syllables: list[str], pair_firsts: list[str]
+) -> str:
+    groups: dict[tuple[str, str], int] = {}
+    kinds: list[str] = []
+    years: dict[str, list[int]] = {}
+    for number, entry in enumerate(ordered):
+        group = groups.setdefault((entry.kind, entry.category), len(groups))
+        kinds.append(_group_char(group))
+        if entry.date is not None:
+            span = years.setdefault(str(entry.date.astimezone(VN_TZ).year), [number, number])
+            span[1] = number
+    return _dump({
+        "version": 2,
+        "count": len(ordered),
+        "chunk": CHUNK,
+        "groups": [{"type": kind, "category": category} for kind, category in groups],
+        "kinds": "".join(kinds),
+        "years": years,
+        "shards": firsts,
+        "pairs": {"syllables": pair_syllables, "shards": pair_firsts},
+    })  # fmt: skip
+
+
+def _group_char(index: int) -> str:
+    # Printable, JSON-safe and never a quote or backslash; thousands of groups fit.
+    return chr(0x30 + index) if index < 0x2C else chr(0x100 + index)
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
