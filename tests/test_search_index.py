@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import shutil
 
-from ancongthuong_site.build import build
+from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.searchindex import SearchEntry, build_search_index, shard_name
 from ancongthuong_site.searchterms import encode_terms, form_code, syllables
 from ancongthuong_site.vietnamese import fold
@@ -152,3 +154,47 @@ def read_pairs(files: dict[str, str], meta: dict) -> dict[str, dict[str, tuple[i
                 number += gap
                 rows[urls[number]] = (title, forms)
     return found
+
+
+def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
+    make_site, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    body = "Sở Công Thương " * 10 + "kiểm tra thị trường."
+    root = make_site({
+        f"content/2024/0{m}/bai-{m}.md": article(title=f"Công Thương tháng {m}",
+                                                 date=f"2024-0{m}-10", body=body)
+        for m in range(1, 8)
+    })  # fmt: skip
+    build(root)
+
+    def rebuilt_like_a_clean_build(merged_again: bool) -> None:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="ancongthuong_site.searchindex"):
+            build(root)
+        assert ("1 of" in caplog.text) == merged_again, caplog.text
+        clean = root.parent / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        shutil.copytree(root / "content", clean / "content")
+        for name in ("templates", "static", "site.yaml"):
+            (shutil.copytree if name != "site.yaml" else shutil.copy)(root / name, clean / name)
+        build(clean, BuildOptions(use_cache=False))
+        assert built_index_files(root) == built_index_files(clean)
+
+    meta, _ = read_index(built_index_files(root))
+    assert {"cong", "thuong"} <= set(meta["pairs"]["syllables"])
+    # A body edit that adds a pair ("thương công") and a new word; then one that takes
+    # every heavy syllable out of an article; then a newer article.
+    edited = root / "content/2024/04/bai-4.md"
+    edited.write_text(article(title="Công Thương tháng 4", date="2024-04-10",
+                              body=body + " Thương công xyzzy."), "utf-8")  # fmt: skip
+    rebuilt_like_a_clean_build(merged_again=True)
+    assert "xyzzy" in read_index(built_index_files(root))[1]
+    assert "/2024/04/bai-4/" in read_pairs(built_index_files(root), meta)["thuong cong"]
+    edited.write_text(article(title="Tháng 4", date="2024-04-10", body="Chỉ một dòng."), "utf-8")
+    rebuilt_like_a_clean_build(merged_again=True)
+    write_tree(root, {"content/2024/09/moi.md": article(title="Bài mới", date="2024-09-01",
+                                                        body=body)})  # fmt: skip
+    rebuilt_like_a_clean_build(merged_again=True)
+    # An older date moves every later entry: the whole index is merged again.
+    edited.write_text(article(title="Tháng 4", date="2023-04-10", body="Chỉ một dòng."), "utf-8")
+    rebuilt_like_a_clean_build(merged_again=False)

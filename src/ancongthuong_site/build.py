@@ -35,6 +35,7 @@ from .register import (
 )
 from .render import Incomplete, write_site
 from .replan import Replan, card_digests, local_change, settings_digest, shared_digest
+from .searchstate import SearchState
 from .stages import BuildOptions, BuildResult, Prepared, Session, report
 from .state import BuildRecord, PlanRecord, load_plan
 from .templating import check_templates, page_ids
@@ -245,6 +246,8 @@ def _plan(
     problems = list(media.problems)
     body_of.media = media  # bodies are shown with their images processed
     planner = Planner(config, index, body_of, body_of.terms, media)
+    if body_of.cache is not None:  # the last search index is kept beside the parse cache
+        planner.search_state = SearchState(body_of.cache.folder, body_of.cache.stamp)
     documents = DocumentPages(planner, register)
     documents.attach()
     tasks = None

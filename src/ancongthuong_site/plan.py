@@ -15,7 +15,7 @@ from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
 from .models import Article, MediaLookup, Page, ParsedFile, Placed, RenderTask
-from .searchindex import search_index_tasks
+from .searchindex import IndexState, search_index_tasks
 from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
@@ -84,6 +84,7 @@ class Planner:
         self.menu_urls = menu_urls(self.layout.menu + self.layout.menu_en)
         self.translations = translations(index, self.urls)
         self.documents: Any = None  # the register's pages (docpages), added by build
+        self.search_state: IndexState | None = None  # the last search index, set by build
 
     # -- shared pieces --------------------------------------------------------------
     def card(self, article: Article) -> Card:
@@ -214,7 +215,9 @@ class Planner:
 
     def search_index(self) -> list[RenderTask]:
         documents = self.documents.search_entries(self.terms_of) if self.documents else []
-        return search_index_tasks(self.index, self.urls, self.terms_of, documents)
+        return search_index_tasks(
+            self.index, self.urls, self.terms_of, documents, self.search_state
+        )
 
     def home(self) -> RenderTask:
         """Lead story, latest news, one block per category: no article shown twice."""
