@@ -217,7 +217,7 @@
       return { folded: folded, accented: folded !== word, code: formCode(word), text: word };
     });
     if (!words.length) return Promise.resolve({ words: words, hits: [], loose: false });
-    var heavy = meta.pairs.syllables;
+    var heavy = (meta.pairs && meta.pairs.syllables) || [];
     if (usePairs && words.length === 2 && heavy.indexOf(words[0].folded) >= 0 &&
         heavy.indexOf(words[1].folded) >= 0) {
       var key = words[0].folded + " " + words[1].folded;
