@@ -115,12 +115,19 @@ def test_heavy_syllables_side_by_side_have_pair_postings() -> None:
         "/a/": ("Sở Công Thương họp", ["công thương " * 9, "thương công"]),
         "/b/": ("Tin khác", ["Công thường và công thương " * 5, "công nghệ thương mại " * 4]),
         "/c/": ("Công nghệ", ["công nghệ " * 10 + "thương mại " * 10]),
-    }  # fmt: skip
+    }
     entries = [
-        SearchEntry("article", url, title, dt.datetime(2024, 1, 1 + n, tzinfo=dt.UTC),
-                    "", "Tin", encode_terms(title, fields))
+        SearchEntry(
+            "article",
+            url,
+            title,
+            dt.datetime(2024, 1, 1 + n, tzinfo=dt.UTC),
+            "",
+            "Tin",
+            encode_terms(title, fields),
+        )
         for n, (url, (title, fields)) in enumerate(sources.items())
-    ]  # fmt: skip
+    ]
     files = build_search_index(entries)
     meta, _ = read_index(files)
     assert {"cong", "thuong"} <= set(meta["pairs"]["syllables"])
@@ -143,8 +150,11 @@ def test_heavy_syllables_side_by_side_have_pair_postings() -> None:
 
 def read_pairs(files: dict[str, str], meta: dict) -> dict[str, dict[str, tuple[int, str]]]:
     """Every pair's postings: {"a b": {url: (pairs of spellings in the title, forms)}}."""
-    urls = [doc["url"] for n in range(0, meta["count"], meta["chunk"])
-            for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]]  # fmt: skip
+    urls = [
+        doc["url"]
+        for n in range(0, meta["count"], meta["chunk"])
+        for doc in json.loads(files[f"d/{n // meta['chunk']}.json"])["docs"]
+    ]
     found: dict[str, dict[str, tuple[int, str]]] = {}
     for first in meta["pairs"]["shards"]:
         for key, entry in json.loads(files[f"p/{shard_name(first)}.json"])["pairs"].items():
@@ -160,11 +170,14 @@ def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
     make_site, caplog
 ) -> None:  # type: ignore[no-untyped-def]
     body = "Sở Công Thương " * 10 + "kiểm tra thị trường."
-    root = make_site({
-        f"content/2024/0{m}/bai-{m}.md": article(title=f"Công Thương tháng {m}",
-                                                 date=f"2024-0{m}-10", body=body)
-        for m in range(1, 8)
-    })  # fmt: skip
+    root = make_site(
+        {
+            f"content/2024/0{m}/bai-{m}.md": article(
+                title=f"Công Thương tháng {m}", date=f"2024-0{m}-10", body=body
+            )
+            for m in range(1, 8)
+        }
+    )
     build(root)
 
     def rebuilt_like_a_clean_build(merged_again: bool) -> None:
@@ -185,15 +198,18 @@ def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
     # A body edit that adds a pair ("thương công") and a new word; then one that takes
     # every heavy syllable out of an article; then a newer article.
     edited = root / "content/2024/04/bai-4.md"
-    edited.write_text(article(title="Công Thương tháng 4", date="2024-04-10",
-                              body=body + " Thương công xyzzy."), "utf-8")  # fmt: skip
+    edited.write_text(
+        article(title="Công Thương tháng 4", date="2024-04-10", body=body + " Thương công xyzzy."),
+        "utf-8",
+    )
     rebuilt_like_a_clean_build(merged_again=True)
     assert "xyzzy" in read_index(built_index_files(root))[1]
     assert "/2024/04/bai-4/" in read_pairs(built_index_files(root), meta)["thuong cong"]
     edited.write_text(article(title="Tháng 4", date="2024-04-10", body="Chỉ một dòng."), "utf-8")
     rebuilt_like_a_clean_build(merged_again=True)
-    write_tree(root, {"content/2024/09/moi.md": article(title="Bài mới", date="2024-09-01",
-                                                        body=body)})  # fmt: skip
+    write_tree(
+        root, {"content/2024/09/moi.md": article(title="Bài mới", date="2024-09-01", body=body)}
+    )
     rebuilt_like_a_clean_build(merged_again=True)
     # An older date moves every later entry: the whole index is merged again.
     edited.write_text(article(title="Tháng 4", date="2023-04-10", body="Chỉ một dòng."), "utf-8")

@@ -468,6 +468,7 @@ class Planner:
         context = {
             "page": self.page_meta("Tìm kiếm", Urls.SEARCH, "search"),
             "index_url": self.urls.link(Urls.SEARCH_INDEX),
+            "index_meta_url": self.urls.link(Urls.SEARCH_INDEX_META),
         }
         return RenderTask(Urls.output_path(Urls.SEARCH), "search.html", context)
 

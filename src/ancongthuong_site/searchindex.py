@@ -67,17 +67,32 @@ def search_index_tasks(
     """The index's files as raw tasks: listed articles, static pages and `documents` (the
     register's entries, of type "document")."""
     entries = [
-        SearchEntry("article", urls.link(a.rel_url), a.meta.title, a.meta.date,
-                    format_date(a.meta.date), a.category_name, reader(terms_of, a.parsed),
-                    source_key(a.parsed))
+        SearchEntry(
+            "article",
+            urls.link(a.rel_url),
+            a.meta.title,
+            a.meta.date,
+            format_date(a.meta.date),
+            a.category_name,
+            reader(terms_of, a.parsed),
+            source_key(a.parsed),
+        )
         for a in index.listed
         if a.meta.date is not None
-    ]  # fmt: skip
+    ]
     entries += [
-        SearchEntry("page", urls.link(p.rel_url), p.meta.title, None, "", "",
-                    reader(terms_of, p.parsed), source_key(p.parsed))
+        SearchEntry(
+            "page",
+            urls.link(p.rel_url),
+            p.meta.title,
+            None,
+            "",
+            "",
+            reader(terms_of, p.parsed),
+            source_key(p.parsed),
+        )
         for p in index.pages
-    ]  # fmt: skip
+    ]
     files = index_with_state([*entries, *documents], state)
     return [RenderTask(Urls.SEARCH_INDEX + name, "", {"raw": text}) for name, text in files.items()]
 
@@ -279,8 +294,13 @@ class _OldShards:
             if not name.startswith("p/"):
                 continue
             for key, entry in json.loads(text)["pairs"].items():
-                kept = [row for row in zip(accumulate(entry["doc"]), entry["title"],
-                                           entry["form"], strict=True) if row[0] not in gone]  # fmt: skip
+                kept = [
+                    row
+                    for row in zip(
+                        accumulate(entry["doc"]), entry["title"], entry["form"], strict=True
+                    )
+                    if row[0] not in gone
+                ]
                 if kept:
                     numbers, titles, forms = zip(*kept, strict=True)
                     rows[key] = (list(numbers), list(titles), list(forms))

@@ -138,8 +138,12 @@ def merge(ordered: list[SearchEntry]) -> Merged:
             parts.append(_syllable_json(syllable, numbers, titles, places, forms))
             positions[syllable] = places.count(",") + 1  # each position ends at a comma but one
             if positions[syllable] >= PAIR_POSITIONS * len(ordered):
-                sources[syllable] = (numbers, json.loads(f"[{titles}]"),
-                                     json.loads(f"[{places}]"), json.loads(f"[{forms}]"))  # fmt: skip
+                sources[syllable] = (
+                    numbers,
+                    json.loads(f"[{titles}]"),
+                    json.loads(f"[{places}]"),
+                    json.loads(f"[{forms}]"),
+                )
         files[shard_file(members)] = shard_text(parts)
     heavy = sorted(sources)
     files.update(index_files(ordered, shards, heavy, pairs(sources)))
@@ -225,8 +229,12 @@ class _Postings:
         self.compact_one(syllable)
         rows = "\n".join(self.joined.pop(syllable)).split("\n")
         fields = "\t".join(rows).split("\t")
-        return (self.numbers[syllable], ",".join(fields[0::3]), ",".join(fields[1::3]),
-                ",".join(fields[2::3]))  # fmt: skip
+        return (
+            self.numbers[syllable],
+            ",".join(fields[0::3]),
+            ",".join(fields[1::3]),
+            ",".join(fields[2::3]),
+        )
 
     def compact_one(self, syllable: str) -> None:
         rows = self.pending.pop(syllable)
@@ -332,16 +340,18 @@ def _meta(
         if entry.date is not None:
             span = years.setdefault(str(entry.date.astimezone(VN_TZ).year), [number, number])
             span[1] = number
-    return _dump({
-        "version": 2,
-        "count": len(ordered),
-        "chunk": CHUNK,
-        "groups": [{"type": kind, "category": category} for kind, category in groups],
-        "kinds": "".join(kinds),
-        "years": years,
-        "shards": firsts,
-        "pairs": {"syllables": pair_syllables, "shards": pair_firsts},
-    })  # fmt: skip
+    return _dump(
+        {
+            "version": 2,
+            "count": len(ordered),
+            "chunk": CHUNK,
+            "groups": [{"type": kind, "category": category} for kind, category in groups],
+            "kinds": "".join(kinds),
+            "years": years,
+            "shards": firsts,
+            "pairs": {"syllables": pair_syllables, "shards": pair_firsts},
+        }
+    )
 
 
 def _group_char(index: int) -> str:

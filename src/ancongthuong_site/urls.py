@@ -98,7 +98,8 @@ class Urls:
     SEARCH = "tim-kiem/"
     SITE_MAP = "so-do-cong/"  # the HTML site map readers use (sitemap.xml is for robots)
     FEEDS = "rss/"
-    SEARCH_INDEX = "tim-kiem/chi-muc/"  # a folder: see searchindex.py
+    SEARCH_INDEX = "tim-kiem/chi-muc/"  # a folder: see searchmerge.py
+    SEARCH_INDEX_META = SEARCH_INDEX + "meta.json"  # what the search page fetches first
     # Files of static/ that every page, or one kind of page, loads.
     CSS = "css/style.css"
     PORTAL_JS = "js/portal.js"
