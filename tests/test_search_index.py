@@ -211,6 +211,11 @@ def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
         root, {"content/2024/09/moi.md": article(title="Bài mới", date="2024-09-01", body=body)}
     )
     rebuilt_like_a_clean_build(merged_again=True)
+    # A kept index that this key did not sign (planted, damaged) is never read.
+    kept = root / ".cache" / "search-index.pickle"
+    kept.write_bytes(kept.read_bytes()[:-1] + b"!")
+    write_tree(root, {"content/2024/10/khac.md": article(title="Khác", date="2024-10-01")})
+    rebuilt_like_a_clean_build(merged_again=False)
     # An older date moves every later entry: the whole index is merged again.
     edited.write_text(article(title="Tháng 4", date="2023-04-10", body="Chỉ một dòng."), "utf-8")
     rebuilt_like_a_clean_build(merged_again=False)
