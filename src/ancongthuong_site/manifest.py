@@ -52,11 +52,12 @@ def read_signatures(out: Path) -> dict[str, Signature]:
     }
 
 
-def signature(path: Path) -> Signature | None:
+def signature(path: str | Path) -> Signature | None:
     """A regular file's (inode, size, mtime): any edit, replace or re-link changes it.
 
     A tree's files are trusted only while their signatures are the recorded ones, so a
     file edited by hand in the output or the standby tree is made again, never published.
+    Called for every file of a tree: a plain string path spares pathlib's parsing.
     """
     try:
         info = os.lstat(path)
@@ -71,7 +72,8 @@ def tree_intact(out: Path, files: dict[str, str]) -> bool:
     """Whether every file of the tree is still the one its build wrote."""
     recorded = read_signatures(out)
     return all(
-        recorded.get(rel) is not None and signature(out / rel) == recorded[rel] for rel in files
+        recorded.get(rel) is not None and signature(f"{out}/{rel}") == recorded[rel]
+        for rel in files
     )
 
 

@@ -111,7 +111,7 @@ def _plan_changes(
     recorded = read_signatures(out) if previous else {}
 
     def current(rel: str, digest: str) -> bool:
-        return previous.get(rel) == digest and signature(out / rel) == recorded.get(rel, ())
+        return previous.get(rel) == digest and signature(f"{out}/{rel}") == recorded.get(rel, ())
 
     global_digest = hashlib.blake2b(
         f"{code_version()}|{config.digest}|{prepared.inputs.templates}".encode(),

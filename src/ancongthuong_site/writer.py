@@ -228,7 +228,8 @@ class Standby:
 
     def current(self, rel: str, digest: str) -> bool:
         """Whether the standby file has this digest and is untouched since it was made."""
-        return self.files.get(rel) == digest and signature(self.path / rel) == self.stats.get(rel)
+        known = self.files.get(rel) == digest
+        return known and signature(f"{self.path}/{rel}") == self.stats.get(rel)
 
     def _forget(self, rel: str) -> None:
         self.files.pop(rel, None)
