@@ -110,7 +110,9 @@ def _rebuild(
     try:
         local = loaded.local_change(previous, now)
         prepared = _plan(loaded, now, previous if local is not None else None, local)
-        if options.redirect_moved:
+        # A local change moves no URL: the URLs recorded by the build before stand (and a
+        # record that lost any would change the redirect pages: then every page is planned).
+        if options.redirect_moved and prepared.base is None:
             index = prepared.index
             remember(config.root, [*index.listed, *index.unlisted, *index.pages], now)
             inputs.fingerprint = with_record(fingerprint, config.root)
