@@ -137,6 +137,24 @@ def test_a_local_edit_plans_only_the_pages_that_show_the_article(tmp_path: Path)
     assert build(root).planned == everything + 1  # a new page: every page is planned
 
 
+def test_a_local_edit_of_a_draft_keeps_the_search_index(tmp_path: Path) -> None:
+    # Found by the state machine: nothing published changed, and the index went missing.
+    root = tmp_path / "site"
+    root.mkdir()
+    seed_site(root)
+    path = sorted((root / "content").rglob("*.md"))[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("tags:", "draft: true\ntags:"), encoding="utf-8")
+    build(root)
+    index = root / "_site/tim-kiem/chi-muc/meta.json"
+    before = index.read_bytes()
+    path.write_text(
+        text.replace("tags:", 'draft: true\nauthor: "Nguyễn Văn A"\ntags:'), encoding="utf-8"
+    )
+    assert build(root).written == ()
+    assert index.read_bytes() == before
+
+
 class IncrementalMachine(RuleBasedStateMachine):
     """Random edits, each followed by an incremental build compared with a clean one."""
 

@@ -101,8 +101,6 @@ class Replan:
         planner, previous = self.planner, self.previous
         if shared_digest(planner.layout) != previous.layout:
             return None  # the sidebar shows a changed card: every page changes
-        if not self.changed:
-            return []
         moved = [a for a in self.changed
                  if shared_digest(planner.card(a)) != previous.cards.get(a.path)]  # fmt: skip
         paths = {a.path for a in moved}
