@@ -26,8 +26,17 @@ MARKER = "<!-- documents register -->"
 
 
 def measure(root: Path) -> dict:
-    command = [sys.executable, str(BENCH / "measure.py"), "--",
-               sys.executable, "-m", "ancongthuong_site", "build", "--root", str(root)]  # fmt: skip
+    command = [
+        sys.executable,
+        str(BENCH / "measure.py"),
+        "--",
+        sys.executable,
+        "-m",
+        "ancongthuong_site",
+        "build",
+        "--root",
+        str(root),
+    ]
     report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     if report["returncode"] != 0:
         raise SystemExit(report["stderr"])
@@ -38,15 +47,20 @@ def measure(root: Path) -> dict:
 
 
 def build_quietly(root: Path) -> None:
-    subprocess.run([sys.executable, "-m", "ancongthuong_site", "build", "--root", str(root)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "ancongthuong_site", "build", "--root", str(root)],
+        check=True,
+        capture_output=True,
+    )
 
 
 def run(n: int, runs: int, workdir: Path) -> list[tuple[str, list[dict]]]:
     root = workdir / f"register-{n}"
     shutil.rmtree(root, ignore_errors=True)
-    subprocess.run([sys.executable, str(BENCH / "make_documents.py"), "--n", str(n),
-                    "--out", str(root)], check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(BENCH / "make_documents.py"), "--n", str(n), "--out", str(root)],
+        check=True,
+    )
     documents = sorted((root / "content" / "van-ban").rglob("*.md"))
     edited = documents[len(documents) // 2]
     original = edited.read_text(encoding="utf-8")
@@ -61,9 +75,11 @@ def run(n: int, runs: int, workdir: Path) -> list[tuple[str, list[dict]]]:
     results.append(("rebuild, nothing changed", [measure(root) for _ in range(runs)]))
     for label, change in (
         ("rebuild after one document's body edit", lambda t: t.rstrip("\n") + " Thêm một câu.\n"),
-        ("rebuild after one document's abstract (title) edit",
-         lambda t: t.replace('title: "', 'title: "(Sửa) ', 1)),
-    ):  # fmt: skip
+        (
+            "rebuild after one document's abstract (title) edit",
+            lambda t: t.replace('title: "', 'title: "(Sửa) ', 1),
+        ),
+    ):
         found = []
         for _ in range(runs):
             edited.write_text(change(original), encoding="utf-8")

@@ -44,8 +44,12 @@ def _write_photo(item: tuple[int, str]) -> None:
 
 
 def measure(cmd: list[str]) -> dict:
-    out = subprocess.run([sys.executable, str(BENCH / "measure.py"), "--", *cmd],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "measure.py"), "--", *cmd],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(out.stdout)
     if result["returncode"] != 0:
         raise SystemExit(f"failed: {cmd}\n{result['stderr']}")
@@ -85,8 +89,11 @@ def main() -> int:
     generated = time.perf_counter() - started
     site = work / f"site-{args.n}"
     shutil.rmtree(site, ignore_errors=True)
-    subprocess.run([sys.executable, str(CORPUS), "--n", str(args.n), "--out", str(site)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(CORPUS), "--n", str(args.n), "--out", str(site)],
+        check=True,
+        capture_output=True,
+    )
     for name in ("templates", "static"):
         shutil.copytree(REPO / name, site / name)
     shutil.copy(REPO / "site.yaml", site / "site.yaml")
@@ -114,24 +121,26 @@ def main() -> int:
     def row(name: str, result: dict) -> str:
         return f"| {name} | {result['wall']:.1f} s | {result['maxrss_kib'] / 1024:.0f} MiB |"
 
-    text = "\n".join([
-        "## Images",
-        "",
-        f"{args.n} articles, each with its own generated 4000×3000 camera JPEG ({megabytes:.0f} MB "
-        f"of originals; {out_images:.0f} MB of derivatives published), `python bench/images.py "
-        f"--n {args.n}`, {multiprocessing.cpu_count()} cores. Photos generated in {generated:.0f} s "
-        "(not part of the measures).",
-        "",
-        "| measure | wall | peak RSS of the largest process |",
-        "|---|---|---|",
-        row("cold: every photo decoded, 5 widths × WebP + JPEG", cold),
-        row("one body edit, .cache/ kept (no photo decoded)", warm),
-        row("empty output, .cache/ present (CI)", ci),
-        "",
-        f"Decode + resize of one photo to 1280 px: {full * 1000:.0f} ms in full, "
-        f"{drafted * 1000:.0f} ms in JPEG draft mode ({full / drafted:.1f}× faster).",
-        "",
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            "## Images",
+            "",
+            f"{args.n} articles, each with its own generated 4000×3000 camera JPEG ({megabytes:.0f} MB "
+            f"of originals; {out_images:.0f} MB of derivatives published), `python bench/images.py "
+            f"--n {args.n}`, {multiprocessing.cpu_count()} cores. Photos generated in {generated:.0f} s "
+            "(not part of the measures).",
+            "",
+            "| measure | wall | peak RSS of the largest process |",
+            "|---|---|---|",
+            row("cold: every photo decoded, 5 widths × WebP + JPEG", cold),
+            row("one body edit, .cache/ kept (no photo decoded)", warm),
+            row("empty output, .cache/ present (CI)", ci),
+            "",
+            f"Decode + resize of one photo to 1280 px: {full * 1000:.0f} ms in full, "
+            f"{drafted * 1000:.0f} ms in JPEG draft mode ({full / drafted:.1f}× faster).",
+            "",
+        ]
+    )
     print(text)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

@@ -18,17 +18,79 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TYPES = [
-    ("Quyết định", "QĐ"), ("Kế hoạch", "KH"), ("Công văn", "CV"), ("Thông báo", "TB"),
-    ("Báo cáo", "BC"), ("Hướng dẫn", "HD"), ("Chỉ thị", "CT"), ("Dự thảo", "DT"),
-]  # fmt: skip
+    ("Quyết định", "QĐ"),
+    ("Kế hoạch", "KH"),
+    ("Công văn", "CV"),
+    ("Thông báo", "TB"),
+    ("Báo cáo", "BC"),
+    ("Hướng dẫn", "HD"),
+    ("Chỉ thị", "CT"),
+    ("Dự thảo", "DT"),
+]
 ISSUERS = [
     ("Sở Công Thương", "SCT"),
     ("Ủy ban nhân dân tỉnh", "UBND"),
     ("Phòng Quản lý thương mại", "QLTM"),
 ]
-FIELDS = ["Công nghiệp", "Thương mại", "Năng lượng", "Xúc tiến thương mại", "Khuyến công",
-          "An toàn thực phẩm", "Quản lý thị trường", "Tổ chức bộ máy"]  # fmt: skip
-WORDS = ["về", "việc", "triển", "khai", "kế", "hoạch", "phát", "triển", "thương", "mại", "điện", "tử", "năm", "hướng", "dẫn", "thực", "hiện", "quy", "chế", "quản", "lý", "cụm", "công", "nghiệp", "tăng", "cường", "kiểm", "tra", "an", "toàn", "điện", "chương", "trình", "khuyến", "công", "địa", "phương", "giai", "đoạn", "báo", "cáo", "kết", "quả", "thực", "hiện", "nhiệm", "vụ"]  # fmt: skip
+FIELDS = [
+    "Công nghiệp",
+    "Thương mại",
+    "Năng lượng",
+    "Xúc tiến thương mại",
+    "Khuyến công",
+    "An toàn thực phẩm",
+    "Quản lý thị trường",
+    "Tổ chức bộ máy",
+]
+WORDS = [
+    "về",
+    "việc",
+    "triển",
+    "khai",
+    "kế",
+    "hoạch",
+    "phát",
+    "triển",
+    "thương",
+    "mại",
+    "điện",
+    "tử",
+    "năm",
+    "hướng",
+    "dẫn",
+    "thực",
+    "hiện",
+    "quy",
+    "chế",
+    "quản",
+    "lý",
+    "cụm",
+    "công",
+    "nghiệp",
+    "tăng",
+    "cường",
+    "kiểm",
+    "tra",
+    "an",
+    "toàn",
+    "điện",
+    "chương",
+    "trình",
+    "khuyến",
+    "công",
+    "địa",
+    "phương",
+    "giai",
+    "đoạn",
+    "báo",
+    "cáo",
+    "kết",
+    "quả",
+    "thực",
+    "hiện",
+    "nhiệm",
+    "vụ",
+]
 PDF_SIZE = 4096  # bytes of each generated attachment (a header and filler)
 
 
@@ -50,9 +112,15 @@ def make(n: int, out: Path, seed: int) -> None:
         fields = rng.sample(FIELDS, rng.randint(1, 2))
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))).capitalize()
         front = {
-            "title": title, "number": number, "type": kind, "issuer": issuer, "issued": day,
-            "signer": "Người ký thử nghiệm", "fields": fields, "files": [attachment],
-        }  # fmt: skip
+            "title": title,
+            "number": number,
+            "type": kind,
+            "issuer": issuer,
+            "issued": day,
+            "signer": "Người ký thử nghiệm",
+            "fields": fields,
+            "files": [attachment],
+        }
         if numbers and i % 10 == 0:
             front["replaces"] = [numbers[rng.randrange(len(numbers))]]
         if kind == "Dự thảo":

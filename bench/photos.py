@@ -13,8 +13,10 @@ def camera_photo(seed: int, *, orientation: int = 1, gps: bool = False) -> bytes
     with `gps`, a GPS position too (what the pipeline must strip)."""
     rnd = random.Random(seed)
     small = (1000, 750)
-    image = Image.merge("RGB", [Image.linear_gradient("L").resize(small).rotate(rnd.randrange(360))
-                                for _ in range(3)])  # fmt: skip
+    image = Image.merge(
+        "RGB",
+        [Image.linear_gradient("L").resize(small).rotate(rnd.randrange(360)) for _ in range(3)],
+    )
     draw = ImageDraw.Draw(image)
     for _ in range(400):
         x, y, size = rnd.randrange(1000), rnd.randrange(750), rnd.randrange(3, 160)

@@ -37,9 +37,15 @@ MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
 MEASURE = BENCH_DIR / "measure.py"
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -54,8 +60,19 @@ def ours_server(root: Path, port: int, python: str = sys.executable) -> list[str
 
 def hugo_server(binary: str, root: Path, port: int) -> list[str]:
     # Hugo's defaults: pages rendered to memory, fast render mode, live reload.
-    return [binary, "server", "-s", str(root), "--bind", "127.0.0.1", "--port", str(port),
-            "--baseURL", f"http://127.0.0.1:{port}/", "--appendPort=false"]  # fmt: skip
+    return [
+        binary,
+        "server",
+        "-s",
+        str(root),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--baseURL",
+        f"http://127.0.0.1:{port}/",
+        "--appendPort=false",
+    ]
 
 
 def article_url(content: Path, article: Path) -> str:
@@ -80,8 +97,11 @@ def measure_reload(
 
     wrapper = subprocess.Popen(
         [sys.executable, str(MEASURE), "--", *command],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     original = article.read_text(encoding="utf-8")
     timings: list[float] = []
@@ -97,8 +117,11 @@ def measure_reload(
                 text = re.sub(r"^title: .*$", f'title: "{title}"', original, count=1, flags=re.M)
                 saved_at = time.time() * 1000
                 article.write_text(text, encoding="utf-8")
-                page.wait_for_function(f"document.querySelector('h1').innerText === {title!r}",
-                                       timeout=120_000, polling=5)  # fmt: skip
+                page.wait_for_function(
+                    f"document.querySelector('h1').innerText === {title!r}",
+                    timeout=120_000,
+                    polling=5,
+                )
                 seen_at = time.time() * 1000
                 origin, loaded = page.evaluate(
                     "[performance.timeOrigin, "
@@ -148,9 +171,11 @@ def _stop(wrapper: subprocess.Popen) -> int:
 
 
 def summary(label: str, timings: list[float], rss_kib: int) -> str:
-    return (f"{label}: median {statistics.median(timings):.0f} ms "
-            f"(min {min(timings):.0f}, max {max(timings):.0f}) over {len(timings)} saves; "
-            f"peak RSS {rss_kib / 1024:.0f} MiB")  # fmt: skip
+    return (
+        f"{label}: median {statistics.median(timings):.0f} ms "
+        f"(min {min(timings):.0f}, max {max(timings):.0f}) over {len(timings)} saves; "
+        f"peak RSS {rss_kib / 1024:.0f} MiB"
+    )
 
 
 def main() -> int:
@@ -165,9 +190,20 @@ def main() -> int:
         flavours = ["site", "hugo"] if args.hugo else ["site"]
         for flavour in flavours:
             site = work / flavour
-            subprocess.run([sys.executable, str(args.corpus_script), "--n", str(args.n),
-                            "--out", str(site), "--flavor", flavour],
-                           check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(args.corpus_script),
+                    "--n",
+                    str(args.n),
+                    "--out",
+                    str(site),
+                    "--flavor",
+                    flavour,
+                ],
+                check=True,
+                capture_output=True,
+            )
             if flavour == "site":
                 for name in ("templates", "static"):
                     shutil.copytree(REPO / name, site / name)
@@ -176,10 +212,12 @@ def main() -> int:
             target = sorted(content.rglob("*.md"), key=lambda p: p.relative_to(content))
             article = target[len(target) // 2]
             port = free_port()
-            command = (ours_server(site, port) if flavour == "site"
-                       else hugo_server(args.hugo, site, port))  # fmt: skip
-            timings, rss = measure_reload(command, article, article_url(content, article), port,
-                                          args.runs)  # fmt: skip
+            command = (
+                ours_server(site, port) if flavour == "site" else hugo_server(args.hugo, site, port)
+            )
+            timings, rss = measure_reload(
+                command, article, article_url(content, article), port, args.runs
+            )
             label = "ancongthuong-site serve" if flavour == "site" else "hugo server"
             print(summary(f"{label}, N = {args.n}", timings, rss), flush=True)
     finally:

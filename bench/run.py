@@ -334,9 +334,14 @@ class Bench:
         server = reload.hugo_server(hugo, root, port) if hugo else reload.ours_server(root, port)
         try:
             timings, rss = reload.measure_reload(
-                server, article, reload.article_url(content, article), port,
-                self.args.reload_runs, env=env, start_timeout=self.args.timeout,
-            )  # fmt: skip
+                server,
+                article,
+                reload.article_url(content, article),
+                port,
+                self.args.reload_runs,
+                env=env,
+                start_timeout=self.args.timeout,
+            )
         except Exception as error:  # noqa: BLE001 - a failed measure is reported, not fatal
             self.error(f"{tool} N={n} reload", Sample(0, 0, 1, "", str(error)))
             return
@@ -521,8 +526,13 @@ def target(results: Results, measure: str, n: int, ours: float) -> str:
         if hugo_cold is None:
             return "? (needs --peers)"
         half, same = hugo_cold.median / 2, hugo_cold.median
-        return verdict([(ours <= same, f"≤ 1× Hugo cold = {seconds(same)}"),
-                        (ours <= half, f"≤ ½ Hugo cold = {seconds(half)}")], n)  # fmt: skip
+        return verdict(
+            [
+                (ours <= same, f"≤ 1× Hugo cold = {seconds(same)}"),
+                (ours <= half, f"≤ ½ Hugo cold = {seconds(half)}"),
+            ],
+            n,
+        )
     if measure == "reload":
         checks = [(ours <= RELOAD_TARGET, f"≤ {RELOAD_TARGET * 1000:.0f} ms")]
         server = results.get("hugo", "reload", n)

@@ -36,9 +36,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 QUERIES = ["dang uy", "Đảng ủy", "cong thuong", "xuat khau", "Nguyễn Minh Hùng", "ocop"]
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 EPOCH = "1798675200"  # 2027-01-01: every generated article is published
 
 
@@ -57,8 +63,13 @@ def child_build(root: str, with_index: bool) -> None:
     start = time.perf_counter()
     result = build(Path(root))
     took = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024  # fmt: skip
+    peak = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     print(f"{took:.3f} {len(result.written)} {peak:.0f}")
 
 
@@ -68,8 +79,11 @@ def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, flo
             shutil.rmtree(root / name, ignore_errors=True)
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(root), "--index" if with_index else "--no-index"],
-        check=True, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+    )
     took, written, peak = out.stdout.split()[-3:]
     return float(took), int(written), float(peak)
 
@@ -119,15 +133,17 @@ def browser_queries(site: Path) -> list[dict]:
                 context.close()
             index_files = [u[len(url) :] for u in fetched if "/tim-kiem/chi-muc/" in u]
             pages = [u[len(url) :] for u in fetched if u.endswith("/") and "tim-kiem" not in u]
-            rows.append({
-                "query": query,
-                "status": count,
-                "index_files": len(index_files),
-                "index_gz": sum(gz(site / f) for f in index_files),
-                "index_raw": sum((site / f).stat().st_size for f in index_files),
-                "snippet_gz": sum(gz(site / p / "index.html") for p in pages),
-                "ms": statistics.median(times),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "query": query,
+                    "status": count,
+                    "index_files": len(index_files),
+                    "index_gz": sum(gz(site / f) for f in index_files),
+                    "index_raw": sum((site / f).stat().st_size for f in index_files),
+                    "snippet_gz": sum(gz(site / p / "index.html") for p in pages),
+                    "ms": statistics.median(times),
+                }
+            )
         browser.close()
     server.shutdown()
     return rows
@@ -147,8 +163,18 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-search-"))
     root = work / f"site-{args.n}"
     if not (root / "content").is_dir():
-        subprocess.run([sys.executable, str(SHARED / "bench/make_corpus.py"), "--n", str(args.n),
-                        "--out", str(root)], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "bench/make_corpus.py"),
+                "--n",
+                str(args.n),
+                "--out",
+                str(root),
+            ],
+            check=True,
+            capture_output=True,
+        )
     for name in ("site.yaml", "templates", "static"):
         shutil.rmtree(root / name, ignore_errors=True) if name != "site.yaml" else None
         (shutil.copytree if name != "site.yaml" else shutil.copy)(REPO / name, root / name)

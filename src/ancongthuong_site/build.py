@@ -43,8 +43,16 @@ from .urls import Urls
 from .vietnamese import VN_TZ
 from .writer import OutputLock, cannot_write, guard_output, mirror_standby, recover
 
-__all__ = ["BuildOptions", "BuildResult", "Loaded", "Session", "build", "clock", "load_for_check",
-           "render_at"]  # fmt: skip
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "Loaded",
+    "Session",
+    "build",
+    "clock",
+    "load_for_check",
+    "render_at",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +63,17 @@ def clock() -> dt.datetime:
     if not epoch:
         return dt.datetime.now(dt.UTC)
     if not epoch.isdigit() or int(epoch) > _LAST_EPOCH:
-        raise BuildFailed([Problem(
-            "SOURCE_DATE_EPOCH", 0, "E180",
-            f'SOURCE_DATE_EPOCH="{epoch}" không phải số giây từ 1970 đến năm 9000',
-            "đặt một số nguyên, ví dụ SOURCE_DATE_EPOCH=1709020800",
-        )])  # fmt: skip
+        raise BuildFailed(
+            [
+                Problem(
+                    "SOURCE_DATE_EPOCH",
+                    0,
+                    "E180",
+                    f'SOURCE_DATE_EPOCH="{epoch}" không phải số giây từ 1970 đến năm 9000',
+                    "đặt một số nguyên, ví dụ SOURCE_DATE_EPOCH=1709020800",
+                )
+            ]
+        )
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
 
@@ -78,8 +92,9 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
         except OSError as error:
             raise cannot_write(out, error) from None
         now = options.now or clock()
-        inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
-                             future=options.future)  # fmt: skip
+        inputs = read_inputs(
+            config, use_cache=options.use_cache, drafts=options.drafts, future=options.future
+        )
         base = inputs.fingerprint
         if options.redirect_moved:  # the URLs earlier builds published decide redirects
             inputs.fingerprint = with_record(base, root)
@@ -137,11 +152,16 @@ def _kept(out: Path, seen: BuildRecord, now: dt.datetime) -> BuildResult:
     """The result of a build that found nothing to do."""
     until = seen.valid_until
     return BuildResult(
-        out, seen.articles, seen.pages, kept=seen.files,
+        out,
+        seen.articles,
+        seen.pages,
+        kept=seen.files,
         next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
-        documents=seen.documents, scheduled=tuple(dt.datetime.fromtimestamp(t, VN_TZ)
-                                                  for t in seen.scheduled if t > now.timestamp()),
-    )  # fmt: skip
+        documents=seen.documents,
+        scheduled=tuple(
+            dt.datetime.fromtimestamp(t, VN_TZ) for t in seen.scheduled if t > now.timestamp()
+        ),
+    )
 
 
 @dataclass
@@ -171,23 +191,35 @@ class Loaded:
     def settings(self) -> str:
         """Every input but the content files, in one digest (see replan)."""
         options, inputs = self.options, self.inputs
-        return settings_digest([
-            code_version(), self.config.digest, inputs.templates, repr(inputs.static),
-            repr((options.drafts, options.future, options.redirect_moved)),
-        ])  # fmt: skip
+        return settings_digest(
+            [
+                code_version(),
+                self.config.digest,
+                inputs.templates,
+                repr(inputs.static),
+                repr((options.drafts, options.future, options.redirect_moved)),
+            ]
+        )
 
     def local_change(self, previous: PlanRecord | None, now: dt.datetime) -> list[str] | None:
         sources = {rel: digest for rel, _path, digest, _data in self.inputs.content}
-        return local_change(previous, self.settings(), now.timestamp(), sources,
-                            lambda rel, _digest: self.before.get(rel), self.parsed)  # fmt: skip
+        return local_change(
+            previous,
+            self.settings(),
+            now.timestamp(),
+            sources,
+            lambda rel, _digest: self.before.get(rel),
+            self.parsed,
+        )
 
 
 def load_for_check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Read and validate everything once (raises BuildFailed with every problem)."""
     options = options or BuildOptions()
     config = load_config(root)
-    inputs = read_inputs(config, use_cache=options.use_cache, drafts=options.drafts,
-                         future=options.future)  # fmt: skip
+    inputs = read_inputs(
+        config, use_cache=options.use_cache, drafts=options.drafts, future=options.future
+    )
     return _load(config, options, inputs, None)
 
 
@@ -239,12 +271,18 @@ def _plan(
     config, options, inputs = loaded.config, loaded.options, loaded.inputs
     body_of = loaded.body_of
     register = build_register(config, loaded.documents, now=now, drafts=options.drafts)
-    index = build_index(config, loaded.articles, now=now, drafts=options.drafts,
-                        future=options.future)  # fmt: skip
+    index = build_index(
+        config, loaded.articles, now=now, drafts=options.drafts, future=options.future
+    )
     index = _with_register_moments(index, register)
     report(options, "Xử lý ảnh…")
-    media = prepare_media(config, inputs.static, index.listed + index.unlisted + index.pages,
-                          jobs=options.jobs, use_cache=options.use_cache)  # fmt: skip
+    media = prepare_media(
+        config,
+        inputs.static,
+        index.listed + index.unlisted + index.pages,
+        jobs=options.jobs,
+        use_cache=options.use_cache,
+    )
     problems = list(media.problems)
     body_of.media = media  # bodies are shown with their images processed
     planner = Planner(config, index, body_of, body_of.terms, media)
@@ -269,9 +307,20 @@ def _plan(
         raise BuildFailed(problems)
     if inputs.stats:
         inputs.stats.save()
-    return Prepared(tasks, static, index, body_of, inputs, register, media, moved,
-                    loaded.settings(), shared_digest(planner.layout), card_digests(planner),
-                    previous)  # fmt: skip
+    return Prepared(
+        tasks,
+        static,
+        index,
+        body_of,
+        inputs,
+        register,
+        media,
+        moved,
+        loaded.settings(),
+        shared_digest(planner.layout),
+        card_digests(planner),
+        previous,
+    )
 
 
 def _redirects(
@@ -285,8 +334,12 @@ def _redirects(
     published = index.listed + index.unlisted + index.pages
     aliases = {task.output_path for task in planner.aliases()}
     taken = {rel for rel in taken if rel not in aliases} | aliases
-    redirects = [planner.redirect(article, rel) for article in published
-                 for rel in old.get(article.path, ()) if Urls.output_path(rel) not in taken]  # fmt: skip
+    redirects = [
+        planner.redirect(article, rel)
+        for article in published
+        for rel in old.get(article.path, ())
+        if Urls.output_path(rel) not in taken
+    ]
     return redirects, moved_warnings(published, old, {t.output_path for t in redirects})
 
 
@@ -334,8 +387,9 @@ def _parse_all(
                 problems.append(cannot_read(f"content/{rel}", error))
                 continue
         todo.append((rel, data))
-    for outcome in map_in_order(init_parse_worker, (settings,), parse_one, todo, len(todo),
-                                options.jobs):  # fmt: skip
+    for outcome in map_in_order(
+        init_parse_worker, (settings,), parse_one, todo, len(todo), options.jobs
+    ):
         if isinstance(outcome, ParsedFile):
             results[outcome.path] = cache.put(outcome) if cache else outcome
         else:

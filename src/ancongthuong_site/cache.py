@@ -65,10 +65,16 @@ Location = tuple[int, int, str, int]  # (offset, length, checksum, body length) 
 # Every library whose upgrade can change a page (distribution → module): a sanitizer fix
 # must reach every article.
 OUTPUT_LIBRARIES = {
-    "Markdown": "markdown", "nh3": "nh3", "Jinja2": "jinja2", "MarkupSafe": "markupsafe",
-    "PyYAML": "yaml", "python-slugify": "slugify", "text-unidecode": "text_unidecode",
-    "tzdata": "tzdata", "pillow": "PIL",
-}  # fmt: skip
+    "Markdown": "markdown",
+    "nh3": "nh3",
+    "Jinja2": "jinja2",
+    "MarkupSafe": "markupsafe",
+    "PyYAML": "yaml",
+    "python-slugify": "slugify",
+    "text-unidecode": "text_unidecode",
+    "tzdata": "tzdata",
+    "pillow": "PIL",
+}
 
 
 def library_versions() -> str:

@@ -72,7 +72,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
         repr([(rel, d) for rel, _, d, _ in content]),
         repr([(r, d) for r, _, d in static]),
     ):
-        fingerprint.update(part.encode() + b"\0")  # fmt: skip
+        fingerprint.update(part.encode() + b"\0")
     return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
 
 

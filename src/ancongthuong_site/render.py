@@ -36,9 +36,13 @@ def write_site(
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
     media = prepared.media
-    more = {"documents": documents, "register": prepared.register,
-            "warnings": prepared.register.warnings + prepared.moved + tuple(media.warnings),
-            "scheduled": index.scheduled, "images_decoded": media.decoded}  # fmt: skip
+    more = {
+        "documents": documents,
+        "register": prepared.register,
+        "warnings": prepared.register.warnings + prepared.moved + tuple(media.warnings),
+        "scheduled": index.scheduled,
+        "images_decoded": media.decoded,
+    }
     previous = read_manifest(out) if out.is_dir() else {}
     shown: dict[str, set[str]] = {}
     manifest, changed = _plan_changes(config, prepared, previous, out, shown)
@@ -48,8 +52,10 @@ def write_site(
         prepared.inputs.fingerprint,
         index.last_change.timestamp() if index.last_change else None,
         index.next_change.timestamp() if index.next_change else None,
-        *counts, documents, tuple(moment.timestamp() for moment in index.scheduled),
-    )  # fmt: skip
+        *counts,
+        documents,
+        tuple(moment.timestamp() for moment in index.scheduled),
+    )
     inputs = record.as_json()
     plan = _plan_record(prepared, record, manifest, shown) if options.use_cache else None
     if out.is_dir() and not changed and not removed and previous:
@@ -58,8 +64,9 @@ def write_site(
         except OSError as error:
             raise cannot_write(out, error) from None
         _keep_plan(config, options, plan)
-        return BuildResult(out, *counts, kept=len(manifest), next_change=index.next_change,
-                           index=index, **more)  # fmt: skip
+        return BuildResult(
+            out, *counts, kept=len(manifest), next_change=index.next_change, index=index, **more
+        )
 
     try:
         standby = Standby(out)
@@ -159,8 +166,16 @@ def _plan_record(
     pages = {rel: page for rel, page in base.pages.items() if rel not in gone} if base else {}
     pages.update(page_records(prepared.tasks, manifest, shown, cards))
     sources = {rel: digest for rel, _path, digest, _data in prepared.inputs.content}
-    return PlanRecord(prepared.settings, record.valid_from, record.valid_until, prepared.layout,
-                      sources, cards, pages, manifest)  # fmt: skip
+    return PlanRecord(
+        prepared.settings,
+        record.valid_from,
+        record.valid_until,
+        prepared.layout,
+        sources,
+        cards,
+        pages,
+        manifest,
+    )
 
 
 def _keep_plan(config: SiteConfig, options: BuildOptions, plan: PlanRecord | None) -> None:
@@ -190,8 +205,9 @@ def _render_into(
     site = site_globals(config)
     ready = (_with_body(task, prepared.body_of) for task in tasks)
     setup = (config.templates_dir, prepared.inputs.templates, site)
-    for output_path, outcome in map_in_order(init_render_worker, setup,
-                                     render_one, ready, len(tasks), options.jobs):  # fmt: skip
+    for output_path, outcome in map_in_order(
+        init_render_worker, setup, render_one, ready, len(tasks), options.jobs
+    ):
         if isinstance(outcome, Problem):
             problems.append(outcome)
         elif not problems:

@@ -101,8 +101,9 @@ class Replan:
         planner, previous = self.planner, self.previous
         if shared_digest(planner.layout) != previous.layout:
             return None  # the sidebar shows a changed card: every page changes
-        moved = [a for a in self.changed
-                 if shared_digest(planner.card(a)) != previous.cards.get(a.path)]  # fmt: skip
+        moved = [
+            a for a in self.changed if shared_digest(planner.card(a)) != previous.cards.get(a.path)
+        ]
         paths = {a.path for a in moved}
         wanted = {rel for rel, page in previous.pages.items() if paths.intersection(page.cards)}
         owners = {previous.pages[rel].source for rel in wanted}
@@ -186,11 +187,13 @@ def page_records(
     owners = {digest: path for path, digest in cards.items()}
     return {
         task.output_path: PageRecord(
-            digests[task.output_path], task.source, task.template,
+            digests[task.output_path],
+            task.source,
+            task.template,
             tuple(sorted({owners[d] for d in shown.get(task.output_path, ()) if d in owners})),
         )
         for task in tasks
-    }  # fmt: skip
+    }
 
 
 def remade(previous: PlanRecord) -> set[str]:

@@ -434,8 +434,21 @@ class DevServer:
 
 
 # Files a page loads while it is shown: when one changes, every open page reloads.
-_SUBRESOURCES = (".css", ".js", ".mjs", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg",
-                 ".avif", ".ico", ".woff", ".woff2")  # fmt: skip
+_SUBRESOURCES = (
+    ".css",
+    ".js",
+    ".mjs",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".webp",
+    ".gif",
+    ".svg",
+    ".avif",
+    ".ico",
+    ".woff",
+    ".woff2",
+)
 
 
 def changed_pages(written: Iterable[str]) -> list[str] | None:

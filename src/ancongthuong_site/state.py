@@ -64,11 +64,15 @@ class BuildRecord:
             return None
         try:
             return cls(
-                data["fingerprint"], _moment(data.get("valid_from")),
-                _moment(data.get("valid_until")), int(data.get("articles", 0)),
-                int(data.get("pages", 0)), int(data.get("documents", 0)),
-                tuple(float(t) for t in data.get("scheduled", ())), files,
-            )  # fmt: skip
+                data["fingerprint"],
+                _moment(data.get("valid_from")),
+                _moment(data.get("valid_until")),
+                int(data.get("articles", 0)),
+                int(data.get("pages", 0)),
+                int(data.get("documents", 0)),
+                tuple(float(t) for t in data.get("scheduled", ())),
+                files,
+            )
         except (TypeError, ValueError):
             return None
 

@@ -87,10 +87,17 @@ def _refuse(code: str, out: Path, message: str, hint: str) -> RefusedError:
 
 def cannot_write(out: Path, error: OSError) -> BuildFailed:
     """E210: the output cannot be written (disk full, permissions, read-only file system)."""
-    return BuildFailed([Problem(
-        out.name or str(out), 0, "E210", f"không ghi được đầu ra: {error.strerror or error}",
-        "kiểm tra dung lượng đĩa và quyền ghi; đầu ra cũ vẫn giữ nguyên",
-    )])  # fmt: skip
+    return BuildFailed(
+        [
+            Problem(
+                out.name or str(out),
+                0,
+                "E210",
+                f"không ghi được đầu ra: {error.strerror or error}",
+                "kiểm tra dung lượng đĩa và quyền ghi; đầu ra cũ vẫn giữ nguyên",
+            )
+        ]
+    )
 
 
 class OutputLock:
@@ -107,8 +114,9 @@ class OutputLock:
             raise cannot_write(self.path.parent, error) from None
         try:
             # Never through a link: a planted one would have its target truncated.
-            handle = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                             0o644)  # fmt: skip
+            handle = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+            )
         except OSError as error:
             if error.errno in (errno.ELOOP, errno.EISDIR):
                 raise self._not_a_file() from None
@@ -136,10 +144,15 @@ class OutputLock:
         return self
 
     def _not_a_file(self) -> RefusedError:
-        return RefusedError(Problem(
-            self.path.name, 0, "E213", "tệp khóa không phải tệp thường (thư mục hay liên kết)",
-            f"kiểm tra rồi xóa {self.path.name}; công cụ sẽ tạo lại tệp khóa",
-        ))  # fmt: skip
+        return RefusedError(
+            Problem(
+                self.path.name,
+                0,
+                "E213",
+                "tệp khóa không phải tệp thường (thư mục hay liên kết)",
+                f"kiểm tra rồi xóa {self.path.name}; công cụ sẽ tạo lại tệp khóa",
+            )
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
