@@ -31,21 +31,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chromium import CHROMIUM, LAUNCH_ARGS  # bench/ is this script's folder
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
 MEASURE = BENCH_DIR / "measure.py"
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:

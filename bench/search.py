@@ -32,19 +32,11 @@ import threading
 import time
 from pathlib import Path
 
+from chromium import CHROMIUM, LAUNCH_ARGS  # bench/ is this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 QUERIES = ["dang uy", "Đảng ủy", "cong thuong", "xuat khau", "Nguyễn Minh Hùng", "ocop"]
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EPOCH = "1798675200"  # 2027-01-01: every generated article is published
 
 
@@ -113,7 +105,7 @@ def browser_queries(site: Path) -> list[dict]:
       }).observe(document, {childList: true, subtree: true});
     """
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for query in QUERIES:
             times = []
             for _ in range(3):

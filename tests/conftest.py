@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -20,18 +21,15 @@ from ancongthuong_site.searchindex import shard_name
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-# Debian's Chromium, driven by Playwright (browser tests skip where it is missing).
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Debian's Chromium, driven by Playwright (browser tests skip where it is missing): its path
+# and flags are the benchmarks' (bench/chromium.py), so both drive the same browser.
+_chromium_spec = importlib.util.spec_from_file_location(
+    "bench_chromium", REPO / "bench/chromium.py"
+)
+_chromium = importlib.util.module_from_spec(_chromium_spec)
+_chromium_spec.loader.exec_module(_chromium)
+CHROMIUM: str = _chromium.CHROMIUM
+LAUNCH_ARGS: list[str] = _chromium.LAUNCH_ARGS
 # A fixed clock: every test build sees the same "now" (2025-01-01 00:00 UTC).
 EPOCH = "1735689600"
 
