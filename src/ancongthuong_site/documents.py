@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from .attachments import ALLOWED_EXTENSIONS, extension
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, missing_field
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .loader import FileProblems, parse_file
@@ -162,15 +162,7 @@ def _validate(
         text[key] = " ".join(value.split())
     for key in REQUIRED:
         if key not in data:
-            problems.append(
-                Problem(
-                    label,
-                    1,
-                    "E110",
-                    f'thiếu trường bắt buộc "{key}"',
-                    f"thêm dòng {key}: … vào phần khai báo",
-                )
-            )
+            problems.append(missing_field(label, key))
         elif key in _TEXT and key in text and not text[key] or data[key] is None or data[key] == "":
             problem(key, "E110", f'trường "{key}" đang để trống', f"điền giá trị cho {key}")
     dates: dict[str, Any] = {}

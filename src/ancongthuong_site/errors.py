@@ -143,6 +143,17 @@ def cannot_read(where: str, error: OSError) -> Problem:
     return Problem(where, 0, "E210", f"không đọc được tệp: {error.strerror or error}")
 
 
+def missing_field(where: str, key: str) -> Problem:
+    """A required front-matter field that is absent (reported at the file's first line)."""
+    return Problem(
+        where,
+        1,
+        "E110",
+        f'thiếu trường bắt buộc "{key}"',
+        f"thêm dòng {key}: … vào phần khai báo",
+    )
+
+
 def problem_order(problem: Problem) -> tuple[int, str, int, str, str, str]:
     """Config and template problems first (they break every page), then files in order.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import SiteConfig
-from .errors import BuildFailed, ContentError, Problem, SiteError
+from .errors import BuildFailed, ContentError, Problem, SiteError, missing_field
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
@@ -212,15 +212,7 @@ def _validate(
         values[key] = " ".join(value.split()) if key != "summary" else value.strip()
     for key in required_keys:
         if key not in data:
-            problems.append(
-                Problem(
-                    label,
-                    1,
-                    "E110",
-                    f'thiếu trường bắt buộc "{key}"',
-                    f"thêm dòng {key}: … vào phần khai báo",
-                )
-            )
+            problems.append(missing_field(label, key))
         elif data[key] is None or (isinstance(data[key], str) and not visible(data[key])):
             problem(key, "E110", f'trường "{key}" đang để trống', f"điền giá trị cho {key}")
     dates: dict[str, Any] = {}
