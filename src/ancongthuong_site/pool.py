@@ -159,10 +159,15 @@ def init_render_worker(templates_dir: Path, templates: str, site: Site) -> None:
     _worker_templates = templates_dir
 
 
+def raw_bytes(task: RenderTask) -> bytes:
+    """A file given as text, not rendered from a template (the search index's)."""
+    return task.context["raw"].encode("utf-8")
+
+
 def render_one(task: RenderTask) -> tuple[str, bytes | Problem]:
     assert _worker_env is not None and _worker_templates is not None
     if not task.template:
-        return task.output_path, task.context["raw"].encode("utf-8")
+        return task.output_path, raw_bytes(task)
     try:
         text = _worker_env.get_template(task.template).render(**task.context)
     except Exception as error:  # noqa: BLE001 - every template failure becomes a Problem

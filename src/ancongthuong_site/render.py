@@ -16,7 +16,7 @@ from .manifest import read_manifest, read_signatures, signature, update_marker
 from .markup import resolve_document_links
 from .media import BodyReader
 from .models import RenderTask
-from .pool import init_render_worker, map_in_order, render_one
+from .pool import init_render_worker, map_in_order, raw_bytes, render_one
 from .replan import page_records, remade
 from .stages import BuildOptions, BuildResult, Prepared, report
 from .state import BuildRecord, PlanRecord, save_plan
@@ -198,8 +198,12 @@ def _render_into(
     options: BuildOptions,
 ) -> set[str]:
     """Render the changed pages (in a pool) and write each as it arrives; copy static files."""
-    tasks = [item for item in changed if isinstance(item, RenderTask)]
+    tasks = [item for item in changed if isinstance(item, RenderTask) and item.template]
     written: set[str] = set()
+    for item in changed:  # raw files (the search index) are written here: no worker needed
+        if isinstance(item, RenderTask) and not item.template:
+            standby.write(item.output_path, manifest[item.output_path], raw_bytes(item))
+            written.add(item.output_path)
     report(options, f"Dựng {len(tasks)} trang…")
     problems: list[Problem] = []
     site = site_globals(config)

@@ -204,9 +204,10 @@ def _update(
 
 def _lines(terms: str) -> dict[str, tuple[str, str, str]]:
     """An entry's terms as syllable → (title count, positions, "forms"), as text."""
+    names, _, rows = terms.partition("\0")
     found = {}
-    for line in terms.split("\n") if terms else ():
-        syllable, title, places, forms = line.split("\t")
+    for syllable, row in zip(names.split("\n"), rows.split("\n"), strict=True) if names else ():
+        title, places, forms = row.split("\t")
         found[syllable] = (title, places[1:-1], forms)
     return found
 

@@ -38,6 +38,7 @@ import json
 import operator
 import re
 from array import array
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, count, repeat
@@ -188,31 +189,27 @@ def index_files(
 
 class _Postings:
     """Each syllable's postings, entry after entry: entry numbers in an integer array, the
-    rest of each terms line ("title TAB [positions] TAB forms") in a list joined into one
-    text every COMPACT_EVERY entries (millions of small strings would weigh far more)."""
+    rest of each terms row ("title TAB [positions] TAB forms") in a list joined into one
+    text every COMPACT_EVERY entries (millions of small strings would weigh far more).
+
+    An entry's rows are filed under their syllables by C loops (map over bound methods
+    of dictionaries that make a missing syllable's list on first use): no Python code
+    runs per posting."""
 
     def __init__(self) -> None:
-        self.numbers: dict[str, array] = {}
-        self.pending: dict[str, list[str]] = {}
-        self.joined: dict[str, list[str]] = {}
+        self.numbers: defaultdict[str, array] = defaultdict(_numbers)
+        self.pending: defaultdict[str, list[str]] = defaultdict(list)
+        self.joined: defaultdict[str, list[str]] = defaultdict(list)
         self.by_entry: list[str] = []  # each entry's syllables, newline-separated
         self.added = 0
 
     def add(self, number: int, terms: str) -> None:
-        names: list[str] = []
-        numbers, pending = self.numbers, self.pending
-        for line in terms.split("\n") if terms else ():
-            syllable, _, rest = line.partition("\t")
-            names.append(syllable)
-            rows = pending.get(syllable)
-            if rows is None:
-                numbers[syllable] = array("i", (number,))
-                pending[syllable] = [rest]
-                self.joined[syllable] = []
-            else:
-                numbers[syllable].append(number)
-                rows.append(rest)
-        self.by_entry.append("\n".join(names))
+        names, _, rows = terms.partition("\0")
+        self.by_entry.append(names)
+        if names:
+            syllables = names.split("\n")
+            deque(map(list.append, map(self.pending.__getitem__, syllables), rows.split("\n")), 0)
+            deque(map(array.append, map(self.numbers.__getitem__, syllables), repeat(number)), 0)
         self.added += 1
         if self.added % COMPACT_EVERY == 0:
             self.compact()
@@ -237,7 +234,7 @@ class _Postings:
         )
 
     def compact_one(self, syllable: str) -> None:
-        rows = self.pending.pop(syllable)
+        rows = self.pending.pop(syllable, None)
         if rows:
             self.joined[syllable].append("\n".join(rows))
 
@@ -255,6 +252,10 @@ def shard_members(counts: dict[str, int], heavy: int) -> Iterator[list[str]]:
         previous_heavy = is_heavy
     if members:
         yield members
+
+
+def _numbers() -> array:
+    return array("i")
 
 
 def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, forms: str) -> str:
