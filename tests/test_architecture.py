@@ -56,6 +56,7 @@ ORDER = [
     "render",
     "history",
     "build",
+    "livesite",
     "linkcheck",
     "checking",
     "watch",

@@ -132,9 +132,13 @@ def _rebuild(
             remember(config.root, [*index.listed, *index.unlisted, *index.pages], now)
             inputs.fingerprint = with_record(fingerprint, config.root)
         try:
-            return write_site(config, out, prepared, options)
+            result = write_site(config, out, prepared, options)
         except Incomplete:  # the output is not what the record says: plan every page
-            return write_site(config, out, _plan(loaded, now), options)
+            prepared = _plan(loaded, now)
+            result = write_site(config, out, prepared, options)
+        if options.session is not None:
+            options.session.keep(loaded, prepared)
+        return result
     finally:
         loaded.body_of.close()
 
@@ -320,6 +324,7 @@ def _plan(
         shared_digest(planner.layout),
         card_digests(planner),
         previous,
+        planner,
     )
 
 

@@ -311,6 +311,7 @@ def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
+    from .livesite import ServeBuilds
     from .serve import DevServer, changed_pages
     from .watch import Watcher
 
@@ -340,25 +341,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         out, host=args.host, port=args.port, allowed_hosts=(args.host, *args.allow_host)
     )
 
+    builds = ServeBuilds(root, options)
+
+    def announce(written: list[str]) -> None:
+        server.set_error(None, changed_pages(written))  # only those pages reload
+
     def rebuild(changed: frozenset[str] = frozenset()) -> None:
         started = time.perf_counter()
-        try:
-            result = build(root, options)
-        except RefusedError as error:
-            refused.append(error)
-            stop.set()
-            return
-        except SiteError as error:
-            _print_problems(error.problems)
-            server.set_error([p.format() for p in error.problems])
-            return
+        # A saved article alone, in memory, when the change stays inside it.
+        written = builds.local(changed, announce)
+        if written is None:
+            try:
+                written = builds.full().written
+            except RefusedError as error:
+                refused.append(error)
+                stop.set()
+                return
+            except SiteError as error:
+                _print_problems(error.problems)
+                server.set_error([p.format() for p in error.problems])
+                return
+            announce(list(written))
         took = (time.perf_counter() - started) * 1000
         print(
-            f"{'Đã dựng lại' if changed else 'Đã dựng'}: ghi {len(result.written)} tệp trong {took:.0f} ms"
+            f"{'Đã dựng lại' if changed else 'Đã dựng'}: ghi {len(written)} tệp trong {took:.0f} ms"
             + (f" ({', '.join(sorted(changed)[:3])})" if changed else ""),
             flush=True,
         )
-        server.set_error(None, changed_pages(result.written))  # only those pages reload
 
     rebuild()
     if refused:
@@ -393,6 +402,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     finally:
         watcher.stop()
         server.shutdown()
+        builds.close()
         shutil.rmtree(temp, ignore_errors=True)
 
 

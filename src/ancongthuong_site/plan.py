@@ -8,7 +8,7 @@ page shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from .config import SiteConfig
@@ -109,6 +109,11 @@ class Planner:
             self._cards[article.path] = found
         return found
 
+    def adopt_cards(self, other: Planner, stale: set[str]) -> None:
+        """Take the cards another planner made, but those of the articles in `stale`
+        (serve plans a saved article again without making 10,000 cards again)."""
+        self._cards.update((p, card) for p, card in other._cards.items() if p not in stale)
+
     def image(self, src: str, alt: str) -> Image | None:
         """A photo written in front matter, as pages show it (None when there is none)."""
         if not src:
@@ -204,8 +209,11 @@ class Planner:
         groups = {"category": self._categories, "source": self._sources, "tag": self._tags}
         return groups[kind].get(slug)
 
-    def group_listing(self, kind: str, group: Group) -> list[RenderTask]:
-        return self.listing(kind, group, f"{_LISTING_TITLES[kind]}: {group.name}")
+    def group_listing(
+        self, kind: str, group: Group, only: Container[str] | None = None
+    ) -> list[RenderTask]:
+        """`only`: the output paths wanted (a listing of 300 pages shows a card on one)."""
+        return self.listing(kind, group, f"{_LISTING_TITLES[kind]}: {group.name}", only)
 
     def category_feed(self, group: Group) -> RenderTask:
         return self.feed(Urls.category_feed(group.slug), group.articles, group.name)
@@ -348,12 +356,14 @@ class Planner:
     def static_page(self, page: Page) -> RenderTask:
         return static_page_task(self, page)
 
-    def listing(self, kind: str, group: Group, title: str) -> list[RenderTask]:
+    def listing(
+        self, kind: str, group: Group, title: str, only: Container[str] | None = None
+    ) -> list[RenderTask]:
         chunks = paginate(group.articles, self.config.paginate)
         rel_urls = [Urls.listing(kind, group.slug, n + 1) for n in range(len(chunks))]
         feed = self.urls.link(Urls.category_feed(group.slug)) if kind == "category" else ""
         return self._listing_tasks(
-            kind, title, group.name, chunks, rel_urls, len(group.articles), feed
+            kind, title, group.name, chunks, rel_urls, len(group.articles), feed, only
         )
 
     def _listing_tasks(
@@ -365,9 +375,12 @@ class Planner:
         rel_urls: list[str],
         count: int,
         feed: str,
+        only: Container[str] | None = None,
     ) -> list[RenderTask]:
         tasks = []
         for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
+            if only is not None and Urls.output_path(rel_url) not in only:
+                continue
             page_title = title if number == 1 else f"{title} – Trang {number}"
             listing = ListingView(
                 heading=title,
@@ -397,7 +410,7 @@ class Planner:
             tasks += self.year_listing(year)
         return tasks
 
-    def year_listing(self, year: int) -> list[RenderTask]:
+    def year_listing(self, year: int, only: Container[str] | None = None) -> list[RenderTask]:
         """The pages of one year of the archive (none for a year without articles)."""
         items = dict(self.index.years).get(year, ())
         if not items:
@@ -405,7 +418,7 @@ class Planner:
         chunks = paginate(items, self.config.paginate)
         rel_urls = [Urls.archive(year, n + 1) for n in range(len(chunks))]
         return self._listing_tasks(
-            "year", f"Lưu trữ năm {year}", str(year), chunks, rel_urls, len(items), ""
+            "year", f"Lưu trữ năm {year}", str(year), chunks, rel_urls, len(items), "", only
         )
 
     def feed(self, rel_url: str, articles: tuple[Article, ...], category: str) -> RenderTask:

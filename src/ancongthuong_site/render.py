@@ -120,10 +120,7 @@ def _plan_changes(
     def current(rel: str, digest: str) -> bool:
         return previous.get(rel) == digest and signature(f"{out}/{rel}") == recorded.get(rel, ())
 
-    global_digest = hashlib.blake2b(
-        f"{code_version()}|{config.digest}|{prepared.inputs.templates}".encode(),
-        digest_size=16,
-    ).hexdigest()
+    global_digest = site_digest(config, prepared.inputs.templates)
     base = prepared.base
     if base is not None and base.files != previous:
         raise Incomplete  # the output is not the tree the record describes
@@ -152,6 +149,13 @@ def _plan_changes(
     ):
         raise Incomplete  # a page not planned was deleted or changed by hand
     return manifest, changed
+
+
+def site_digest(config: SiteConfig, templates: str) -> str:
+    """What every page's digest starts from: the code, the config, the templates."""
+    return hashlib.blake2b(
+        f"{code_version()}|{config.digest}|{templates}".encode(), digest_size=16
+    ).hexdigest()
 
 
 def _plan_record(
@@ -207,7 +211,7 @@ def _render_into(
     report(options, f"Dựng {len(tasks)} trang…")
     problems: list[Problem] = []
     site = site_globals(config)
-    ready = (_with_body(task, prepared.body_of) for task in tasks)
+    ready = (with_body(task, prepared.body_of) for task in tasks)
     setup = (config.templates_dir, prepared.inputs.templates, site)
     for output_path, outcome in map_in_order(
         init_render_worker, setup, render_one, ready, len(tasks), options.jobs
@@ -231,7 +235,7 @@ def _render_into(
     return written
 
 
-def _with_body(task: RenderTask, body_of: BodyReader) -> RenderTask:
+def with_body(task: RenderTask, body_of: BodyReader) -> RenderTask:
     """The task ready to render: its body read in, nothing else to carry to a worker."""
     if task.body is None:
         return task
@@ -246,7 +250,7 @@ def _render_missing(config: SiteConfig, prepared: Prepared, rel: str) -> bytes:
             return output_bytes(rel, path, digest)
     init_render_worker(config.templates_dir, prepared.inputs.templates, site_globals(config))
     task = next(t for t in prepared.tasks if t.output_path == rel)
-    _, outcome = render_one(_with_body(task, prepared.body_of))
+    _, outcome = render_one(with_body(task, prepared.body_of))
     if isinstance(outcome, Problem):
         raise BuildFailed([outcome])
     return outcome

@@ -97,7 +97,8 @@ class Replan:
         # Drafts and articles still to appear have no page: nothing shows them.
         self.changed = [self.published[rel] for rel in changed if rel in self.published]
 
-    def tasks(self, redirects: list[RenderTask]) -> list[RenderTask] | None:
+    def tasks(self, redirects: list[RenderTask], *, search: bool = True) -> list[RenderTask] | None:
+        """`search=False`: without the search index's files (serve makes them later)."""
         planner, previous = self.planner, self.previous
         if shared_digest(planner.layout) != previous.layout:
             return None  # the sidebar shows a changed card: every page changes
@@ -114,16 +115,16 @@ class Replan:
             planner.home(),
             planner.main_feed(),
             *redirects,
-            *planner.search_index(),
+            *(planner.search_index() if search else ()),
         ]
         tasks += [planner.category_feed(group) for group in self._groups("category", self.changed)]
         if moved:
             for kind in ("category", "source", "tag"):
                 for group in self._groups(kind, moved):
-                    tasks += planner.group_listing(kind, group)
+                    tasks += planner.group_listing(kind, group, wanted)
             years = {a.path: year for year, items in planner.index.years for a in items}
             for year in sorted({years[a.path] for a in moved if a.path in years}):
-                tasks += planner.year_listing(year)
+                tasks += planner.year_listing(year, wanted)
         if not self._accounted(tasks, wanted):
             return None
         planner.add_layout(tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Prepared:
     cards: dict[str, str] = field(default_factory=dict)  # article path → its card's digest
     # The previous build's plan when only the pages a local change touches were planned.
     base: PlanRecord | None = None
+    planner: Any = None  # plan.Planner, with the cards it made (serve keeps it)
 
 
 def report(options: BuildOptions, message: str) -> None:
@@ -78,8 +80,14 @@ def report(options: BuildOptions, message: str) -> None:
 @dataclass
 class Session:
     """What `serve` keeps in memory from one build to the next: the parse cache (read from
-    disk once) and the plan record (never read back from disk)."""
+    disk once), the plan record (never read back from disk) and the site the last build
+    made, from which livesite rebuilds a saved article alone."""
 
     cache: Any = None  # cache.ParseCache
     plan: PlanRecord | None = None
     first: bool = True  # no build has run yet: the plan record comes from disk
+    built: tuple[Any, Prepared] | None = None  # (build.Loaded, its Prepared without tasks)
+
+    def keep(self, loaded: Any, prepared: Prepared) -> None:
+        """What a successful build made; its tasks (every page's context) are let go."""
+        self.built = (loaded, dataclasses.replace(prepared, tasks=[]))

@@ -1,0 +1,364 @@
+"""serve's site in memory: a saved article is parsed, planned and written alone.
+
+After a successful build, serve holds what the build made: the parsed files, the index,
+the planner with its cards, the plan record, and the output tree's manifest and file
+signatures. A save whose change stays inside existing articles (`replan.local_change`: a
+body, a title, a summary…) is then rebuilt from that, without a pass over the site: the
+saved file alone is read and parsed, its article takes the old one's place in the index,
+the plan record names the pages that show it (`replan.Replan`), and only those whose
+digest changed are rendered and written into the live tree, each by a rename. The
+article's own page is written and announced first, the other pages right after.
+
+What no reader waits for (the search index, the parse cache's log, the output's marker)
+is brought up to date by `flush()` once saves pause, and before any build through
+`build()`, so that the tree and the records a build trusts agree again. Any other change
+(a new, deleted or renamed file, a date, a category, a template, site.yaml…) goes through
+`build()`, which plans every page it touches as a CLI build does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .build import BuildOptions, BuildResult, Loaded, build, clock
+from .cache import task_digest
+from .docpages import DocumentPages
+from .documents import parse_source
+from .errors import Problem
+from .files import file_digest, read_bytes
+from .index import Group, SiteIndex
+from .layout import site_globals
+from .loader import FileProblems, place
+from .manifest import read_marker, read_signatures, signature, write_marker
+from .models import Article, ParsedFile, RenderTask
+from .plan import Planner
+from .pool import init_render_worker, render_one, renderer
+from .render import site_digest, with_body
+from .replan import Replan, card_digests, local_change, page_records, remade
+from .searchstate import SearchState
+from .stages import Prepared
+from .state import PlanRecord
+
+__all__ = ["LiveSite"]
+
+log = logging.getLogger(__name__)
+CONTENT = "content/"
+Announce = Callable[[list[str]], None]  # output files just written, for the browser
+
+
+class LiveSite:
+    """The site as the last build left it, kept up to date by local rebuilds."""
+
+    def __init__(self, loaded: Loaded, prepared: Prepared, plan: PlanRecord, out: Path) -> None:
+        self.config = loaded.config
+        self.body_of = prepared.body_of
+        self.cache = self.body_of.cache
+        self.parsed = dict(loaded.parsed)
+        self.paths = {rel: path for rel, path, _digest, _data in loaded.inputs.content}
+        self.templates = loaded.inputs.templates
+        self.settings = prepared.settings
+        self.index = prepared.index
+        self.register = prepared.register
+        self.media = prepared.media
+        self.planner: Planner = prepared.planner
+        self.plan = plan
+        self.out = out
+        self.signatures = read_signatures(out)
+        self.record = read_marker(out).get("inputs")
+        self.unflushed = False  # the search index, the cache log and the marker lag behind
+        self.broken = False  # written but not recorded: flush() must never record it
+        self.lock = threading.RLock()
+
+    @classmethod
+    def after_build(cls, session: object, out: Path) -> LiveSite | None:
+        """The site the session's last build made; None when it cannot be rebuilt in memory."""
+        built, plan = getattr(session, "built", None), getattr(session, "plan", None)
+        if built is None or plan is None:
+            return None
+        loaded, prepared = built
+        if prepared.planner is None or prepared.body_of.cache is None:
+            return None
+        if loaded.options.redirect_moved:  # old URLs would need the history: build() knows
+            return None
+        return cls(loaded, prepared, plan, out)
+
+    # -- a local rebuild -------------------------------------------------------------------
+    def rebuild(
+        self, changed: Iterable[str], announce: Announce, now: dt.datetime
+    ) -> tuple[str, ...] | None:
+        """Rebuild after saves of `changed` (paths relative to the site root, as the watcher
+        gives them) at the moment `now`: the files written, or None when only `build()` can
+        tell. `announce` gets the article's own page first, then the others."""
+        with self.lock:
+            saved = self._read(changed)
+            if saved is None:
+                return None
+            plan = self.plan
+            fresh = {
+                rel: data for rel, (digest, data) in saved.items() if plan.sources[rel] != digest
+            }
+            if not fresh:
+                return ()  # saved as it was
+            parsed = self._parse(fresh)
+            if parsed is None:
+                return None
+            moment = now.timestamp()
+            sources = {**plan.sources, **{rel: p.digest for rel, p in parsed.items()}}
+            local = local_change(
+                plan, self.settings, moment, sources, lambda rel, _d: self.parsed.get(rel), parsed
+            )
+            if local is None:
+                return None
+            return self._apply(parsed, announce)
+
+    def _read(self, changed: Iterable[str]) -> dict[str, tuple[str, bytes]] | None:
+        """Each saved content file's digest and bytes; None when a path is no known file."""
+        found = {}
+        for path in changed:
+            if not path.startswith(CONTENT) or not path.lower().endswith(".md"):
+                return None
+            rel = unicodedata.normalize("NFC", path[len(CONTENT) :])
+            known = self.paths.get(rel)
+            if known is None or known != self.config.root / path:
+                return None  # new, or spelled otherwise than the file the build read
+            try:
+                data = read_bytes(known)
+            except OSError:
+                return None  # deleted or replaced by a link: build() reports it
+            found[rel] = (file_digest(data), data)
+        return found
+
+    def _parse(self, fresh: dict[str, bytes]) -> dict[str, ParsedFile] | None:
+        markup = renderer(self.body_of.settings)
+        parsed = {}
+        for rel, data in fresh.items():
+            try:
+                parsed[rel] = parse_source(rel, data, markup)
+            except FileProblems:
+                return None  # build() reports every problem, as a build does
+        return parsed
+
+    def _apply(self, parsed: dict[str, ParsedFile], announce: Announce) -> tuple[str, ...] | None:
+        cache, plan = self.cache, self.plan
+        articles: dict[str, Article] = {}
+        for rel, fresh in parsed.items():
+            try:
+                article = place(fresh, self.config)
+            except FileProblems:
+                return None
+            assert isinstance(article, Article)  # local_change: only articles
+            articles[rel] = article
+        published = {a.path: a for a in (*self.index.listed, *self.index.unlisted)}
+        old = [published[rel] for rel in articles if rel in published]
+        index = _swapped(self.index, old, [articles[a.path] for a in old])
+        planner = Planner(self.config, index, self.body_of, self.body_of.terms, self.media)
+        planner.adopt_cards(self.planner, set(parsed))
+        documents = DocumentPages(planner, self.register)
+        documents.attach()
+        tasks = Replan(planner, plan, sorted(parsed)).tasks(planner.aliases(), search=False)
+        if tasks is None:
+            return None
+        documents.link_bodies(tasks)
+        digests, shown, stale = self._digests(tasks)
+        own = [t for t in stale if t.body is not None and t.body.path in parsed]
+        others = [t for t in stale if t not in own]
+        init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
+        rendered = self._render(own)
+        if rendered is None:
+            return None  # a page that cannot be rendered: build() reports it
+        written = self._write(rendered)
+        announce(written)
+        rendered = self._render(others)
+        if rendered is None:
+            self.broken = True  # the tree holds pages the records do not: build() again
+            return None
+        # The records follow the tree, and the parse cache keeps the new bodies.
+        for rel, fresh in parsed.items():
+            cache.used.pop((rel, plan.sources[rel]), None)
+            plan.sources[rel] = fresh.digest
+            self.parsed[rel] = cache.put(fresh)
+        self.index, self.planner, self.unflushed = index, planner, True
+        plan.cards.update(card_digests(planner))
+        plan.pages.update(page_records(tasks, digests, shown, plan.cards))
+        plan.files.update(digests)
+        more = self._write(rendered)
+        announce(more)
+        return tuple(written + more)
+
+    def _digests(
+        self, tasks: list[RenderTask]
+    ) -> tuple[dict[str, str], dict[str, set[str]], list[RenderTask]]:
+        """Each planned file's digest, the shared data each shows, and the tasks whose file
+        differs from the tree (or was changed there by hand)."""
+        base = site_digest(self.config, self.templates)
+        digests: dict[str, str] = {}
+        shown: dict[str, set[str]] = {}
+        stale = []
+        for task in tasks:
+            rel = task.output_path
+            seen = shown.setdefault(rel, set())
+            body = task.body.digest if task.body else ""
+            digests[rel] = task_digest(base, task.template, task.context, body, seen)
+            if not self._intact(rel, digests[rel]):
+                stale.append(task)
+        return digests, shown, stale
+
+    def _intact(self, rel: str, digest: str) -> bool:
+        recorded = self.signatures.get(rel)
+        return (
+            self.plan.files.get(rel) == digest
+            and recorded is not None
+            and signature(f"{self.out}/{rel}") == recorded
+        )
+
+    def _render(self, tasks: list[RenderTask]) -> list[tuple[str, bytes]] | None:
+        pages = []
+        for task in tasks:
+            rel, outcome = render_one(with_body(task, self.body_of))
+            if isinstance(outcome, Problem):
+                return None
+            pages.append((rel, outcome))
+        return pages
+
+    def _write(self, pages: list[tuple[str, bytes]]) -> list[str]:
+        """Each file replaced by a rename: a reader gets the old page or the new one."""
+        for rel, data in pages:
+            target = self.out / rel
+            temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temp.write_bytes(data)
+            os.replace(temp, target)
+            found = signature(target)
+            if found is None:
+                self.signatures.pop(rel, None)
+            else:
+                self.signatures[rel] = found
+        return [rel for rel, _ in pages]
+
+    # -- what waits until saves pause -------------------------------------------------------
+    def flush(self) -> None:
+        """The search index, the parse cache's log and the output's marker made current."""
+        with self.lock:
+            if not self.unflushed or self.broken:
+                return
+            self.unflushed = False
+            planner, plan = self.planner, self.plan
+            planner.search_state = SearchState(self.cache.folder, self.cache.stamp)
+            tasks = planner.search_index()
+            digests, shown, stale = self._digests(tasks)
+            gone = remade(plan) - set(digests)
+            init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
+            self._write(self._render(stale) or [])
+            for rel in gone:
+                (self.out / rel).unlink(missing_ok=True)
+                for record in (plan.pages, plan.files, self.signatures):
+                    record.pop(rel, None)
+            plan.pages.update(page_records(tasks, digests, shown, plan.cards))
+            plan.files.update(digests)
+            self.cache.save()
+            # Never "unchanged" again: the fingerprint is of the files the last build read.
+            record = dict(self.record or {}, fingerprint="")
+            write_marker(self.out, plan.files, record, self.signatures)
+
+
+def _swapped(index: SiteIndex, old: list[Article], articles: list[Article]) -> SiteIndex:
+    """The index with `articles` in the places of `old` (a local change moves no article:
+    same order, same groups). Only the lists that hold one are made again."""
+    new = {id(before): after for before, after in zip(old, articles, strict=True)}
+
+    def swap(items: tuple[Article, ...]) -> tuple[Article, ...]:
+        if new.keys().isdisjoint(map(id, items)):
+            return items
+        return tuple(new.get(id(a), a) for a in items)
+
+    def groups(found: tuple[Group, ...]) -> tuple[Group, ...]:
+        return tuple(dataclasses.replace(g, articles=swap(g.articles)) for g in found)
+
+    return dataclasses.replace(
+        index,
+        listed=swap(index.listed),
+        unlisted=swap(index.unlisted),
+        categories=groups(index.categories),
+        sources=groups(index.sources),
+        tags=groups(index.tags),
+        years=tuple((year, swap(items)) for year, items in index.years),
+    )
+
+
+# Saves this close together are one editing session: what no reader waits for waits.
+FLUSH_AFTER = 1.5
+
+
+class ServeBuilds:
+    """serve's builds: in memory when a save allows (LiveSite), else through `build()`;
+    the work no reader waits for is done once saves pause for FLUSH_AFTER seconds."""
+
+    def __init__(self, root: Path, options: BuildOptions) -> None:
+        self.root, self.options = root, options
+        self.session = options.session
+        self.live: LiveSite | None = None
+        self._timer: threading.Timer | None = None
+
+    def full(self) -> BuildResult:
+        """A build through `build()`, after the deferred work of the local ones."""
+        self._cancel()
+        live, self.live = self.live, None
+        if live is not None and not live.broken:
+            try:
+                live.flush()
+            except Exception:  # the build makes again whatever the records miss
+                log.exception("deferred work after a save failed")
+            live = None if live.broken else live
+        self.session.built = None
+        result = build(self.root, self.options)  # raises: no live site until one succeeds
+        if self.session.built is not None:
+            live = LiveSite.after_build(self.session, result.output or self.root)
+            self.session.built = None  # the live site holds what it needs of it
+        elif live is not None and live.broken:
+            live = None
+        self.live = live  # a build that found nothing to do leaves the site as it was
+        return result
+
+    def local(self, changed: Iterable[str], announce: Announce) -> tuple[str, ...] | None:
+        """The files a local rebuild wrote, or None when `full()` must run."""
+        live = self.live
+        if live is None or not changed:
+            return None
+        self._cancel()
+        try:
+            written = live.rebuild(changed, announce, self.options.now or clock())
+        except OSError:  # build() reports what cannot be read or written
+            live.broken = True
+            written = None
+        if written is None:
+            return None
+        self._timer = threading.Timer(FLUSH_AFTER, self._flush)
+        self._timer.daemon = True
+        self._timer.start()
+        return written
+
+    def close(self) -> None:
+        """Before serve stops: the cache and the search index kept for the next build."""
+        self._cancel()
+        self._flush()
+
+    def _flush(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        try:
+            live.flush()
+        except Exception:  # the next build through build() makes it all again
+            log.exception("deferred work after a save failed")
+            live.broken = True
+
+    def _cancel(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
