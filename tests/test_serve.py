@@ -353,7 +353,7 @@ def test_index_is_served_with_livereload_script(server: DevServer, tree: Path) -
     assert resp.headers["cache-control"] == "no-store"
     assert int(resp.headers["content-length"]) == len(resp.body)
     body = resp.body
-    script_at = body.find(b'new EventSource("/__livereload")')
+    script_at = body.find(b'new EventSource("/__livereload?since="+p)')
     assert script_at > 0
     # Before the last </body>, not the one inside the comment.
     assert body.find(b"inside a comment") < script_at < body.rfind(b"</body>")
@@ -450,9 +450,9 @@ def test_handler_exception_gives_500_and_server_lives(
 # --- live reload and error overlay -------------------------------------------------------------
 
 
-def open_events(port: int) -> tuple[socket.socket, BinaryIO]:
+def open_events(port: int, target: str = "/__livereload") -> tuple[socket.socket, BinaryIO]:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(b"GET /__livereload HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    sock.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % target.encode())
     reader = sock.makefile("rb")
     status = reader.readline()
     assert b" 200 " in status
@@ -499,8 +499,22 @@ def test_a_change_names_the_pages_it_changed(fresh: DevServer) -> None:
         assert next_message(reader) == b"data: %d / /2024/02/a/" % (first + 1)
         fresh.notify_reload()  # anything else: no list, every page reloads
         assert next_message(reader) == b"data: %d" % (first + 2)
+        fresh.notify_reload([])  # a rebuild that changed no page: none reloads
+        assert next_message(reader) == b"data: %d -" % (first + 3)
     assert changed_pages(["2024/02/a/index.html", "index.html", "feed.xml"]) == ["/2024/02/a/", "/"]
     assert changed_pages(["2024/02/a/index.html", "css/site.css"]) is None
+
+
+def test_a_page_whose_stream_opens_after_a_change_reloads_only_if_it_changed(
+    fresh: DevServer,
+) -> None:
+    served = fresh.epoch  # the epoch a page was served at, before a save
+    fresh.notify_reload(["/2024/02/a/"])
+    fresh.notify_reload([])
+    for since, expected in ((served, b" /2024/02/a/"), (served + 1, b" -"), (1, b"")):
+        sock, reader = open_events(fresh.port, f"/__livereload?since={since}")
+        with sock, reader:
+            assert next_message(reader) == b"data: %d" % (served + 2) + expected
 
 
 def test_error_overlay_is_injected_and_removed(fresh: DevServer) -> None:

@@ -262,6 +262,7 @@ class LiveSite:
             plan.pages.update(page_records(tasks, digests, shown, plan.cards))
             plan.files.update(digests)
             self.cache.save()
+            self.body_of.close()  # a save's bodies are in the pack: no handle stays open
             # Never "unchanged" again: the fingerprint is of the files the last build read.
             record = dict(self.record or {}, fingerprint="")
             write_marker(self.out, plan.files, record, self.signatures)
@@ -347,6 +348,8 @@ class ServeBuilds:
         """Before serve stops: the cache and the search index kept for the next build."""
         self._cancel()
         self._flush()
+        if self.live is not None:
+            self.live.body_of.close()  # the parse cache's pack, open since the last save
 
     def _flush(self) -> None:
         live = self.live

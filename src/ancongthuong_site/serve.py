@@ -51,9 +51,12 @@ _DEFAULT_404 = (
     "<p>Địa chỉ này không có trong bản dựng hiện tại.</p></body></html>\n"
 ).encode()
 
-# A message is "epoch" (reload any page older) or "epoch /path/ /path/" (only those pages).
+# A message is "epoch" (reload any page older) or "epoch /path/ /path/" (only those pages;
+# "epoch -" for none).
+# The page says which epoch it was served at, so that a change made before its stream
+# opened reloads it only if it is one of the pages that change named.
 _RELOAD_SCRIPT = (
-    '<script>(function(){{var p={epoch},s=new EventSource("' + LIVERELOAD_PATH + '");'
+    '<script>(function(){{var p={epoch},s=new EventSource("' + LIVERELOAD_PATH + '?since="+p);'
     's.onmessage=function(e){{var d=e.data.split(" "),n=Number(d[0]);if(n>p){{'
     "if(d.length<2||d.indexOf(location.pathname,1)>0){{s.close();location.reload();}}"
     "else{{p=n;}}}}}};}})();</script>"
@@ -265,8 +268,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         sent = dev.epoch
         # The current epoch right away: a build that finished between serving the page and
-        # this connection still reloads it (the page compares against its own epoch).
-        self.wfile.write(b"retry: 1000\n\ndata: %d\n\n" % sent)
+        # this connection still reloads it (the page compares against its own epoch), if
+        # it is one of the pages changed since then.
+        since = _since(self.path)
+        pages = dev._pages_between(since, sent) if since is not None and since < sent else None
+        self.wfile.write(b"retry: 1000\n\n" + _message(sent, pages))
         while True:
             stopping, current = dev._wait_for_change(sent, KEEPALIVE_SECONDS)
             if stopping:
@@ -274,8 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
             if current != sent:
                 pages = dev._pages_between(sent, current)
                 sent = current
-                listed = "" if pages is None else "".join(" " + page for page in sorted(pages))
-                self.wfile.write(b"data: %d%s\n\n" % (sent, listed.encode()))
+                self.wfile.write(_message(sent, pages))
             else:
                 self.wfile.write(b": keep-alive\n\n")  # also notices clients that left
 
@@ -387,6 +392,8 @@ class DevServer:
     def _pages_between(self, seen: int, current: int) -> frozenset[str] | None:
         """The pages changed after epoch `seen` up to `current`; None: reload any page."""
         pages: set[str] = set()
+        if current - seen > _CHANGES_KEPT:
+            return None  # older than the changes kept (or another server's epoch)
         with self._cond:
             for epoch in range(seen + 1, current + 1):
                 changed = self._changes.get(epoch)
@@ -431,6 +438,23 @@ class DevServer:
         if at < 0:
             return body + extra
         return body[:at] + extra + body[at:]
+
+
+def _message(epoch: int, pages: frozenset[str] | None) -> bytes:
+    """The event for a change: every page older reloads (None), else only `pages` ("-"
+    when none: a rebuild that changed no page reloads none)."""
+    listed = "" if pages is None else "".join(" " + page for page in sorted(pages)) or " -"
+    return b"data: %d%s\n\n" % (epoch, listed.encode())
+
+
+def _since(target: str) -> int | None:
+    """The epoch a page was served at, from its stream's `?since=`; None if absent or odd."""
+    query = target.partition("?")[2]
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "since" and value.isascii() and value.isdigit() and len(value) < 20:
+            return int(value)
+    return None
 
 
 # Files a page loads while it is shown: when one changes, every open page reloads.
