@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ancongthuong_site"
 # read with the same strict YAML reader and category slugs use the same slug function.
 ORDER = [
     "errors",
+    "codeversion",
     "vietnamese",
     "files",
     "attachments",
@@ -53,6 +54,7 @@ ORDER = [
     "writer",
     "inputs",
     "stages",
+    "quick",
     "render",
     "history",
     "build",

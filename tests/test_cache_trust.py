@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ancongthuong_site import cache, signed
+from ancongthuong_site import codeversion, signed
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.writer import MARKER
 from conftest import article, run_cli, tree_digest
@@ -114,24 +114,24 @@ def test_a_library_upgrade_makes_every_page_again(
     assert unchanged.written == ()
     before = pages_of(site)
     # A sanitizer release (nh3) with the same sources: nothing may be kept from before.
-    real = cache.library_versions()
-    monkeypatch.setattr(cache, "library_versions", lambda: real.replace("nh3=", "nh3=99.0+"))
-    cache.code_version.cache_clear()
+    real = codeversion.library_versions()
+    monkeypatch.setattr(codeversion, "library_versions", lambda: real.replace("nh3=", "nh3=99.0+"))
+    codeversion.code_version.cache_clear()
     try:
         upgraded = build(site, BuildOptions(jobs=1))
     finally:
         monkeypatch.undo()
-        cache.code_version.cache_clear()
+        codeversion.code_version.cache_clear()
     pages = {rel for rel in first.written if not (site / "static" / rel).exists()}
     assert pages and pages == set(upgraded.written)  # static files are copies: kept
     assert pages_of(site) == before  # the libraries did not really change: same bytes
 
 
 def test_every_library_that_shapes_pages_is_in_the_key() -> None:
-    versions = cache.library_versions()
+    versions = codeversion.library_versions()
     for name in ("Markdown", "nh3", "Jinja2", "MarkupSafe", "PyYAML", "python-slugify"):
         assert f"{name}=" in versions and f"{name}=-" not in versions
-    assert versions in cache.code_version()
+    assert versions in codeversion.code_version()
 
 
 def test_an_edit_appends_to_the_parse_log_and_a_torn_record_is_dropped(site: Path) -> None:

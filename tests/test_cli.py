@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ancongthuong_site import cli
-from conftest import run_cli
+from conftest import EPOCH, article, run_cli
 
 
 def test_new_writes_a_valid_draft_stub_and_never_overwrites(make_site) -> None:
@@ -77,3 +80,40 @@ def test_a_site_without_site_yaml_is_a_clear_error(tmp_path: Path, command: str)
     result = run_cli(command, "--root", tmp_path)
     assert result.returncode == 1
     assert "site.yaml: E180" in result.stderr and "Traceback" not in result.stderr
+
+
+PIPELINE = ("jinja2", "markdown", "nh3", "PIL")
+PROBE = (
+    "import sys; from ancongthuong_site.cli import main; code = main(sys.argv[1:]); "
+    f"print(code, [m for m in {PIPELINE!r} if m in sys.modules])"
+)
+
+
+def test_a_build_with_nothing_to_do_stops_before_the_pipeline(make_site) -> None:
+    root = make_site({"content/2024/02/a.md": article(body="Chữ cũ.")})
+    assert run_cli("build", "--root", root).returncode == 0
+
+    def build_in_probe() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "build", "--root", str(root)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+        )
+        return done.stdout
+
+    kept = build_in_probe()
+    assert "ghi 0 tệp" in kept and kept.endswith("0 []\n")  # nothing of the pipeline loaded
+    # An edit that leaves the file's size and modification time as they were is still seen.
+    path, page = root / "content/2024/02/a.md", root / "_site/2024/02/a/index.html"
+    before = path.stat()
+    path.write_text(article(body="Chữ mũ."), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert "ghi 0 tệp" not in build_in_probe()
+    assert "Chữ mũ." in page.read_text(encoding="utf-8")
+    # A page changed by hand in the output is made again, never kept.
+    page.write_text("sửa tay", encoding="utf-8")
+    assert "ghi 1 tệp" in build_in_probe()
+    assert "Chữ mũ." in page.read_text(encoding="utf-8")
+    assert build_in_probe().endswith("0 []\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from .media import BodyReader, prepare_media
 from .models import Article, Document, ParsedFile, RenderTask
 from .plan import NEEDED_TEMPLATES, Planner
 from .pool import environment, init_parse_worker, map_in_order, parse_one
+from .quick import Sources, clock, kept_result, remember_output
 from .register import (
     Register,
     build_register,
@@ -37,10 +37,9 @@ from .render import Incomplete, write_site
 from .replan import Replan, card_digests, local_change, settings_digest, shared_digest
 from .searchstate import SearchState
 from .stages import BuildOptions, BuildResult, Prepared, Session, report
-from .state import BuildRecord, PlanRecord, load_plan
+from .state import PlanRecord, load_plan
 from .templating import check_templates, page_ids
 from .urls import Urls
-from .vietnamese import VN_TZ
 from .writer import OutputLock, cannot_write, guard_output, mirror_standby, recover
 
 __all__ = [
@@ -57,33 +56,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def clock() -> dt.datetime:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return dt.datetime.now(dt.UTC)
-    if not epoch.isdigit() or int(epoch) > _LAST_EPOCH:
-        raise BuildFailed(
-            [
-                Problem(
-                    "SOURCE_DATE_EPOCH",
-                    0,
-                    "E180",
-                    f'SOURCE_DATE_EPOCH="{epoch}" không phải số giây từ 1970 đến năm 9000',
-                    "đặt một số nguyên, ví dụ SOURCE_DATE_EPOCH=1709020800",
-                )
-            ]
-        )
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-
-
-# Later moments overflow the dates computed from "now" (datetime stops at year 9999).
-_LAST_EPOCH = int(dt.datetime(9000, 1, 1, tzinfo=dt.UTC).timestamp())
-
-
 def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     """Build the site at `root` into its output folder, or raise BuildFailed / RefusedError."""
     options = options or BuildOptions()
+    sources = Sources(root) if options.use_cache and options.session is None else None
     config = load_config(root)
     out = guard_output(root, options.out or root / "_site", force=options.force)
     with OutputLock(out):
@@ -100,9 +76,13 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             inputs.fingerprint = with_record(base, root)
         seen = unchanged(out, inputs, now)
         if seen is not None:
-            result = _kept(out, seen, now)
+            record, signatures = seen
+            result = kept_result(out, record, now)
         else:
             result = _rebuild(config, out, options, inputs, now, base)
+            record, signatures = result.record, result.signatures
+        if sources is not None and record is not None and signatures is not None:
+            remember_output(root, options, sources, record, signatures)
         if options.warm_standby:
             try:
                 mirror_standby(out)
@@ -150,22 +130,6 @@ def _previous_plan(config: SiteConfig, options: BuildOptions) -> PlanRecord | No
     if session is not None and not session.first:
         return session.plan  # serve: the previous build's, kept in memory
     return load_plan(config.root)
-
-
-def _kept(out: Path, seen: BuildRecord, now: dt.datetime) -> BuildResult:
-    """The result of a build that found nothing to do."""
-    until = seen.valid_until
-    return BuildResult(
-        out,
-        seen.articles,
-        seen.pages,
-        kept=seen.files,
-        next_change=dt.datetime.fromtimestamp(until, VN_TZ) if until else None,
-        documents=seen.documents,
-        scheduled=tuple(
-            dt.datetime.fromtimestamp(t, VN_TZ) for t in seen.scheduled if t > now.timestamp()
-        ),
-    )
 
 
 @dataclass

@@ -18,10 +18,9 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .build import BuildOptions, BuildResult, Session, build, clock
-from .completeness import Item, missing_problems, portal_report, report_text
 from .config import load_config
 from .errors import (
     BuildFailed,
@@ -33,8 +32,21 @@ from .errors import (
     request_stop,
     stop_requested,
 )
+from .quick import clock, shortcut
+from .stages import BuildOptions, BuildResult, Session
 from .vietnamese import VN_TZ, format_datetime, parse_date
 from .writer import guard_output
+
+if TYPE_CHECKING:
+    from .completeness import Item
+
+
+def build(root: Path, options: BuildOptions) -> BuildResult:
+    """The pipeline, imported only when a build has work to do (see quick.shortcut)."""
+    from .build import build as run
+
+    return run(root, options)
+
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
@@ -227,7 +239,8 @@ def _quiet(args: argparse.Namespace) -> bool:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = build(args.root, _options(args))
+    options = _options(args)
+    result = shortcut(args.root, options) or build(args.root, options)
     if args.next_change:
         print(result.next_change.isoformat() if result.next_change else "")
         return EXIT_OK
@@ -273,6 +286,7 @@ def _scheduled(result: BuildResult) -> list[str]:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .checking import check_site
+    from .completeness import portal_report
 
     report = check_site(args.root, _options(args, use_cache=True))
     if not _quiet(args):
@@ -301,6 +315,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
     """The portal's completeness report; what is missing is returned (and warned about)."""
+    from .completeness import missing_problems, report_text
+
     print(report_text(items))
     missing = missing_problems(items)
     if missing and not strict:
@@ -440,7 +456,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
         source=args.source,
         date=date,
     )
-    print(path.relative_to(args.root).as_posix() if path.is_relative_to(args.root) else path)
+    print(_shown(args.root, path))
     return EXIT_OK
 
 
@@ -474,10 +490,7 @@ def _cmd_import_documents(args: argparse.Namespace) -> int:
     planned = plan_import(args.file, config)  # every row checked before anything is written
     write_all(planned)
     for item in planned:
-        shown = (
-            item.path.relative_to(args.root) if item.path.is_relative_to(args.root) else item.path
-        )
-        print(f"{args.file.name}:{item.row_line} → {shown}")
+        print(f"{args.file.name}:{item.row_line} → {_shown(args.root, item.path)}")
     print(f"Đã nhập {len(planned)} văn bản.")
     return EXIT_OK
 

@@ -11,11 +11,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import StatCache, code_version
+from .cache import StatCache
+from .codeversion import code_version
 from .config import SiteConfig
 from .errors import Problem, cannot_read, stop_point
 from .files import FILE, discover, file_digest, odd_file, read_bytes, walk_files
-from .manifest import read_marker, tree_intact
+from .manifest import Signature, intact_signatures, read_marker
 from .state import BuildRecord
 from .templating import templates_digest
 
@@ -87,8 +88,11 @@ def _static_digest(stats: StatCache | None, rel: str, path: Path) -> str:
     return digest
 
 
-def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> BuildRecord | None:
-    """The previous build's record when no input changed and no scheduled moment passed."""
+def unchanged(
+    out: Path, inputs: Inputs, now: dt.datetime
+) -> tuple[BuildRecord, dict[str, Signature]] | None:
+    """The previous build's record, with the signatures of the output's files, when no
+    input changed and no scheduled moment passed."""
     if inputs.problems:
         return None
     marker = read_marker(out)
@@ -96,11 +100,12 @@ def unchanged(out: Path, inputs: Inputs, now: dt.datetime) -> BuildRecord | None
     seen = BuildRecord.from_json(marker.get("inputs"), len(files)) if marker else None
     if seen is None or seen.fingerprint != inputs.fingerprint or not seen.valid_at(now.timestamp()):
         return None
-    if not tree_intact(out, files):
+    signatures = intact_signatures(out, files)
+    if signatures is None:
         return None  # a file of the output was removed or changed by hand: make it again
     if inputs.stats:
         inputs.stats.save()
-    return seen
+    return seen, {rel: signatures[rel] for rel in files}
 
 
 def _static_files(config: SiteConfig) -> tuple[list[tuple[str, Path]], list[Problem]]:

@@ -70,11 +70,16 @@ def signature(path: str | Path) -> Signature | None:
 
 def tree_intact(out: Path, files: dict[str, str]) -> bool:
     """Whether every file of the tree is still the one its build wrote."""
+    return intact_signatures(out, files) is not None
+
+
+def intact_signatures(out: Path, files: dict[str, str]) -> dict[str, Signature] | None:
+    """The signatures of the tree's files if each is still the one its build wrote."""
     recorded = read_signatures(out)
-    return all(
-        recorded.get(rel) is not None and signature(f"{out}/{rel}") == recorded[rel]
-        for rel in files
-    )
+    for rel in files:
+        if recorded.get(rel) is None or signature(f"{out}/{rel}") != recorded[rel]:
+            return None
+    return recorded
 
 
 def _marker_bytes(files: dict[str, str], inputs: dict | None) -> bytes:

@@ -12,7 +12,7 @@ from .config import SiteConfig
 from .errors import BuildFailed, Problem, stop_point
 from .imagecache import output_bytes
 from .layout import site_globals
-from .manifest import read_manifest, read_signatures, signature, update_marker
+from .manifest import Signature, read_manifest, read_signatures, signature, update_marker
 from .markup import resolve_document_links
 from .media import BodyReader
 from .models import RenderTask
@@ -44,8 +44,9 @@ def write_site(
         "images_decoded": media.decoded,
     }
     previous = read_manifest(out) if out.is_dir() else {}
+    recorded = read_signatures(out) if previous else {}
     shown: dict[str, set[str]] = {}
-    manifest, changed = _plan_changes(config, prepared, previous, out, shown)
+    manifest, changed = _plan_changes(config, prepared, previous, recorded, out, shown)
     removed = tuple(sorted(set(previous) - set(manifest)))
     more["planned"] = len(prepared.tasks)
     record = BuildRecord(
@@ -65,7 +66,14 @@ def write_site(
             raise cannot_write(out, error) from None
         _keep_plan(config, options, plan)
         return BuildResult(
-            out, *counts, kept=len(manifest), next_change=index.next_change, index=index, **more
+            out,
+            *counts,
+            kept=len(manifest),
+            next_change=index.next_change,
+            index=index,
+            record=record,
+            signatures={rel: recorded[rel] for rel in manifest},
+            **more,
         )
 
     try:
@@ -98,6 +106,8 @@ def write_site(
         removed=removed,
         next_change=index.next_change,
         index=index,
+        record=record,
+        signatures={rel: standby.stats[rel] for rel in manifest if rel in standby.stats},
         **more,
     )
 
@@ -106,6 +116,7 @@ def _plan_changes(
     config: SiteConfig,
     prepared: Prepared,
     previous: dict[str, str],
+    recorded: dict[str, Signature],
     out: Path,
     shown: dict[str, set[str]],
 ) -> tuple[dict[str, str], list[RenderTask | tuple[str, Path]]]:
@@ -114,8 +125,6 @@ def _plan_changes(
 
     After a partial plan the pages not planned keep their recorded digests, provided the
     output still holds each as it was written (else: Incomplete)."""
-
-    recorded = read_signatures(out) if previous else {}
 
     def current(rel: str, digest: str) -> bool:
         return previous.get(rel) == digest and signature(f"{out}/{rel}") == recorded.get(rel, ())

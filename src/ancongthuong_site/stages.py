@@ -7,15 +7,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
-from .index import SiteIndex
-from .inputs import Inputs
-from .media import BodyReader, Media
-from .models import RenderTask
-from .register import Register
-from .state import PlanRecord
+from .manifest import Signature
+from .state import BuildRecord, PlanRecord
+
+if TYPE_CHECKING:  # types only: the no-change shortcut imports this module, not the pipeline
+    from .index import SiteIndex
+    from .inputs import Inputs
+    from .media import BodyReader, Media
+    from .models import RenderTask
+    from .register import Register
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class BuildResult:
     scheduled: tuple[dt.datetime, ...] = ()  # articles still to appear, soonest first
     images_decoded: int = 0  # originals decoded by this build (cached ones are not)
     planned: int = 0  # pages planned (fewer than `pages` when a change stayed local)
+    # What the output now holds, for the no-change shortcut (see quick.py).
+    record: BuildRecord | None = field(default=None, repr=False, compare=False)
+    signatures: dict[str, Signature] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

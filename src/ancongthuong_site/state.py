@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .cache import CACHE_DIR, code_version
+from .codeversion import CACHE_DIR, code_version
 from .signed import atomic_write, load_sealed, seal
 
 log = logging.getLogger(__name__)
