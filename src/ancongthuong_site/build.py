@@ -40,7 +40,7 @@ from .stages import BuildOptions, BuildResult, Prepared, Session, report
 from .state import PlanRecord, load_plan
 from .templating import check_templates, page_ids
 from .urls import Urls
-from .writer import OutputLock, cannot_write, guard_output, mirror_standby, recover
+from .writer import locked_output, mirror_standby
 
 __all__ = [
     "BuildOptions",
@@ -61,12 +61,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     options = options or BuildOptions()
     sources = Sources(root) if options.use_cache and options.session is None else None
     config = load_config(root)
-    out = guard_output(root, options.out or root / "_site", force=options.force)
-    with OutputLock(out):
-        try:
-            recover(out)
-        except OSError as error:
-            raise cannot_write(out, error) from None
+    with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()
         inputs = read_inputs(
             config, use_cache=options.use_cache, drafts=options.drafts, future=options.future

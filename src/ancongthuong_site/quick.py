@@ -29,7 +29,7 @@ from .manifest import MARKER, Signature, signature
 from .signed import atomic_write, read_private, seal, unseal, usable_folder
 from .stages import BuildOptions, BuildResult
 from .state import BuildRecord
-from .writer import OutputLock, cannot_write, guard_output, recover
+from .writer import locked_output
 
 log = logging.getLogger(__name__)
 
@@ -156,12 +156,7 @@ def shortcut(root: Path, options: BuildOptions) -> BuildResult | None:
     record = _load(root)
     if record is None:
         return None
-    out = guard_output(root, options.out or root / "_site", force=options.force)
-    with OutputLock(out):
-        try:
-            recover(out)
-        except OSError as error:
-            raise cannot_write(out, error) from None
+    with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()
         seen = _still_right(root, out, options, record, now.timestamp())
         return None if seen is None else kept_result(out, seen, now)

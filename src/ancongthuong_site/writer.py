@@ -17,6 +17,7 @@ import os
 import shutil
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
@@ -158,6 +159,18 @@ class OutputLock:
         if self.handle is not None:
             os.close(self.handle)
             self.handle = None
+
+
+@contextlib.contextmanager
+def locked_output(root: Path, out: Path, *, force: bool = False) -> Iterator[Path]:
+    """The output folder, guarded, locked for this build, and repaired after a killed one."""
+    target = guard_output(root, out, force=force)
+    with OutputLock(target):
+        try:
+            recover(target)
+        except OSError as error:
+            raise cannot_write(target, error) from None
+        yield target
 
 
 def standby_path(out: Path) -> Path:
