@@ -68,6 +68,7 @@ ORDER = [
     "dateline",
     "importer",
     "docimport",
+    "summary",
     "cli",
 ]
 ALWAYS_ALLOWED = {"__init__"}  # the version string

@@ -34,6 +34,7 @@ from .errors import (
 )
 from .quick import clock, shortcut
 from .stages import BuildOptions, BuildResult, Session
+from .summary import scheduled_lines, summary
 from .vietnamese import VN_TZ, format_datetime, parse_date
 from .writer import guard_output
 
@@ -248,7 +249,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not _quiet(args):
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     _print_warnings(result)
-    print(_summary(result, elapsed))
+    print(summary(result, elapsed))
     return EXIT_OK
 
 
@@ -256,32 +257,6 @@ def _print_warnings(result: BuildResult) -> None:
     """Problems that do not stop a build (W codes), in the same form as errors."""
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
-
-
-def _summary(result: BuildResult, elapsed: float) -> str:
-    documents = f", {result.documents} văn bản" if result.documents else ""
-    lines = [
-        f"Đã dựng {result.articles} bài viết, {result.pages} trang tĩnh{documents} vào {result.output} "
-        f"trong {elapsed:.2f} giây: ghi {len(result.written)} tệp, giữ {result.kept}, "
-        f"xóa {len(result.removed)}."
-    ]
-    lines += _scheduled(result)
-    if result.next_change:
-        lines.append(
-            f"Lần thay đổi nội dung tiếp theo: {format_datetime(result.next_change)} "
-            f"({result.next_change.isoformat()})"
-        )
-    return "\n".join(lines)
-
-
-def _scheduled(result: BuildResult) -> list[str]:
-    """How many articles are scheduled and when the next one appears (editors ask)."""
-    if not result.scheduled:
-        return []
-    return [
-        f"Có {len(result.scheduled)} bài hẹn giờ; bài tiếp theo lên trang lúc "
-        f"{format_datetime(result.scheduled[0])}."
-    ]
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -303,7 +278,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f" (đến {format_datetime(report.moments[-1])})."
         )
     print(text)
-    for line in _scheduled(result):
+    for line in scheduled_lines(result):
         print(line)
     assert result.index is not None
     items = portal_report(load_config(args.root), result.index)
