@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ancongthuong_site.searchindex import shard_name
+from ancongthuong_site.searchterms import read_numbers
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -219,10 +220,15 @@ def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]
             assert meta["shards"][bisect.bisect_right(meta["shards"], syllable) - 1] == first
             number = 0
             rows = postings.setdefault(syllable, {})
-            for gap, title, gaps, forms in zip(
-                entry["doc"], entry["title"], entry["pos"], entry["form"], strict=True
+            for gap, title, places, forms in zip(
+                read_numbers(entry["doc"]),
+                read_numbers(entry["title"]),
+                entry["pos"].split(" "),
+                entry["form"].split(" "),
+                strict=True,
             ):
                 number += gap
+                gaps = read_numbers(places)
                 positions = [sum(gaps[: i + 1]) for i in range(len(gaps))]
                 assert len(forms) in {2, 2 * len(positions)}
                 rows[docs[number]["url"]] = {"title": title, "positions": positions, "forms": forms}

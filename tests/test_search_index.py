@@ -9,7 +9,13 @@ import shutil
 
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.searchindex import SearchEntry, build_search_index, shard_name
-from ancongthuong_site.searchterms import encode_terms, form_code, syllables
+from ancongthuong_site.searchterms import (
+    encode_terms,
+    form_code,
+    number_codes,
+    read_numbers,
+    syllables,
+)
 from ancongthuong_site.vietnamese import fold
 from conftest import article, built_index_files, read_index, write_tree
 
@@ -83,6 +89,16 @@ def test_documents_are_one_call_away() -> None:
     assert meta["groups"] == [{"type": "document", "category": "Quyết định"}]
     for syllable in ("quyet", "dinh", "123", "qd", "sct", "giang"):
         assert postings[syllable]["/van-ban/123-qd-sct/"]["title"] >= (syllable != "giang")
+
+
+def test_number_codes_follow_one_another_and_read_back() -> None:
+    # Gaps and counts are written as codes with no separator: every number reads back,
+    # whatever its size (one, two or many base-32 digits).
+    values = [0, 1, 9, 31, 32, 33, 1023, 1024, 32767, 32768, 10**9, 5, 0]
+    text = number_codes(values)
+    assert read_numbers(text) == values
+    assert len(number_codes([31])) == 1 and len(number_codes([32])) == 2
+    assert '"' not in text and "\\" not in text and " " not in text
 
 
 def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) -> None:

@@ -41,6 +41,7 @@ from .searchmerge import (
     shard_name,
     shard_text,
 )
+from .searchterms import count_numbers, number_codes, read_numbers, split_codes
 from .urls import Urls
 from .vietnamese import format_date
 
@@ -189,9 +190,9 @@ def _update(
                 title, places, forms = lines[n][syllable]
                 numbers, titles, gaps, codes = sources.setdefault(syllable, ([], [], [], []))
                 numbers.append(n)  # type: ignore[attr-defined]
-                titles.append(int(title))
-                gaps.append(json.loads(f"[{places}]"))
-                codes.append(forms[1:-1])
+                titles.append(read_numbers(title)[0])
+                gaps.append(read_numbers(places))
+                codes.append(forms)
     rows = old.pair_rows(set(changed))
     for key, (numbers, titles, forms) in pairs(sources, changed).items():
         mine = rows.setdefault(key, ([], [], []))
@@ -203,12 +204,12 @@ def _update(
 
 
 def _lines(terms: str) -> dict[str, tuple[str, str, str]]:
-    """An entry's terms as syllable → (title count, positions, "forms"), as text."""
+    """An entry's terms as syllable → (title count, positions, forms), as their codes."""
     names, _, rows = terms.partition("\0")
     found = {}
     for syllable, row in zip(names.split("\n"), rows.split("\n"), strict=True) if names else ():
         title, places, forms = row.split("\t")
-        found[syllable] = (title, places[1:-1], forms)
+        found[syllable] = (title, places, forms)
     return found
 
 
@@ -218,13 +219,13 @@ def _sorted_pair_rows(rows: PairRows) -> PairRows:
 
 
 class _Columns:
-    """One syllable's postings as the text lists of its JSON columns (no number parsed
-    but the entry gaps), to put an entry's row in, take it out or replace it."""
+    """One syllable's postings as the codes of its shard strings (no number read but the
+    entry gaps), to put an entry's row in, take it out or replace it."""
 
     def __init__(
-        self, gaps: list[str], titles: list[str], places: list[str], forms: list[str]
+        self, gaps: list[int], titles: list[str], places: list[str], forms: list[str]
     ) -> None:
-        self.numbers = list(accumulate(map(int, gaps)))
+        self.numbers = list(accumulate(gaps))
         self.titles, self.places, self.forms = titles, places, forms
         self.changed = False
 
@@ -243,14 +244,14 @@ class _Columns:
             self.forms.insert(at, row[2])
 
     def positions(self) -> int:
-        return sum(place.count(",") + 1 for place in self.places)
+        return count_numbers("".join(self.places))
 
     def text(self, syllable: str) -> str:
         """The syllable's part of its shard: the same text as the merge writes."""
-        gaps = map(str, [self.numbers[0], *map(operator.sub, self.numbers[1:], self.numbers)])
+        gaps = [self.numbers[0], *map(operator.sub, self.numbers[1:], self.numbers)]
         return (
-            f'"{syllable}":{{"doc":[{",".join(gaps)}],"title":[{",".join(self.titles)}],'
-            f'"pos":[[{"],[".join(self.places)}]],"form":[{",".join(self.forms)}]}}'
+            f'"{syllable}":{{"doc":"{number_codes(gaps)}","title":"{"".join(self.titles)}",'
+            f'"pos":"{" ".join(self.places)}","form":"{" ".join(self.forms)}"}}'
         )
 
 
@@ -279,13 +280,13 @@ class _OldShards:
         if syllable not in self.previous.counts:
             return _Columns([], [], [], [])
         part = self.part(syllable)
-        # '"s":{"doc":[D],"title":[T],"pos":[[P]],"form":[F]}': no '],"' inside D, T, P, F
-        doc, title, places, forms = part.split('],"')
+        # '"s":{"doc":"D","title":"T","pos":"P","form":"F"}': no '","' inside D, T, P, F
+        doc, title, places, forms = part[len(syllable) + len('":{"doc":"') + 1 : -2].split('","')
         return _Columns(
-            doc[doc.index(":[", len(syllable) + 2) + 2 :].split(","),
-            title[len('title":[') :].split(","),
-            places[len('pos":[[') : -1].split("],["),
-            forms[len('form":[') : -2].split(","),
+            read_numbers(doc),
+            split_codes(title[len('title":"') :]),
+            places[len('pos":"') :].split(" "),
+            forms[len('form":"') :].split(" "),
         )
 
     def pair_rows(self, gone: set[int]) -> dict[str, PairRows]:

@@ -9,7 +9,11 @@ Files (under `Urls.SEARCH_INDEX`, see searchindex.py), all JSON with named field
 - `s/<first syllable>.json`: for each syllable of the shard, the entries holding it
   (`doc`: gaps between entry numbers), with per entry `title` (how many hits are in the
   title), `pos` (gaps between positions) and `form` (two characters per hit naming the
-  exact spelling, or two for all when they are spelt alike, see `searchterms`);
+  exact spelling, or two for all when they are spelt alike, see `searchterms`). Each is
+  one string: `doc` and `title` the number codes of `searchterms.number_codes`, one per
+  entry, `pos` and `form` one group per entry separated by spaces (the numbers of an
+  entry's positions are codes too). Strings parse at once and weigh half the arrays;
+  search.js decodes only the syllables a query needs;
 - `p/<name>.json`: for two heavy syllables that stand side by side somewhere ("cong
   thuong"), the entries where they do (`doc`), and per entry `form`: each distinct pair
   of spellings found there (four characters), those seen in the title first, `title` of
@@ -43,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, count, repeat
 
-from .searchterms import form_code
+from .searchterms import count_numbers, form_code, number_codes, read_numbers
 from .vietnamese import VN_TZ
 
 CHUNK = 32  # entries per d/<n>.json: one page of results fetches a few small files
@@ -137,13 +141,13 @@ def merge(ordered: list[SearchEntry]) -> Merged:
         for syllable in members:
             numbers, titles, places, forms = postings.columns(syllable)
             parts.append(_syllable_json(syllable, numbers, titles, places, forms))
-            positions[syllable] = places.count(",") + 1  # each position ends at a comma but one
+            positions[syllable] = count_numbers(places)
             if positions[syllable] >= PAIR_POSITIONS * len(ordered):
                 sources[syllable] = (
                     numbers,
-                    json.loads(f"[{titles}]"),
-                    json.loads(f"[{places}]"),
-                    json.loads(f"[{forms}]"),
+                    read_numbers(titles),
+                    list(map(read_numbers, places.split(" "))),
+                    forms.split(" "),
                 )
         files[shard_file(members)] = shard_text(parts)
     heavy = sorted(sources)
@@ -221,16 +225,16 @@ class _Postings:
                 rows.clear()
 
     def columns(self, syllable: str) -> tuple[array, str, str, str]:
-        """Entry numbers, and title counts, positions and forms as comma-separated text, of
-        one syllable (its text is let go)."""
+        """Entry numbers, and title counts, positions and forms as the text of their
+        strings in the shard, of one syllable (its text is let go)."""
         self.compact_one(syllable)
         rows = "\n".join(self.joined.pop(syllable)).split("\n")
         fields = "\t".join(rows).split("\t")
         return (
             self.numbers[syllable],
-            ",".join(fields[0::3]),
-            ",".join(fields[1::3]),
-            ",".join(fields[2::3]),
+            "".join(fields[0::3]),
+            " ".join(fields[1::3]),
+            " ".join(fields[2::3]),
         )
 
     def compact_one(self, syllable: str) -> None:
@@ -260,17 +264,8 @@ def _numbers() -> array:
 
 def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, forms: str) -> str:
     return (
-        f'"{syllable}":{{"doc":[{",".join(map(str, _gaps(numbers)))}],'
-        f'"title":[{titles}],"pos":[{positions}],"form":[{forms}]}}'
-    )
-
-
-def syllable_text(syllable: str, rows: list[tuple[int, int, list[int], str]]) -> str:
-    """A syllable's part of its shard from (entry number, title count, positions, forms)
-    rows in entry order: the same text as the merge writes."""
-    numbers, titles, positions, forms = zip(*rows, strict=True)
-    return f'"{syllable}":' + _dump(
-        {"doc": _gaps(numbers), "title": titles, "pos": positions, "form": forms}
+        f'"{syllable}":{{"doc":"{number_codes(_gaps(numbers))}","title":"{titles}",'
+        f'"pos":"{positions}","form":"{forms}"}}'
     )
 
 
@@ -343,7 +338,7 @@ def _meta(
             span[1] = number
     return _dump(
         {
-            "version": 2,
+            "version": 3,
             "count": len(ordered),
             "chunk": CHUNK,
             "groups": [{"type": kind, "category": category} for kind, category in groups],

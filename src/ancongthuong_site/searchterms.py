@@ -7,15 +7,15 @@ same way (the browser tests check that both agree).
 A document's terms are one string: its folded syllables, sorted, one a line; a NUL; then
 a line per syllable, in the same order:
 
-    title TAB [positions] TAB "forms"
+    title TAB positions TAB forms
 
 (two blocks, so that the merge can file a document's rows under their syllables with a
 few C loops instead of cutting every line in Python)
 
-- positions: where the syllable stands in the document's token stream, as a JSON array of
-  gaps (first from 0). The fields follow each other (title first) with one empty position
+- positions: where the syllable stands in the document's token stream, as the number codes
+  of the gaps (first from 0; see `number_codes`). The fields follow each other (title first) with one empty position
   between two fields, so a phrase never runs from one field into the next;
-- title: how many of those positions are in the title (they come first);
+- title: how many of those positions are in the title (they come first), a number code;
 - forms: per position, two characters naming the exact lowercase spelling that was folded
   (`form_code`), so that "Đảng ủy" can rank above "đang ủy" without storing the words;
   just two when every position is spelt alike.
@@ -40,13 +40,13 @@ _CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 
 class _Memo(dict):
-    """token → value, computed on first use; bounded so a worker's memory stays flat."""
+    """key → value, computed on first use; bounded so a worker's memory stays flat."""
 
     def __init__(self, function) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
         self.function = function
 
-    def __missing__(self, key: str) -> str:
+    def __missing__(self, key):  # type: ignore[no-untyped-def]
         if len(self) > 200_000:
             self.clear()
         value = self[key] = self.function(key)
@@ -78,8 +78,60 @@ def syllables(text: str) -> list[str]:
     return TOKEN.findall(lowered)
 
 
+# Numbers in the index (gaps between positions or entries, counts) are written as codes:
+# base 32, most significant digit first, every digit but the last from _CONTINUED, the last
+# from _FINAL, so that codes follow one another with no separator and a small number is
+# one character (a JSON array of decimals takes three or four a number).
+_FINAL = "0123456789abcdefghijklmnopqrstuv"
+_CONTINUED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@$&*+-"
+_ONE_CODE = re.compile(r"[A-Z@$&*+\-]*[0-9a-v]")
+_FINAL_BYTES = _FINAL.encode()
+
+
+def number_code(value: int) -> str:
+    """The code of a number ≥ 0 (see above; search.js reads it back)."""
+    text = _FINAL[value & 31]
+    value >>= 5
+    while value:
+        text = _CONTINUED[value & 31] + text
+        value >>= 5
+    return text
+
+
+def _code_value(code: str) -> int:
+    value = 0
+    for char in code[:-1]:
+        value = value * 32 + _CONTINUED.index(char)
+    return value * 32 + _FINAL.index(code[-1])
+
+
+def split_codes(text: str) -> list[str]:
+    """The codes of a text of codes, one a number."""
+    return _ONE_CODE.findall(text)
+
+
+def read_numbers(text: str) -> list[int]:
+    """The numbers of a text of codes."""
+    return list(map(_values.__getitem__, _ONE_CODE.findall(text)))
+
+
+def count_numbers(text: str) -> int:
+    """How many numbers a text of codes (and spaces) holds: one final digit each."""
+    data = text.encode()
+    return len(data) - len(data.translate(None, _FINAL_BYTES))
+
+
 _folded = _Memo(fold)
 _codes = _Memo(form_code)
+_numbers = _Memo(number_code)
+_values = _Memo(_code_value)
+
+
+def number_codes(values: Iterable[int]) -> str:
+    """The codes of numbers, one after another."""
+    return "".join(map(_numbers.__getitem__, values))
+
+
 _GAP = "\t"  # stands between two fields; never a token, folded to itself, never written
 
 
@@ -107,14 +159,14 @@ def encode_terms(title: str, fields: Iterable[str]) -> str:
     gaps = [order[0], *map(operator.sub, order[1:], order)]
     for start in starts:
         gaps[start] = order[start]
-    texts = list(map(str, gaps))
+    texts = list(map(_numbers.__getitem__, gaps))
     if by_order[0] == _GAP:  # the gaps sort first: "\t" is below every letter and digit
         del starts[0], ends[0]
         if not starts:
             return ""
     rows = [
-        f"{bisect.bisect_left(order, title_length, a, b) - a}"
-        f'\t[{",".join(texts[a:b])}]\t"{_forms(codes[a:b])}"'
+        f"{_numbers[bisect.bisect_left(order, title_length, a, b) - a]}"
+        f"\t{''.join(texts[a:b])}\t{_forms(codes[a:b])}"
         for a, b in zip(starts, ends, strict=True)
     ]
     return "\n".join(map(by_order.__getitem__, starts)) + "\0" + "\n".join(rows)

@@ -75,14 +75,35 @@
     return base + folder + shardName(firsts[low]) + ".json";
   }
 
+  // The numbers of a text of codes (searchterms.number_code): base 32, most significant
+  // digit first, the last digit of each number from FINAL, the others from CONTINUED.
+  var FINAL = "0123456789abcdefghijklmnopqrstuv", CONTINUED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@$&*+-";
+  var DIGIT = new Int8Array(128);
+  for (var d = 0; d < 32; d++) {
+    DIGIT[FINAL.charCodeAt(d)] = d;
+    DIGIT[CONTINUED.charCodeAt(d)] = 32 + d;
+  }
+  function numbers(text) {
+    var out = [], value = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = DIGIT[text.charCodeAt(i)];
+      if (digit >= 32) { value = value * 32 + digit - 32; continue; }
+      out.push(value * 32 + digit);
+      value = 0;
+    }
+    return out;
+  }
+
   // Postings of one syllable: entry number → {title, positions, forms}.
   function postings(entry) {
     var result = new Map(), doc = 0;
-    for (var i = 0; i < entry.doc.length; i++) {
-      doc += entry.doc[i];
-      var gaps = entry.pos[i], positions = new Array(gaps.length), at = 0;
-      for (var j = 0; j < gaps.length; j++) { at += gaps[j]; positions[j] = at; }
-      result.set(doc, { title: entry.title[i], positions: positions, forms: entry.form[i] });
+    var docs = numbers(entry.doc), titles = numbers(entry.title);
+    var places = entry.pos.split(" "), forms = entry.form.split(" ");
+    for (var i = 0; i < docs.length; i++) {
+      doc += docs[i];
+      var positions = numbers(places[i]), at = 0;
+      for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
+      result.set(doc, { title: titles[i], positions: positions, forms: forms[i] });
     }
     return result;
   }
