@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import shutil
 
 from ancongthuong_site.build import BuildOptions, build
-from ancongthuong_site.searchindex import SearchEntry, build_search_index, shard_name
+from ancongthuong_site.searchindex import (
+    MemoryIndexState,
+    SearchEntry,
+    build_search_index,
+    index_with_state,
+    shard_name,
+)
 from ancongthuong_site.searchterms import (
     encode_terms,
     form_code,
@@ -198,7 +205,7 @@ def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
 
     def rebuilt_like_a_clean_build(merged_again: bool) -> None:
         caplog.clear()
-        with caplog.at_level(logging.DEBUG, logger="ancongthuong_site.searchindex"):
+        with caplog.at_level(logging.DEBUG, logger="ancongthuong_site.searchupdate"):
             build(root)
         assert ("1 of" in caplog.text) == merged_again, caplog.text
         clean = root.parent / "clean"
@@ -235,3 +242,57 @@ def test_a_rebuild_merges_only_the_changed_entries_and_matches_a_whole_merge(
     # An older date moves every later entry: the whole index is merged again.
     edited.write_text(article(title="Tháng 4", date="2023-04-10", body="Chỉ một dòng."), "utf-8")
     rebuilt_like_a_clean_build(merged_again=False)
+
+
+def test_random_edits_update_the_kept_index_exactly_as_a_whole_merge(caplog) -> None:  # type: ignore[no-untyped-def]
+    # Entries gain, lose and change words (in the middle of a syllable's entries, at its
+    # ends, alone in it), newer entries come: each update of the index kept in memory (as
+    # serve keeps it) is byte for byte the whole merge of the same entries.
+    rng = random.Random(14)
+    words = [
+        "Đảng",
+        "ủy",
+        "đang",
+        "xuất",
+        "khẩu",
+        "giá",
+        "xăng",
+        "dầu",
+        "hội",
+        "nghị",
+        "gạo",
+        "OCOP",
+        "2024",
+        "Ðiện",
+    ]
+    words += [f"tu{n}" for n in range(30)]
+
+    def text() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randrange(0, 40)))
+
+    def entry(number: int) -> SearchEntry:
+        body = "Công Thương " * rng.randrange(8, 11) + text()
+        return SearchEntry(
+            "article",
+            f"/bai/{number}/",
+            f"Bài {number}",
+            dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=number),
+            "",
+            "Tin",
+            encode_terms(text() or "Tin", [body, text()]),
+        )
+
+    entries = [entry(n) for n in range(40)]
+    state = MemoryIndexState()
+    with caplog.at_level(logging.DEBUG, logger="ancongthuong_site.searchupdate"):
+        for step in range(14):
+            files = index_with_state(entries, state)
+            kept = {name: file.data().decode() for name, file in files.items()}
+            assert kept == build_search_index(entries), step
+            for n in rng.sample(range(len(entries)), rng.randrange(1, 3)):
+                entries[n] = entry(n)
+            if step % 4 == 3:
+                entries.append(entry(len(entries)))
+            if step == 9:  # kept texts lost: the next index is merged whole, and right
+                state.texts.start_over()
+    assert caplog.text.count("entries merged again") >= 9  # updated, not merged whole

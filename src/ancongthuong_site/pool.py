@@ -160,8 +160,10 @@ def init_render_worker(templates_dir: Path, templates: str, site: Site) -> None:
 
 
 def raw_bytes(task: RenderTask) -> bytes:
-    """A file given as text, not rendered from a template (the search index's)."""
-    return task.context["raw"].encode("utf-8")
+    """A file given as it is, not rendered from a template (the search index's): its
+    text, or what reads its bytes (searchtexts.IndexFile)."""
+    raw = task.context["raw"]
+    return raw.encode("utf-8") if isinstance(raw, str) else raw.data()
 
 
 def render_one(task: RenderTask) -> tuple[str, bytes | Problem]:

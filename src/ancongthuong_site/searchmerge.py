@@ -48,12 +48,14 @@ from dataclasses import dataclass
 from itertools import accumulate, count, repeat
 
 from .searchterms import count_numbers, form_code, number_codes, read_numbers
+from .searchtexts import Blob, MemoryTexts, Texts
 from .vietnamese import VN_TZ
 
 CHUNK = 32  # entries per d/<n>.json: one page of results fetches a few small files
 # A syllable with at least this many positions per entry gets pair postings (bytes grow
 # with positions: at 10,000 entries that is 80,000 positions, over 100 KB compressed).
 PAIR_POSITIONS = 8
+ENTRY_CHUNK = 64  # entries whose terms are kept together (an edit reads one group)
 COMPACT_EVERY = 256  # entries between two joins of the pending postings (memory stays low)
 _SAFE_NAME = re.compile(r"^[a-z0-9]{1,40}$")
 
@@ -88,14 +90,18 @@ def _cuts_before(key: str) -> bool:
 
 @dataclass
 class Merged:
-    """An index made: its files, and what a later build needs to update it (searchindex)."""
+    """An index made: where its texts are, and what a later build needs to update it
+    (searchindex). Small: the texts themselves are in a `Texts`."""
 
-    files: dict[str, str]  # by path under the index folder
+    files: dict[str, Blob]  # every file, by path under the index folder
     shards: list[list[str]]  # the syllables of each s/ shard, in order
     counts: dict[str, int]  # how many entries hold each syllable
     positions: dict[str, int]  # how many positions each syllable has in all
-    syllables: list[str]  # each entry's syllables, newline-separated
+    # per s/ shard (by file): its syllables' entry numbers, int32 arrays one after another
+    numbers: dict[str, Blob]
+    entries: list[Blob]  # the terms of each ENTRY_CHUNK entries (see `entry_chunk`)
     pair_syllables: list[str]  # the syllables heavy enough for pair postings
+    pair_firsts: list[str]  # the first key of each p/ shard
 
 
 # What pair postings are made from, per heavy syllable: entry numbers, title counts,
@@ -123,17 +129,27 @@ def heavy_count(entries: int) -> int:
 
 def build_search_index(entries: Iterable[SearchEntry]) -> dict[str, str]:
     """Every index file, by its path under the index folder, with its text."""
-    return merge(ordered_entries(entries)).files
+    texts = MemoryTexts()
+    files = merge(ordered_entries(entries), texts).files
+    return {name: texts.get(blob).decode() for name, blob in files.items()}
 
 
-def merge(ordered: list[SearchEntry]) -> Merged:
-    """The index of these entries (already in order), made from all their terms."""
+def merge(ordered: list[SearchEntry], texts: Texts) -> Merged:
+    """The index of these entries (already in order), made from all their terms; each
+    text is put in `texts` as soon as it is made."""
     postings = _Postings()
+    entries: list[Blob] = []
+    group: list[str] = []
     for number, entry in enumerate(ordered):
-        postings.add(number, read_terms(entry))
+        group.append(read_terms(entry))
+        postings.add(number, group[-1])
+        if len(group) == ENTRY_CHUNK or number == len(ordered) - 1:
+            entries.append(texts.put(entry_chunk(group)))
+            group = []
     counts = {syllable: len(numbers) for syllable, numbers in postings.numbers.items()}
     positions: dict[str, int] = {}
-    files: dict[str, str] = {}
+    files: dict[str, Blob] = {}
+    numbers_of: dict[str, Blob] = {}
     sources: dict[str, PairSource] = {}
     shards = list(shard_members(counts, heavy_count(len(ordered))))
     for members in shards:
@@ -149,10 +165,25 @@ def merge(ordered: list[SearchEntry]) -> Merged:
                     list(map(read_numbers, places.split(" "))),
                     forms.split(" "),
                 )
-        files[shard_file(members)] = shard_text(parts)
+        name = shard_file(members)
+        files[name] = texts.put(shard_text(parts).encode())
+        numbers_of[name] = texts.put(b"".join(postings.numbers.pop(s).tobytes() for s in members))
     heavy = sorted(sources)
-    files.update(index_files(ordered, shards, heavy, pairs(sources)))
-    return Merged(files, shards, counts, positions, postings.by_entry, heavy)
+    made, pair_firsts = pair_files(pairs(sources), len(ordered))
+    made.update(index_files(ordered, shards, heavy, pair_firsts))
+    for name, text in made.items():
+        files[name] = texts.put(text.encode())
+    return Merged(files, shards, counts, positions, numbers_of, entries, heavy, pair_firsts)
+
+
+def entry_chunk(terms: list[str]) -> bytes:
+    """The terms of a few entries, as kept between builds (an update compares an edited
+    entry's rows with them: only the syllables whose row changed are touched)."""
+    return "\x1e".join(terms).encode()
+
+
+def read_entry_chunk(data: bytes) -> list[str]:
+    return data.decode().split("\x1e")
 
 
 def shard_file(members: list[str]) -> str:
@@ -164,17 +195,23 @@ def shard_text(parts: list[str]) -> str:
     return '{"syllables":{' + ",".join(parts) + "}}"
 
 
-def index_files(
-    ordered: list[SearchEntry], shards: list[list[str]], heavy: list[str], rows: dict[str, PairRows]
-) -> dict[str, str]:
-    """The pair shards, meta.json and the d/ chunks."""
+def pair_files(rows: dict[str, PairRows], entries: int) -> tuple[dict[str, str], list[str]]:
+    """The pair shards, and the first key of each."""
     files = {}
-    pair_firsts = []
+    firsts = []
     counts = {key: len(numbers) for key, (numbers, _, _) in rows.items()}
-    for members in shard_members(counts, heavy_count(len(ordered))):
+    for members in shard_members(counts, heavy_count(entries)):
         parts = [pair_text(key, *rows[key]) for key in members]
         files[f"p/{shard_name(members[0])}.json"] = '{"pairs":{' + ",".join(parts) + "}}"
-        pair_firsts.append(members[0])
+        firsts.append(members[0])
+    return files, firsts
+
+
+def index_files(
+    ordered: list[SearchEntry], shards: list[list[str]], heavy: list[str], pair_firsts: list[str]
+) -> dict[str, str]:
+    """meta.json and the d/ chunks."""
+    files = {}
     files["meta.json"] = _meta(ordered, [members[0] for members in shards], heavy, pair_firsts)
     for start in range(0, len(ordered), CHUNK):
         chunk = [
@@ -204,12 +241,10 @@ class _Postings:
         self.numbers: defaultdict[str, array] = defaultdict(_numbers)
         self.pending: defaultdict[str, list[str]] = defaultdict(list)
         self.joined: defaultdict[str, list[str]] = defaultdict(list)
-        self.by_entry: list[str] = []  # each entry's syllables, newline-separated
         self.added = 0
 
     def add(self, number: int, terms: str) -> None:
         names, _, rows = terms.partition("\0")
-        self.by_entry.append(names)
         if names:
             syllables = names.split("\n")
             deque(map(list.append, map(self.pending.__getitem__, syllables), rows.split("\n")), 0)

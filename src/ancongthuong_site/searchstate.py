@@ -1,10 +1,13 @@
-"""The last search index, kept signed in .cache/ so that a rebuild merges again only the
-entries whose file changed (searchindex.index_with_state).
+"""The last search index, kept in .cache/ so that a rebuild merges again only the entries
+whose file changed (searchindex.index_with_state).
 
-The index is tens of megabytes at 10,000 articles, so it is pickled straight into the
-file and read straight from it, signed as it streams: no second copy of it is ever held
-in memory (the build's peak memory counts). The HMAC is the parse cache's (its key),
-checked over the whole file before anything is unpickled.
+Two files. `search-index.pack` holds the index's texts (every file, each shard's entry
+numbers, each group of entries' syllables) one after another; a rebuild appends what it
+changes, so an edit writes a few hundred KB, not the tens of megabytes of the index.
+`search-index.pickle` is small: where each text lies in the pack, with its digest, and the
+counts the update needs; it is signed with the parse cache's key (HMAC) and checked before
+anything is unpickled. A text read back from the pack is used only if its digest is the
+one recorded (the pack itself is not signed: the digests are, in the pickle).
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
 
+from .searchtexts import Blob, DamagedText, digest_of
 from .signed import cache_key, open_private, usable_folder
 
 log = logging.getLogger(__name__)
 STATE_FILE = "search-index.pickle"
-_MAGIC = b"ASI1"
+PACK_FILE = "search-index.pack"
+_MAGIC = b"ASI2"
 _MAC_SIZE = 32
-_BLOCK = 1 << 20
 
 
 class SearchState:
@@ -33,18 +36,26 @@ class SearchState:
     def __init__(self, folder: Path, stamp: str) -> None:
         self.path = folder / STATE_FILE
         self.stamp = stamp
+        self.texts = PackedTexts(folder / PACK_FILE)
 
     def load(self) -> object | None:
         if not usable_folder(self.path.parent, create=False):
             return None
         try:
             with open_private(self.path, os.O_RDONLY) as handle:
-                if not _verified(handle):
-                    log.info("ignoring %s: not signed with this cache key", STATE_FILE)
-                    return None
-                found = pickle.load(handle)  # noqa: S301 - signed by this key, just verified
+                data = handle.read()
         except FileNotFoundError:
             return None
+        except OSError as error:
+            log.info("ignoring the saved search index: %s", error)
+            return None
+        head = len(_MAGIC) + _MAC_SIZE
+        mac = hmac.new(cache_key(), data[head:], "sha256").digest()
+        if not data.startswith(_MAGIC) or not hmac.compare_digest(data[len(_MAGIC) : head], mac):
+            log.info("ignoring %s: not signed with this cache key", STATE_FILE)
+            return None
+        try:
+            found = pickle.loads(data[head:])  # noqa: S301 - signed by this key, just verified
         except Exception as error:  # noqa: BLE001 - any damage means "merge it all again"
             log.info("ignoring the saved search index: %s", error)
             return None
@@ -57,13 +68,12 @@ class SearchState:
         try:
             if not usable_folder(self.path.parent, create=True):
                 raise OSError(f"{self.path.parent.name} is not a usable folder")
+            self.texts.flush()
+            data = pickle.dumps((self.stamp, saved), protocol=5)
+            mac = hmac.new(cache_key(), data, "sha256").digest()
             fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w+b") as handle:
-                handle.write(_MAGIC + bytes(_MAC_SIZE))
-                signing = _Signing(handle)
-                pickle.Pickler(signing, protocol=5).dump((self.stamp, saved))
-                handle.seek(len(_MAGIC))
-                handle.write(signing.mac.digest())
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_MAGIC + mac + data)
             os.replace(temp, self.path)
         except OSError as error:  # a cache that cannot be written only slows the next build
             log.warning("the search index cannot be kept in the cache: %s", error)
@@ -71,25 +81,72 @@ class SearchState:
                 Path(temp).unlink(missing_ok=True)
 
 
-class _Signing:
-    """A file that signs what is written to it."""
+class PackedTexts:
+    """Texts appended to one file and read back by (offset, length, digest)."""
 
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle = handle
-        self.mac = hmac.new(cache_key(), digestmod="sha256")
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.appending: object = None  # the open file, once something is added
+        self.size = 0
+        self.reader: int | None = None
 
-    def write(self, data: bytes) -> int:
-        self.mac.update(data)
-        return self.handle.write(data)
+    def start_over(self) -> None:
+        """Empty the pack: a whole merge writes every text anew."""
+        self.close()
+        if usable_folder(self.path.parent, create=False):
+            self.path.unlink(missing_ok=True)
 
+    def put(self, data: bytes) -> Blob:
+        digest = digest_of(data)
+        handle = self._appending()
+        offset = self.size
+        handle.write(data)
+        self.size += len(data)
+        return (offset, len(data), digest)
 
-def _verified(handle: BinaryIO) -> bool:
-    """Whether the rest of the file is signed with this key; leaves it at the pickle."""
-    head = handle.read(len(_MAGIC) + _MAC_SIZE)
-    if len(head) < len(_MAGIC) + _MAC_SIZE or not head.startswith(_MAGIC):
-        return False
-    mac = hmac.new(cache_key(), digestmod="sha256")
-    while block := handle.read(_BLOCK):
-        mac.update(block)
-    handle.seek(len(head))
-    return hmac.compare_digest(head[len(_MAGIC) :], mac.digest())
+    def get(self, blob: Blob) -> bytes:
+        offset, length, digest = blob
+        self.flush()
+        try:
+            if self.reader is None:
+                self.reader = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            data = os.pread(self.reader, length, offset)
+        except OSError as error:
+            raise DamagedText(str(error)) from None
+        if len(data) != length or digest_of(data) != digest:
+            raise DamagedText(f"{PACK_FILE} does not hold what was recorded")
+        return data
+
+    def stored(self) -> int:
+        if self.appending is not None:
+            return self.size
+        try:
+            return os.stat(self.path).st_size
+        except OSError:
+            return 0
+
+    def flush(self) -> None:
+        if self.appending is not None:
+            self.appending.flush()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self.appending is not None:
+            self.appending.close()  # type: ignore[attr-defined]
+            self.appending = None
+        if self.reader is not None:
+            os.close(self.reader)
+            self.reader = None
+
+    def _appending(self):  # type: ignore[no-untyped-def]
+        """The pack, open to append to; OSError if it cannot be (the caller keeps the texts
+        in memory instead)."""
+        if self.appending is None:
+            if not usable_folder(self.path.parent, create=True):
+                raise OSError(f"{self.path.parent.name} is not a usable folder")
+            handle = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            self.size = os.fstat(handle.fileno()).st_size
+            self.appending = handle
+        return self.appending
+
+    def __del__(self) -> None:
+        self.close()
