@@ -61,6 +61,7 @@ ORDER = [
     "history",
     "build",
     "livesite",
+    "servebuilds",
     "linkcheck",
     "checking",
     "watch",

@@ -14,7 +14,7 @@ from hypothesis.stateful import initialize, invariant
 from test_incremental import IncrementalMachine, seed_site
 
 from ancongthuong_site.build import BuildOptions, Session, build
-from ancongthuong_site.livesite import ServeBuilds
+from ancongthuong_site.servebuilds import ServeBuilds
 from conftest import html, tree_digest
 
 MARKER = ".ancongthuong-site.json"

@@ -302,8 +302,8 @@ def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
-    from .livesite import ServeBuilds
     from .serve import DevServer, changed_pages
+    from .servebuilds import ServeBuilds
     from .watch import Watcher
 
     root: Path = args.root

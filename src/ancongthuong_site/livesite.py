@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import os
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .build import BuildOptions, BuildResult, Loaded, build, clock
+from .build import Loaded
 from .cache import task_digest
 from .docpages import DocumentPages
 from .documents import parse_source
@@ -48,7 +47,6 @@ from .state import PlanRecord
 
 __all__ = ["LiveSite"]
 
-log = logging.getLogger(__name__)
 CONTENT = "content/"
 Announce = Callable[[list[str]], None]  # output files just written, for the browser
 
@@ -232,7 +230,11 @@ class LiveSite:
         for rel, data in pages:
             target = self.out / rel
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            temp.write_bytes(data)
+            try:
+                temp.write_bytes(data)
+            except FileNotFoundError:  # the first file of a new folder (a search shard's)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temp.write_bytes(data)
             os.replace(temp, target)
             found = signature(target)
             if found is None:
@@ -240,6 +242,18 @@ class LiveSite:
             else:
                 self.signatures[rel] = found
         return [rel for rel, _ in pages]
+
+    def _remove(self, rel: str) -> None:
+        """A file the site no longer has, and the folders it leaves empty."""
+        target = self.out / rel
+        target.unlink(missing_ok=True)
+        folder = target.parent
+        while folder != self.out:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
 
     # -- what waits until saves pause -------------------------------------------------------
     def flush(self) -> None:
@@ -254,9 +268,10 @@ class LiveSite:
             digests, shown, stale = self._digests(tasks)
             gone = remade(plan) - set(digests)
             init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
-            self._write(self._render(stale) or [])
+            for task in stale:  # one at a time: the index is tens of megabytes
+                self._write(self._render([task]) or [])
             for rel in gone:
-                (self.out / rel).unlink(missing_ok=True)
+                self._remove(rel)
                 for record in (plan.pages, plan.files, self.signatures):
                     record.pop(rel, None)
             plan.pages.update(page_records(tasks, digests, shown, plan.cards))
@@ -290,78 +305,3 @@ def _swapped(index: SiteIndex, old: list[Article], articles: list[Article]) -> S
         tags=groups(index.tags),
         years=tuple((year, swap(items)) for year, items in index.years),
     )
-
-
-# Saves this close together are one editing session: what no reader waits for waits.
-FLUSH_AFTER = 1.5
-
-
-class ServeBuilds:
-    """serve's builds: in memory when a save allows (LiveSite), else through `build()`;
-    the work no reader waits for is done once saves pause for FLUSH_AFTER seconds."""
-
-    def __init__(self, root: Path, options: BuildOptions) -> None:
-        self.root, self.options = root, options
-        self.session = options.session
-        self.live: LiveSite | None = None
-        self._timer: threading.Timer | None = None
-
-    def full(self) -> BuildResult:
-        """A build through `build()`, after the deferred work of the local ones."""
-        self._cancel()
-        live, self.live = self.live, None
-        if live is not None and not live.broken:
-            try:
-                live.flush()
-            except Exception:  # the build makes again whatever the records miss
-                log.exception("deferred work after a save failed")
-            live = None if live.broken else live
-        self.session.built = None
-        result = build(self.root, self.options)  # raises: no live site until one succeeds
-        if self.session.built is not None:
-            live = LiveSite.after_build(self.session, result.output or self.root)
-            self.session.built = None  # the live site holds what it needs of it
-        elif live is not None and live.broken:
-            live = None
-        self.live = live  # a build that found nothing to do leaves the site as it was
-        return result
-
-    def local(self, changed: Iterable[str], announce: Announce) -> tuple[str, ...] | None:
-        """The files a local rebuild wrote, or None when `full()` must run."""
-        live = self.live
-        if live is None or not changed:
-            return None
-        self._cancel()
-        try:
-            written = live.rebuild(changed, announce, self.options.now or clock())
-        except OSError:  # build() reports what cannot be read or written
-            live.broken = True
-            written = None
-        if written is None:
-            return None
-        self._timer = threading.Timer(FLUSH_AFTER, self._flush)
-        self._timer.daemon = True
-        self._timer.start()
-        return written
-
-    def close(self) -> None:
-        """Before serve stops: the cache and the search index kept for the next build."""
-        self._cancel()
-        self._flush()
-        if self.live is not None:
-            self.live.body_of.close()  # the parse cache's pack, open since the last save
-
-    def _flush(self) -> None:
-        live = self.live
-        if live is None:
-            return
-        try:
-            live.flush()
-        except Exception:  # the next build through build() makes it all again
-            log.exception("deferred work after a save failed")
-            live.broken = True
-
-    def _cancel(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
