@@ -9,11 +9,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import initialize, invariant
 from test_incremental import IncrementalMachine, seed_site
 
 from ancongthuong_site.build import BuildOptions, Session, build
+from ancongthuong_site.errors import RefusedError
 from ancongthuong_site.servebuilds import ServeBuilds
 from conftest import html, tree_digest
 
@@ -91,6 +93,25 @@ def test_a_broken_save_goes_through_build_and_reports(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("date:", "dbte:"), encoding="utf-8")
     assert builds.local(["content/2024/01/bai-1-2.md"], print) is None
     assert builds.local(["content/moi.md"], print) is None  # a file the build never read
+
+
+def test_an_output_replaced_by_a_link_is_never_written_through(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    seed_site(root)
+    options = serve_options(tmp_path / "out")
+    builds = ServeBuilds(root, options)
+    builds.full()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    options.out.rename(tmp_path / "moved")
+    options.out.symlink_to(elsewhere)
+    path = root / "content/2024/01/bai-1-2.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Bài 1-2", "Sửa"), encoding="utf-8")
+    assert builds.local(["content/2024/01/bai-1-2.md"], print) is None
+    with pytest.raises(RefusedError):
+        builds.full()  # E201: serve stops
+    builds.close()
+    assert list(elsewhere.iterdir()) == []
 
 
 class ServeMachine(IncrementalMachine):

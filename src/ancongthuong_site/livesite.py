@@ -30,7 +30,7 @@ from .build import Loaded
 from .cache import task_digest
 from .docpages import DocumentPages
 from .documents import parse_source
-from .errors import Problem
+from .errors import Problem, SiteError
 from .files import file_digest, read_bytes
 from .index import Group, SiteIndex
 from .layout import site_globals
@@ -44,6 +44,7 @@ from .replan import Replan, card_digests, local_change, page_records, remade
 from .searchstate import SearchState
 from .stages import Prepared
 from .state import PlanRecord
+from .writer import locked_output
 
 __all__ = ["LiveSite"]
 
@@ -114,7 +115,13 @@ class LiveSite:
             )
             if local is None:
                 return None
-            return self._apply(parsed, announce)
+            try:
+                with locked_output(self.config.root, self.out) as target:
+                    if target != self.out:
+                        return None
+                    return self._apply(parsed, announce)
+            except SiteError:  # the output was moved, replaced or locked: build() says so
+                return None
 
     def _read(self, changed: Iterable[str]) -> dict[str, tuple[str, bytes]] | None:
         """Each saved content file's digest and bytes; None when a path is no known file."""
@@ -229,6 +236,8 @@ class LiveSite:
         """Each file replaced by a rename: a reader gets the old page or the new one."""
         for rel, data in pages:
             target = self.out / rel
+            if not target.parent.resolve().is_relative_to(self.out):
+                raise OSError(f"{rel}: a folder of the output leads out of it")
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             try:
                 temp.write_bytes(data)
@@ -262,25 +271,36 @@ class LiveSite:
             if not self.unflushed or self.broken:
                 return
             self.unflushed = False
-            planner, plan = self.planner, self.plan
-            planner.search_state = SearchState(self.cache.folder, self.cache.stamp)
-            tasks = planner.search_index()
-            digests, shown, stale = self._digests(tasks)
-            gone = remade(plan) - set(digests)
-            init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
-            for task in stale:  # one at a time: the index is tens of megabytes
-                self._write(self._render([task]) or [])
-            for rel in gone:
-                self._remove(rel)
-                for record in (plan.pages, plan.files, self.signatures):
-                    record.pop(rel, None)
-            plan.pages.update(page_records(tasks, digests, shown, plan.cards))
-            plan.files.update(digests)
-            self.cache.save()
-            self.body_of.close()  # a save's bodies are in the pack: no handle stays open
-            # Never "unchanged" again: the fingerprint is of the files the last build read.
-            record = dict(self.record or {}, fingerprint="")
-            write_marker(self.out, plan.files, record, self.signatures)
+            try:
+                with locked_output(self.config.root, self.out) as target:
+                    if target == self.out:
+                        self._flush()
+                        return
+            except SiteError:
+                pass
+            self.broken = True  # the next build through build() makes it all again
+
+    def _flush(self) -> None:
+        """flush() with the output guarded and locked."""
+        planner, plan = self.planner, self.plan
+        planner.search_state = SearchState(self.cache.folder, self.cache.stamp)
+        tasks = planner.search_index()
+        digests, shown, stale = self._digests(tasks)
+        gone = remade(plan) - set(digests)
+        init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
+        for task in stale:  # one at a time: the index is tens of megabytes
+            self._write(self._render([task]) or [])
+        for rel in gone:
+            self._remove(rel)
+            for record in (plan.pages, plan.files, self.signatures):
+                record.pop(rel, None)
+        plan.pages.update(page_records(tasks, digests, shown, plan.cards))
+        plan.files.update(digests)
+        self.cache.save()
+        self.body_of.close()  # a save's bodies are in the pack: no handle stays open
+        # Never "unchanged" again: the fingerprint is of the files the last build read.
+        record = dict(self.record or {}, fingerprint="")
+        write_marker(self.out, plan.files, record, self.signatures)
 
 
 def _swapped(index: SiteIndex, old: list[Article], articles: list[Article]) -> SiteIndex:
