@@ -2,10 +2,12 @@
 """Search benchmark: index cost, index size, bytes per query and time to first results.
 
     python bench/search.py --n 10000 [--runs 2] [--work DIR]
+    python bench/search.py --n 10000 --work DIR --queries-only   # the browser part again
 
 Generates the corpus with make_corpus.py (seed 1) beside the repository's site files, then:
 - cold builds (no .cache, no output) with and without the search index, alternately, so
-  the index's share of a cold build is the difference of the medians;
+  the index's share of a cold build is the difference of the medians, in wall time and in
+  CPU time (the build's process and its workers: less hurt by other load on the machine);
 - a rebuild after one body edit (files written, of which index shards);
 - the index on disk (files, bytes, bytes once gzipped at level 6, as a server sends them);
 - in headless Chromium (Debian's, through Playwright) with the site served on 127.0.0.1:
@@ -55,17 +57,13 @@ def child_build(root: str, with_index: bool) -> None:
     start = time.perf_counter()
     result = build(Path(root))
     took = time.perf_counter() - start
-    peak = (
-        max(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        )
-        / 1024
-    )
-    print(f"{took:.3f} {len(result.written)} {peak:.0f}")
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    peak = max(u.ru_maxrss for u in usage) / 1024
+    cpu = sum(u.ru_utime + u.ru_stime for u in usage)  # workers included
+    print(f"{took:.3f} {len(result.written)} {peak:.0f} {cpu:.2f}")
 
 
-def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, float]:
+def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, float, float]:
     if cold:
         for name in ("_site", "._site.standby", ".cache"):
             shutil.rmtree(root / name, ignore_errors=True)
@@ -76,8 +74,8 @@ def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, flo
         text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
     )
-    took, written, peak = out.stdout.split()[-3:]
-    return float(took), int(written), float(peak)
+    took, written, peak, cpu = out.stdout.split()[-4:]
+    return float(took), int(written), float(peak), float(cpu)
 
 
 def gz(path: Path) -> int:
@@ -148,9 +146,17 @@ def main() -> None:
     parser.add_argument("--work", type=Path)
     parser.add_argument("--child")
     parser.add_argument("--index", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--queries-only", action="store_true", help="only the browser queries, on WORK's site"
+    )
     args = parser.parse_args()
     if args.child:
         child_build(args.child, args.index)
+        return
+    if args.queries_only:
+        site = args.work / f"site-{args.n}" / "_site"
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        print_queries(browser_queries(site))
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-search-"))
     root = work / f"site-{args.n}"
@@ -170,48 +176,66 @@ def main() -> None:
     for name in ("site.yaml", "templates", "static"):
         shutil.rmtree(root / name, ignore_errors=True) if name != "site.yaml" else None
         (shutil.copytree if name != "site.yaml" else shutil.copy)(REPO / name, root / name)
-    cold = {True: [], False: []}
+    cold: dict[bool, list[tuple[float, int, float, float]]] = {True: [], False: []}
     for _ in range(args.runs):
         for with_index in (False, True):
             cold[with_index].append(run_build(root, with_index, cold=True))
-    with_index = statistics.median(t for t, _, _ in cold[True])
-    without = statistics.median(t for t, _, _ in cold[False])
+    with_index = statistics.median(t for t, _, _, _ in cold[True])
+    without = statistics.median(t for t, _, _, _ in cold[False])
+    cpu_with = statistics.median(c for _, _, _, c in cold[True])
+    cpu_without = statistics.median(c for _, _, _, c in cold[False])
     # One body edit, warm: the page, the feeds and the shards of its new syllables.
     article = sorted((root / "content").rglob("*.md"))[
         len(list((root / "content").rglob("*.md"))) // 2
     ]
     article.write_text(article.read_text("utf-8") + "\nMột đoạn mới: kiểm tra xăng dầu.\n", "utf-8")
-    edit_time, edit_written, _ = run_build(root, True, cold=False)
+    edit_time, edit_written, _, edit_cpu = run_build(root, True, cold=False)
     index = root / "_site/tim-kiem/chi-muc"
     files = [p for p in index.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     size_gz = sum(gz(p) for p in files)
     shards = len(list((index / "s").iterdir()))
+    load = os.getloadavg()[0]
     rows = browser_queries(root / "_site")
-    print(
-        f"N = {args.n:,}; {args.runs} cold builds each way; load average {os.getloadavg()[0]:.2f}\n"
-    )
+    print(f"N = {args.n:,}; {args.runs} cold builds each way; load average {load:.2f}\n")
     print("| measure | value |\n|---|---|")
+    times = ", ".join(f"{t:.2f}" for t, _, _, _ in cold[False])
     print(
-        f"| cold build without the index (median) | {without:.2f} s ({', '.join(f'{t:.2f}' for t, _, _ in cold[False])}) |"
+        f"| cold build without the index (median) | {without:.2f} s ({times}), "
+        f"{cpu_without:.1f} s CPU, peak RSS {max(p for _, _, p, _ in cold[False]):.0f} MiB |"
+    )
+    times = ", ".join(f"{t:.2f}" for t, _, _, _ in cold[True])
+    print(
+        f"| cold build with the index (median) | {with_index:.2f} s ({times}), "
+        f"{cpu_with:.1f} s CPU, peak RSS {max(p for _, _, p, _ in cold[True]):.0f} MiB |"
     )
     print(
-        f"| cold build with the index (median) | {with_index:.2f} s ({', '.join(f'{t:.2f}' for t, _, _ in cold[True])}), peak RSS {max(p for _, _, p in cold[True]):.0f} MiB (without: {max(p for _, _, p in cold[False]):.0f} MiB) |"
+        f"| index build cost | {with_index - without:.2f} s = "
+        f"{100 * (with_index - without) / with_index:.0f} % of a cold build; "
+        f"{cpu_with - cpu_without:.1f} s CPU = {100 * (cpu_with - cpu_without) / cpu_with:.0f} % |"
     )
     print(
-        f"| index build cost | {with_index - without:.2f} s = {100 * (with_index - without) / with_index:.0f} % of a cold build |"
-    )
-    print(f"| rebuild after one body edit | {edit_time:.2f} s, {edit_written} files written |")
-    print(
-        f"| index on disk | {len(files):,} files ({shards} shards), {size / 1e6:.1f} MB, {size_gz / 1e6:.1f} MB gzipped |"
+        f"| rebuild after one body edit | {edit_time:.2f} s ({edit_cpu:.2f} s CPU), "
+        f"{edit_written} files written |"
     )
     print(
-        "\n| query | results | index files | downloaded (gzip) | raw | snippets (result pages, gzip) | first results after DOMContentLoaded (median of 3) |"
+        f"| index on disk | {len(files):,} files ({shards} shards), {size / 1e6:.1f} MB, "
+        f"{size_gz / 1e6:.1f} MB gzipped |"
+    )
+    print_queries(rows)
+
+
+def print_queries(rows: list[dict]) -> None:
+    print(
+        "\n| query | results | index files | downloaded (gzip) | raw | snippets (result pages, "
+        "gzip) | first results after DOMContentLoaded (median of 3) |"
     )
     print("|---|---|--:|--:|--:|--:|--:|")
     for row in rows:
         print(
-            f"| {row['query']} | {row['status']} | {row['index_files']} | {row['index_gz'] / 1024:.0f} KB | {row['index_raw'] / 1024:.0f} KB | {row['snippet_gz'] / 1024:.0f} KB | {row['ms']:.0f} ms |"
+            f"| {row['query']} | {row['status']} | {row['index_files']} | "
+            f"{row['index_gz'] / 1024:.0f} KB | {row['index_raw'] / 1024:.0f} KB | "
+            f"{row['snippet_gz'] / 1024:.0f} KB | {row['ms']:.0f} ms |"
         )
 
 

@@ -94,18 +94,26 @@
     return out;
   }
 
-  // Postings of one syllable: entry number → {title, positions, forms}.
+  // Postings of one syllable: entry number → {title, places, forms}; the positions are
+  // read from `places` only for the entries that hold every syllable (see positionsOf).
   function postings(entry) {
     var result = new Map(), doc = 0;
     var docs = numbers(entry.doc), titles = numbers(entry.title);
     var places = entry.pos.split(" "), forms = entry.form.split(" ");
     for (var i = 0; i < docs.length; i++) {
       doc += docs[i];
-      var positions = numbers(places[i]), at = 0;
-      for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
-      result.set(doc, { title: titles[i], positions: positions, forms: forms[i] });
+      result.set(doc, { title: titles[i], places: places[i], forms: forms[i], positions: null });
     }
     return result;
+  }
+
+  function positionsOf(row) {
+    if (!row.positions) {
+      var positions = numbers(row.places), at = 0;
+      for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
+      row.positions = positions;
+    }
+    return row.positions;
   }
 
   // Every entry holding all syllables, scored: phrase, exact spelling, in the title.
@@ -121,19 +129,25 @@
         rows.push(row);
       }
       var best = { phrase: 0, exact: 0, title: 0 };
-      var first = rows[0], sets = rows.map(function (row) { return new Set(row.positions); });
-      for (var k = 0; k < first.positions.length; k++) {
-        var start = first.positions[k], whole = true;
-        for (var w = 1; w < rows.length && whole; w++) whole = sets[w].has(start + w);
+      var spots = rows.map(positionsOf), first = spots[0];
+      var next = rows.map(function () { return 0; });  // per syllable: where its walk stands
+      for (var k = 0; k < first.length; k++) {
+        var start = first[k], whole = true;
+        next[0] = k;
+        // Positions ascend: each syllable's walk only moves on (no set, no search).
+        for (var w = 1; w < rows.length && whole; w++) {
+          var spot = spots[w];
+          while (next[w] < spot.length && spot[next[w]] < start + w) next[w]++;
+          whole = next[w] < spot.length && spot[next[w]] === start + w;
+        }
         if (!whole) continue;
         var exact = 1;
         for (var v = 0; v < rows.length; v++) {
-          var index = v === 0 ? k : rows[v].positions.indexOf(start + v);
           var forms = rows[v].forms;  // two characters: every hit is spelt alike
-          var code = forms.length === 2 ? forms : forms.substr(index * 2, 2);
+          var code = forms.length === 2 ? forms : forms.substr(next[v] * 2, 2);
           if (words[v].accented && code !== words[v].code) exact = 0;
         }
-        var title = k < first.title ? 1 : 0;
+        var title = k < rows[0].title ? 1 : 0;
         if (exact > best.exact || (exact === best.exact && title > best.title) || !best.phrase) {
           best = { phrase: 1, exact: exact, title: title, start: start };
         }
