@@ -33,8 +33,10 @@ from collections.abc import Iterable
 from .vietnamese import fold, nfc
 
 # A token starts with a letter or digit and may carry combining marks (text typed in NFD
-# that has no precomposed form); "_" and punctuation separate tokens.
-TOKEN = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+# that has no precomposed form); "_" and punctuation separate tokens. `syllables` turns
+# "_" into a space first, so that one character class follows the first character (an
+# alternation there is twice as slow).
+TOKEN = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 _TAG = re.compile(r"<[^>]*>")
 _CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 
@@ -75,6 +77,8 @@ def syllables(text: str) -> list[str]:
     lowered = nfc(text).lower()
     if "ð" in lowered or "ɖ" in lowered:  # rare: two searches cost less than a translate
         lowered = lowered.replace("ð", "đ").replace("ɖ", "đ")
+    if "_" in lowered:
+        lowered = lowered.replace("_", " ")
     return TOKEN.findall(lowered)
 
 
