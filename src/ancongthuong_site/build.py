@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     """Build the site at `root` into its output folder, or raise BuildFailed / RefusedError."""
     options = options or BuildOptions()
-    sources = Sources(root) if options.use_cache and options.session is None else None
+    sources = Sources.take(root) if options.use_cache and options.session is None else None
     config = load_config(root)
     with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()

@@ -45,10 +45,11 @@ def read_signatures(out: Path) -> dict[str, Signature]:
         return {}
     if not isinstance(stats, dict):
         return {}
+    # A value of another shape never equals a file's signature: that file is made again.
     return {
-        rel: (value[0], value[1], value[2])
+        rel: tuple(value)  # type: ignore[misc]
         for rel, value in stats.items()
-        if isinstance(value, list) and len(value) == 3 and all(type(n) is int for n in value)
+        if type(value) is list and len(value) == 3
     }
 
 
@@ -84,7 +85,8 @@ def intact_signatures(out: Path, files: dict[str, str]) -> dict[str, Signature] 
 
 def _marker_bytes(files: dict[str, str], inputs: dict | None) -> bytes:
     marker = {"version": MANIFEST_VERSION, "inputs": inputs, "files": dict(sorted(files.items()))}
-    return json.dumps(marker, ensure_ascii=False, indent=0).encode()
+    # No indent: that would take the pure-Python encoder, 0.1 s for 10,000 entries.
+    return json.dumps(marker, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def write_marker(
@@ -92,7 +94,7 @@ def write_marker(
 ) -> None:
     """Mark a tree complete: the signatures first, the marker (what makes it trusted) last."""
     known = {rel: stats[rel] for rel in sorted(files) if rel in stats}
-    (tree / STATS).write_text(json.dumps(known, indent=0), encoding="utf-8")
+    (tree / STATS).write_text(json.dumps(known, separators=(",", ":")), encoding="utf-8")
     (tree / MARKER).write_bytes(_marker_bytes(files, inputs))
 
 

@@ -8,7 +8,7 @@ page shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from .config import SiteConfig
@@ -227,6 +227,20 @@ class Planner:
             self.index, self.urls, self.terms_of, documents, self.search_state
         )
 
+    def _unshown_cards(
+        self, articles: Iterable[Article], shown: set[str], limit: int
+    ) -> list[Card]:
+        """The first `limit` cards not already shown (a card is made only when looked at:
+        a rebuild after one edit makes a few dozen cards, not one per article)."""
+        items: list[Card] = []
+        for article in articles:
+            card = self.card(article)
+            if card.url not in shown:
+                items.append(card)
+                if len(items) == limit:
+                    break
+        return items
+
     def home(self) -> RenderTask:
         """Lead story, latest news, one block per category: no article shown twice."""
         shown = {item.url for block in self.layout.sidebar for item in block.items}
@@ -243,7 +257,7 @@ class Planner:
         shown.update(item.url for item in latest)
         blocks = []
         for group in self.index.categories:
-            items = [self.card(a) for a in group.articles if self.card(a).url not in shown]
+            items = self._unshown_cards(group.articles, shown, self.config.home_per_category)
             if items:
                 block = CategoryBlock(
                     group.name,

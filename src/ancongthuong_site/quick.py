@@ -76,6 +76,19 @@ class Sources:
         self.entries = _sources(root)
         self.racy = _digests(root, racy(self.entries, self.taken_ns))
 
+    @classmethod
+    def take(cls, root: Path) -> Sources:
+        """The walk the shortcut just made of this root if it made one (it found something
+        changed, and nothing has been read since), else a new one."""
+        global _walked
+        found, _walked = _walked, None
+        if found is not None and found[0] == str(root):
+            return found[1]
+        return cls(root)
+
+
+_walked: tuple[str, Sources] | None = None  # the shortcut's walk, for the build that follows
+
 
 def _sources(root: Path) -> tuple[Entry, ...]:
     found: list[Entry] = []
@@ -175,7 +188,10 @@ def _still_right(
         return None  # another tree (another build, or the output replaced)
     if _url_record(root) != urls:
         return None
-    if _sources(root) != entries:
+    global _walked
+    walked = Sources(root)
+    _walked = (str(root), walked)
+    if walked.entries != entries:
         return None
     if racy_digests != _digests(root, racy(entries, taken_ns)):
         return None  # a file written in the same clock tick as the recording changed
