@@ -53,6 +53,7 @@ ORDER = [
     "manifest",
     "state",
     "replan",
+    "filewriter",
     "writer",
     "inputs",
     "stages",

@@ -20,6 +20,7 @@ from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
 from .loader import load_all, rejected_problems
+from .manifest import MARKER
 from .markup import MarkupSettings
 from .media import BodyReader, prepare_media
 from .models import Article, Document, ParsedFile, RenderTask
@@ -95,11 +96,16 @@ def _rebuild(
     fingerprint: str,
 ) -> BuildResult:
     """Load, plan (only what a local change touches, when it is one), render, write."""
-    previous = _previous_plan(config, options)
+    # A plan record describes the output it was made with: with no output (a CI run that
+    # restored the cache) it cannot save any work, only hold memory.
+    kept = options.session is not None or (out / MARKER).is_file()
+    previous = _previous_plan(config, options) if kept else None
     loaded = _load(config, options, inputs, previous)
     try:
         local = loaded.local_change(previous, now)
-        prepared = _plan(loaded, now, previous if local is not None else None, local)
+        if local is None:
+            previous = None  # every page is planned: the record is of no more use
+        prepared = _plan(loaded, now, previous, local)
         # A local change moves no URL: the URLs recorded by the build before stand (and a
         # record that lost any would change the redirect pages: then every page is planned).
         if options.redirect_moved and prepared.base is None:

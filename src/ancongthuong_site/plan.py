@@ -8,7 +8,7 @@ page shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container
 from typing import Any
 
 from .config import SiteConfig
@@ -16,14 +16,19 @@ from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
 from .models import Article, MediaLookup, Page, ParsedFile, Placed, RenderTask
 from .searchindex import IndexState, search_index_tasks
-from .sitepages import feeds_page, related_articles, site_map_page, static_page_task
+from .sitepages import (
+    feeds_page,
+    home_page,
+    related_articles,
+    site_map_page,
+    static_page_task,
+)
 from .urls import Urls
 from .vietnamese import format_date, format_datetime
 from .views import (
     Alternate,
     ArticleView,
     Card,
-    CategoryBlock,
     FeedEntry,
     FeedHead,
     Image,
@@ -37,7 +42,6 @@ from .views import (
 )
 
 _LISTING_TITLES = {"category": "Chuyên mục", "source": "Nguồn", "tag": "Thẻ"}
-LEAD_WINDOW = 5  # how far down the newest articles the lead story may come from
 
 NEEDED_TEMPLATES = (
     "base.html",
@@ -120,8 +124,13 @@ class Planner:
             return None
         return Image(self.urls.rebase(src), alt, self.media.image(src) if self.media else None)
 
-    def pager(self, rel_urls: list[str], number: int) -> Pager:
-        links = tuple(PagerLink(i + 1, self.urls.link(u)) for i, u in enumerate(rel_urls))
+    def pager(
+        self, rel_urls: list[str], number: int, links: tuple[PagerLink, ...] | None = None
+    ) -> Pager:
+        """Page `number` of a listing; `links` (from `pager_links`) shared by its pages: a
+        listing of 300 pages would otherwise hold 300 × 300 links."""
+        if links is None:
+            links = self.pager_links(rel_urls)
         return Pager(
             number=number,
             total=len(rel_urls),
@@ -129,6 +138,9 @@ class Planner:
             prev=links[number - 2].url if number > 1 else "",
             next=links[number].url if number < len(links) else "",
         )
+
+    def pager_links(self, rel_urls: list[str]) -> tuple[PagerLink, ...]:
+        return tuple(PagerLink(i + 1, self.urls.link(u)) for i, u in enumerate(rel_urls))
 
     def page_meta(
         self,
@@ -227,53 +239,8 @@ class Planner:
             self.index, self.urls, self.terms_of, documents, self.search_state
         )
 
-    def _unshown_cards(
-        self, articles: Iterable[Article], shown: set[str], limit: int
-    ) -> list[Card]:
-        """The first `limit` cards not already shown (a card is made only when looked at:
-        a rebuild after one edit makes a few dozen cards, not one per article)."""
-        items: list[Card] = []
-        for article in articles:
-            card = self.card(article)
-            if card.url not in shown:
-                items.append(card)
-                if len(items) == limit:
-                    break
-        return items
-
     def home(self) -> RenderTask:
-        """Lead story, latest news, one block per category: no article shown twice."""
-        shown = {item.url for block in self.layout.sidebar for item in block.items}
-        latest: list[Card] = []
-        for article in self.index.listed:
-            if len(latest) == 1 + self.config.home_latest:
-                break
-            if self.card(article).url not in shown:
-                latest.append(self.card(article))
-        # The lead is the newest story with a photo among the first few, as portals do.
-        pictured = next((i for i, item in enumerate(latest[:LEAD_WINDOW]) if item.image), 0)
-        if latest:
-            latest.insert(0, latest.pop(pictured))
-        shown.update(item.url for item in latest)
-        blocks = []
-        for group in self.index.categories:
-            items = self._unshown_cards(group.articles, shown, self.config.home_per_category)
-            if items:
-                block = CategoryBlock(
-                    group.name,
-                    self.urls.link(Urls.listing("category", group.slug)),
-                    tuple(items[: self.config.home_per_category]),
-                )
-                blocks.append(block)
-                shown.update(item.url for item in block.items)
-        context = {
-            "page": self.page_meta(self.config.title, Urls.HOME, "home"),
-            "lead": latest[0] if latest else None,
-            "latest": latest[1:],
-            "blocks": blocks,
-            "documents": self.documents.home_block() if self.documents else None,
-        }
-        return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
+        return home_page(self)
 
     def article_pages(self) -> list[RenderTask]:
         tasks = []
@@ -392,6 +359,7 @@ class Planner:
         only: Container[str] | None = None,
     ) -> list[RenderTask]:
         tasks = []
+        links = self.pager_links(rel_urls)
         for number, (chunk, rel_url) in enumerate(zip(chunks, rel_urls, strict=True), start=1):
             if only is not None and Urls.output_path(rel_url) not in only:
                 continue
@@ -401,7 +369,7 @@ class Planner:
                 name=name,
                 count=count,
                 items=tuple(self.card(a) for a in chunk),
-                pager=self.pager(rel_urls, number),
+                pager=self.pager(rel_urls, number, links),
                 feed=feed,
             )
             context = {"page": self.page_meta(page_title, rel_url, kind), "listing": listing}

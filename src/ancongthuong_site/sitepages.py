@@ -17,7 +17,19 @@ from .layout import LABELS
 from .models import Article, MediaLookup, Page, ParsedFile, RenderTask
 from .pagefields import LEADER_LABELS, LEADER_LABELS_EN
 from .urls import Urls
-from .views import Card, CountedLink, Detail, Image, Layout, Leader, Link, PageHead
+from .views import (
+    Card,
+    CategoryBlock,
+    CountedLink,
+    Detail,
+    Image,
+    Layout,
+    Leader,
+    Link,
+    PageHead,
+)
+
+LEAD_WINDOW = 5  # how far down the newest articles the lead story may come from
 
 
 class PagePlanner(Protocol):
@@ -149,3 +161,49 @@ def static_page_task(planner: PagePlanner, page: Page) -> RenderTask:
         "parent": Link(parent.title, parent.url) if parent else None,
     }
     return RenderTask(Urls.output_path(page.rel_url), "page.html", context, page.path, page.parsed)
+
+
+def home_page(planner: PagePlanner) -> RenderTask:
+    """Lead story, latest news, one block per category: no article shown twice."""
+    config, urls = planner.config, planner.urls
+    shown = {item.url for block in planner.layout.sidebar for item in block.items}
+    latest = _unshown_cards(planner, planner.index.listed, shown, 1 + config.home_latest)
+    # The lead is the newest story with a photo among the first few, as portals do.
+    pictured = next((i for i, item in enumerate(latest[:LEAD_WINDOW]) if item.image), 0)
+    if latest:
+        latest.insert(0, latest.pop(pictured))
+    shown.update(item.url for item in latest)
+    blocks = []
+    for group in planner.index.categories:
+        items = _unshown_cards(planner, group.articles, shown, config.home_per_category)
+        if items:
+            block = CategoryBlock(
+                group.name,
+                urls.link(Urls.listing("category", group.slug)),
+                tuple(items[: config.home_per_category]),
+            )
+            blocks.append(block)
+            shown.update(item.url for item in block.items)
+    context = {
+        "page": planner.page_meta(config.title, Urls.HOME, "home"),
+        "lead": latest[0] if latest else None,
+        "latest": latest[1:],
+        "blocks": blocks,
+        "documents": planner.documents.home_block() if planner.documents else None,
+    }
+    return RenderTask(Urls.output_path(Urls.HOME), "home.html", context)
+
+
+def _unshown_cards(
+    planner: PagePlanner, articles: Iterable[Article], shown: set[str], limit: int
+) -> list[Card]:
+    """The first `limit` cards not already shown (a card is made only when looked at: a
+    rebuild after one edit makes a few dozen cards, not one per article)."""
+    items: list[Card] = []
+    for article in articles:
+        card = planner.card(article)
+        if card.url not in shown:
+            items.append(card)
+            if len(items) == limit:
+                break
+    return items

@@ -21,9 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
+from .filewriter import IN_THE_WAY, FileWriter
 from .manifest import (
     MARKER,
     STATS,
+    Signature,
     is_regular_file,
     read_manifest,
     read_signatures,
@@ -245,6 +247,7 @@ class Standby:
         self.path = standby_path(out)
         self.files = read_manifest(self.path) if self.path.is_dir() else {}
         self.stats = read_signatures(self.path) if self.files else {}
+        self.writer = FileWriter(self._written, _open)
         if self.files:
             (self.path / MARKER).unlink()
             _fsync_dir(self.path)
@@ -301,6 +304,22 @@ class Standby:
             target.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, rel: str, digest: str, data: bytes) -> None:
+        """Write a file (on a writer thread: see `finish`)."""
+        self._forget(rel)
+        self.writer.submit(rel, digest, self.path / rel, data)
+
+    def _written(self, rel: str, digest: str, data: bytes, made: Signature | None) -> None:
+        if made is IN_THE_WAY:
+            self._write_here(rel, digest, data)  # clear the way, then write
+        else:
+            self.files[rel] = digest
+            self.stats[rel] = made
+
+    def finish(self) -> None:
+        """Wait for the files being written (raises the first failure)."""
+        self.writer.wait()
+
+    def _write_here(self, rel: str, digest: str, data: bytes) -> None:
         target = self._target(rel)
         try:
             handle = open(target, "xb")  # noqa: SIM115 - the folder may need making first
@@ -320,6 +339,7 @@ class Standby:
 
     def link(self, rel: str, digest: str) -> bool:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
+        self.finish()
         source = self.out / rel
         target = self._target(rel)
         if not is_regular_file(source):
@@ -340,6 +360,7 @@ class Standby:
 
     def remove_others(self, keep: dict[str, str]) -> None:
         """Delete the files of the old tree that the new one no longer has."""
+        self.finish()
         for rel in sorted(set(self.files) - set(keep), reverse=True):
             target = self.path / rel
             target.unlink(missing_ok=True)
@@ -353,6 +374,7 @@ class Standby:
                 folder = folder.parent
 
     def _mark(self, files: dict[str, str], inputs: dict | None = None) -> None:
+        self.writer.close()
         write_marker(self.path, files, inputs, self.stats)
         _fsync_dir(self.path)
 
@@ -373,8 +395,14 @@ class Standby:
 
         If even that fails (a full disk), the standby stays unmarked and is made afresh.
         """
+        with contextlib.suppress(Exception):
+            self.writer.close()  # no thread may write once the tree is marked
         with contextlib.suppress(OSError):
             self._mark(self.files)
+
+
+def _open(path: Path, mode: str):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    return open(path, mode)  # noqa: SIM115 - closed by the writer
 
 
 _RENAME_EXCHANGE = 2
