@@ -137,7 +137,7 @@ class _Handler(FileSystemEventHandler):
         self,
         root: Path,
         output_dir: str,
-        sink: queue.Queue[str | None],
+        sink: queue.Queue[tuple[str, bool] | None],
         on_source_dir: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
@@ -154,16 +154,17 @@ class _Handler(FileSystemEventHandler):
                     if rel in SOURCE_DIRS:
                         self._on_source_dir(rel)
             return
-        paths = [event.src_path]
+        # Whether the file is whole now: closed after writing, or renamed into place.
+        paths = [(event.src_path, isinstance(event, FileClosedEvent))]
         if isinstance(event, FileMovedEvent):
             # A rename-save has the real file as destination, a rename-away as source.
-            paths.append(event.dest_path)
-        for raw in paths:
+            paths.append((event.dest_path, True))
+        for raw, whole in paths:
             rel = self._relative(raw)
             if rel is not None and classify_change(rel, output_dir=self._output_dir) is not (
                 ChangeKind.IGNORE
             ):
-                self._sink.put(rel)
+                self._sink.put((rel, whole))
 
     def _relative(self, raw: str | bytes) -> str | None:
         if not raw:
@@ -172,6 +173,9 @@ class _Handler(FileSystemEventHandler):
             return Path(os.fsdecode(raw)).relative_to(self._root).as_posix()
         except ValueError:
             return None  # a move from or to outside the watched tree
+
+
+WHOLE_QUIET = 0.01
 
 
 class Watcher:
@@ -198,7 +202,7 @@ class Watcher:
         self.output_dir = output_dir
         self._on_change = on_change
         self._polling = polling
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bool] | None] = queue.Queue()
         self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
@@ -218,7 +222,7 @@ class Watcher:
             if name not in self._watched and (root / name).is_dir():
                 self._watched.add(name)
                 observer.schedule(handler, str(root / name), recursive=True, event_filter=events)
-                self._queue.put(f"{name}/")  # whatever it holds is new: rebuild once
+                self._queue.put((f"{name}/", False))  # whatever it holds is new: rebuild once
 
         # site.yaml and the source folders' names: the root itself, not below it.
         top = _Handler(root, self.output_dir, self._queue, on_source_dir=watch_source)
@@ -264,16 +268,22 @@ class Watcher:
             first = self._queue.get()
             if first is None:
                 return
-            paths = {first}
-            # Keep collecting until the tree has been quiet for `quiet` seconds.
+            paths = {first[0]}
+            whole = first[1]
+            # Keep collecting until the tree has been quiet for `quiet` seconds, or for
+            # WHOLE_QUIET while every event was a file written whole (an editor's save: its
+            # events come within a millisecond; a file created, deleted or renamed away may
+            # be the start of more).
             while True:
                 try:
-                    item = self._queue.get(timeout=self.quiet)
+                    wait = min(WHOLE_QUIET, self.quiet) if whole else self.quiet
+                    item = self._queue.get(timeout=wait)
                 except queue.Empty:
                     break
                 if item is None:
                     return
-                paths.add(item)
+                paths.add(item[0])
+                whole = whole and item[1]
             try:
                 self._on_change(frozenset(paths))
             except Exception:
