@@ -167,22 +167,30 @@ class LiveSite:
         planner.adopt_cards(self.planner, set(parsed))
         documents = DocumentPages(planner, self.register)
         documents.attach()
-        tasks = Replan(planner, plan, sorted(parsed)).tasks(planner.aliases(), search=False)
-        if tasks is None:
-            return None
-        documents.link_bodies(tasks)
-        digests, shown, stale = self._digests(tasks)
-        own = [t for t in stale if t.body is not None and t.body.path in parsed]
-        others = [t for t in stale if t not in own]
+        replan = Replan(planner, plan, sorted(parsed))
+        # The saved articles' own pages first: the pages their editor looks at.
+        own = [replan.article_page(article) for article in replan.changed]
+        documents.link_bodies(own)
+        planner.add_layout(own)
+        digests, shown, stale = self._digests(own)
         init_render_worker(self.config.templates_dir, self.templates, site_globals(self.config))
-        rendered = self._render(own)
+        rendered = self._render(stale)
         if rendered is None:
             return None  # a page that cannot be rendered: build() reports it
         written = self._write(rendered)
         announce(written)
-        rendered = self._render(others)
-        if rendered is None:
-            self.broken = True  # the tree holds pages the records do not: build() again
+        # Then every other page that shows them, if the plan record can tell which.
+        tasks = replan.tasks(planner.aliases(), search=False)
+        rendered = None
+        if tasks is not None:
+            tasks = [task for task in tasks if task.output_path not in digests]
+            documents.link_bodies(tasks)
+            more_digests, more_shown, stale = self._digests(tasks)
+            digests.update(more_digests)
+            shown.update(more_shown)
+            rendered = self._render(stale)
+        if tasks is None or rendered is None:
+            self.broken = written != []  # pages written that the records do not know
             return None
         # The records follow the tree, and the parse cache keeps the new bodies.
         for rel, fresh in parsed.items():
@@ -191,7 +199,7 @@ class LiveSite:
             self.parsed[rel] = cache.put(fresh)
         self.index, self.planner, self.unflushed = index, planner, True
         plan.cards.update(card_digests(planner))
-        plan.pages.update(page_records(tasks, digests, shown, plan.cards))
+        plan.pages.update(page_records(own + tasks, digests, shown, plan.cards))
         plan.files.update(digests)
         more = self._write(rendered)
         announce(more)

@@ -110,7 +110,7 @@ class Replan:
         owners = {previous.pages[rel].source for rel in wanted}
         articles = {a.path: a for a in self.changed}
         articles.update((p, self.published[p]) for p in sorted(owners) if p in self.published)
-        tasks = [self._article_page(article) for article in articles.values()]
+        tasks = [self.article_page(article) for article in articles.values()]
         tasks += [
             planner.home(),
             planner.main_feed(),
@@ -154,7 +154,8 @@ class Replan:
         before = {rel for rel, page in pages.items() if page.template == REDIRECTS}
         return before == {t.output_path for t in tasks if t.template == REDIRECTS}
 
-    def _article_page(self, article: Article) -> RenderTask:
+    def article_page(self, article: Article) -> RenderTask:
+        """The page of a published article, with its neighbours in the newest-first list."""
         planner, listed = self.planner, self.planner.index.listed
         i = self._positions().get(article.path)
         newer = planner.card(listed[i - 1]) if i is not None and i > 0 else None
