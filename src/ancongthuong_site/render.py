@@ -82,11 +82,15 @@ def write_site(
         raise cannot_write(out, error) from None
     try:
         written = _render_into(standby, config, prepared, changed, manifest, options)
-        for rel in sorted(set(manifest) - set(written)):
+        stale = [
+            rel
+            for rel in sorted(set(manifest) - written)
+            if not standby.current(rel, manifest[rel])
+        ]
+        for rel in standby.link_all([(rel, manifest[rel]) for rel in stale]):
             stop_point()
-            if not standby.current(rel, manifest[rel]) and not standby.link(rel, manifest[rel]):
-                # The live file vanished (deleted by hand): make it again.
-                standby.write(rel, manifest[rel], _render_missing(config, prepared, rel))
+            # The live file vanished (deleted by hand): make it again.
+            standby.write(rel, manifest[rel], _render_missing(config, prepared, rel))
         standby.remove_others(manifest)
         stop_point()  # the last moment a stop leaves the old output in place
         standby.commit(manifest, inputs)

@@ -21,11 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
-from .filewriter import IN_THE_WAY, FileWriter
+from .filewriter import GONE, IN_THE_WAY, FileWriter, Outcome, link_file, write_file
 from .manifest import (
     MARKER,
     STATS,
-    Signature,
     is_regular_file,
     read_manifest,
     read_signatures,
@@ -247,7 +246,7 @@ class Standby:
         self.path = standby_path(out)
         self.files = read_manifest(self.path) if self.path.is_dir() else {}
         self.stats = read_signatures(self.path) if self.files else {}
-        self.writer = FileWriter(self._written, _open)
+        self.writer = FileWriter()
         if self.files:
             (self.path / MARKER).unlink()
             _fsync_dir(self.path)
@@ -305,15 +304,40 @@ class Standby:
 
     def write(self, rel: str, digest: str, data: bytes) -> None:
         """Write a file (on a writer thread: see `finish`)."""
-        self._forget(rel)
-        self.writer.submit(rel, digest, self.path / rel, data)
 
-    def _written(self, rel: str, digest: str, data: bytes, made: Signature | None) -> None:
-        if made is IN_THE_WAY:
-            self._write_here(rel, digest, data)  # clear the way, then write
-        else:
-            self.files[rel] = digest
-            self.stats[rel] = made
+        def done(made: Outcome) -> None:
+            if made == IN_THE_WAY:
+                self._write_here(rel, digest, data)  # clear the way, then write
+            else:
+                self._made(rel, digest, made)
+
+        self._forget(rel)
+        self.writer.run(lambda: write_file(_open, self.path / rel, data), done)
+
+    def link_all(self, wanted: list[tuple[str, str]]) -> list[str]:
+        """Take these files from the live tree by hard link (on the writer threads); the
+        ones missing there are returned (write them anew)."""
+        self.finish()
+        missing: list[str] = []
+        for rel, digest in wanted:
+
+            def done(made: Outcome, rel: str = rel, digest: str = digest) -> None:
+                if made == IN_THE_WAY:  # clear the way, then link
+                    made = self.stats[rel] if self.link(rel, digest) else GONE
+                if made == GONE:
+                    missing.append(rel)
+                else:
+                    self._made(rel, digest, made)
+
+            self._forget(rel)
+            self.writer.run(lambda rel=rel: link_file(self.out / rel, self.path / rel), done)
+        self.finish()
+        return missing
+
+    def _made(self, rel: str, digest: str, made: Outcome) -> None:
+        assert isinstance(made, tuple)
+        self.files[rel] = digest
+        self.stats[rel] = made
 
     def finish(self) -> None:
         """Wait for the files being written (raises the first failure)."""
@@ -339,7 +363,6 @@ class Standby:
 
     def link(self, rel: str, digest: str) -> bool:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
-        self.finish()
         source = self.out / rel
         target = self._target(rel)
         if not is_regular_file(source):
