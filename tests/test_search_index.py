@@ -8,6 +8,8 @@ import logging
 import random
 import shutil
 
+import pytest
+
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.searchindex import (
     MemoryIndexState,
@@ -16,6 +18,7 @@ from ancongthuong_site.searchindex import (
     index_with_state,
     shard_name,
 )
+from ancongthuong_site.searchstate import PackedTexts
 from ancongthuong_site.searchterms import (
     encode_terms,
     form_code,
@@ -23,6 +26,7 @@ from ancongthuong_site.searchterms import (
     read_numbers,
     syllables,
 )
+from ancongthuong_site.searchtexts import DamagedText
 from ancongthuong_site.vietnamese import fold
 from conftest import article, built_index_files, read_index, write_tree
 
@@ -296,3 +300,22 @@ def test_random_edits_update_the_kept_index_exactly_as_a_whole_merge(caplog) -> 
             if step == 9:  # kept texts lost: the next index is merged whole, and right
                 state.texts.start_over()
     assert caplog.text.count("entries merged again") >= 9  # updated, not merged whole
+
+
+def test_the_kept_texts_survive_another_build_writing_beside_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two builds sharing a cache: each reads back exactly what it put, whatever the other
+    # appended or started over meanwhile; a text not as recorded is refused, never used.
+    mine, other = PackedTexts(tmp_path / "p"), PackedTexts(tmp_path / "p")
+    first = mine.put(b"first text")
+    theirs = other.put(b"theirs")
+    second = mine.put(b"second")
+    assert (mine.get(first), mine.get(second), other.get(theirs)) == (
+        b"first text",
+        b"second",
+        b"theirs",
+    )
+    other.start_over()
+    other.put(b"a new pack")
+    assert mine.get(second) == b"second"  # the file it wrote, still open
+    with pytest.raises(DamagedText):
+        PackedTexts(tmp_path / "p").get(second)  # the new pack does not hold it

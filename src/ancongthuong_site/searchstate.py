@@ -16,6 +16,7 @@ import hmac
 import logging
 import os
 import pickle
+import stat
 import tempfile
 from pathlib import Path
 
@@ -68,7 +69,6 @@ class SearchState:
         try:
             if not usable_folder(self.path.parent, create=True):
                 raise OSError(f"{self.path.parent.name} is not a usable folder")
-            self.texts.flush()
             data = pickle.dumps((self.stamp, saved), protocol=5)
             mac = hmac.new(cache_key(), data, "sha256").digest()
             fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
@@ -82,13 +82,15 @@ class SearchState:
 
 
 class PackedTexts:
-    """Texts appended to one file and read back by (offset, length, digest)."""
+    """Texts appended to one file and read back by (offset, length, digest).
+
+    One open file serves both, so that a build reads back what it wrote even if another
+    build starts the pack over meanwhile; a text's offset is read from where its write left
+    the file (appends are atomic: another process's cannot slip in between)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.appending: object = None  # the open file, once something is added
-        self.size = 0
-        self.reader: int | None = None
+        self.fd: int | None = None
 
     def start_over(self) -> None:
         """Empty the pack: a whole merge writes every text anew."""
@@ -97,20 +99,16 @@ class PackedTexts:
             self.path.unlink(missing_ok=True)
 
     def put(self, data: bytes) -> Blob:
-        digest = digest_of(data)
-        handle = self._appending()
-        offset = self.size
-        handle.write(data)
-        self.size += len(data)
-        return (offset, len(data), digest)
+        fd = self._open(create=True)
+        if os.write(fd, data) != len(data):
+            raise OSError(f"{PACK_FILE}: a short write (is the disk full?)")
+        end = os.lseek(fd, 0, os.SEEK_CUR)
+        return (end - len(data), len(data), digest_of(data))
 
     def get(self, blob: Blob) -> bytes:
         offset, length, digest = blob
-        self.flush()
         try:
-            if self.reader is None:
-                self.reader = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            data = os.pread(self.reader, length, offset)
+            data = os.pread(self._open(create=False), length, offset)
         except OSError as error:
             raise DamagedText(str(error)) from None
         if len(data) != length or digest_of(data) != digest:
@@ -118,35 +116,29 @@ class PackedTexts:
         return data
 
     def stored(self) -> int:
-        if self.appending is not None:
-            return self.size
         try:
-            return os.stat(self.path).st_size
+            return os.fstat(self.fd).st_size if self.fd is not None else self.path.stat().st_size
         except OSError:
             return 0
 
-    def flush(self) -> None:
-        if self.appending is not None:
-            self.appending.flush()  # type: ignore[attr-defined]
-
     def close(self) -> None:
-        if self.appending is not None:
-            self.appending.close()  # type: ignore[attr-defined]
-            self.appending = None
-        if self.reader is not None:
-            os.close(self.reader)
-            self.reader = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
-    def _appending(self):  # type: ignore[no-untyped-def]
-        """The pack, open to append to; OSError if it cannot be (the caller keeps the texts
-        in memory instead)."""
-        if self.appending is None:
-            if not usable_folder(self.path.parent, create=True):
+    def _open(self, *, create: bool) -> int:
+        """The pack, open to read and append to; OSError if it cannot be (a whole merge
+        follows, its texts kept in memory if the pack cannot be made either)."""
+        if self.fd is None:
+            if create and not usable_folder(self.path.parent, create=True):
                 raise OSError(f"{self.path.parent.name} is not a usable folder")
-            handle = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            self.size = os.fstat(handle.fileno()).st_size
-            self.appending = handle
-        return self.appending
+            flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(self.path, flags | (os.O_CREAT if create else 0), 0o644)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(f"{PACK_FILE} is not a regular file")
+            self.fd = fd
+        return self.fd
 
     def __del__(self) -> None:
         self.close()
