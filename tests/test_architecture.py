@@ -67,6 +67,7 @@ ORDER = [
     "checking",
     "watch",
     "devpaths",
+    "livereload",
     "serve",
     "scaffold",
     "dateline",

@@ -12,7 +12,6 @@ error shown).
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import socket
 import socketserver
@@ -35,12 +34,12 @@ from .devpaths import (
     resolve_request_path,
     strip_port,
 )
+from .livereload import LIVERELOAD_PATH, ChangeLog, changed_pages, decorate, message, since
 
 __all__ = ["DevServer", "changed_pages", "resolve_request_path"]
 
 logger = logging.getLogger(__name__)
 
-LIVERELOAD_PATH = "/__livereload"
 MAX_REQUEST_LINE = 8 * 1024
 KEEPALIVE_SECONDS = 15.0
 HANDLER_TIMEOUT_SECONDS = 30.0  # a slow (or slowloris) client gives its thread back
@@ -50,28 +49,6 @@ _DEFAULT_404 = (
     "<title>Không tìm thấy trang</title></head>\n<body><h1>Không tìm thấy trang</h1>"
     "<p>Địa chỉ này không có trong bản dựng hiện tại.</p></body></html>\n"
 ).encode()
-
-# A message is "epoch" (reload any page older) or "epoch /path/ /path/" (only those pages;
-# "epoch -" for none).
-# The page says which epoch it was served at, so that a change made before its stream
-# opened reloads it only if it is one of the pages that change named.
-_RELOAD_SCRIPT = (
-    '<script>(function(){{var p={epoch},s=new EventSource("' + LIVERELOAD_PATH + '?since="+p);'
-    's.onmessage=function(e){{var d=e.data.split(" "),n=Number(d[0]);if(n>p){{'
-    "if(d.length<2||d.indexOf(location.pathname,1)>0){{s.close();location.reload();}}"
-    "else{{p=n;}}}}}};}})();</script>"
-)
-_PAGES_PER_MESSAGE = 300  # more changed pages than this: every page reloads
-_CHANGES_KEPT = 64
-
-_OVERLAY = (
-    '<div id="ancongthuong-error-overlay" lang="vi" role="alert" style="position:fixed;inset:0;'
-    "z-index:2147483647;overflow:auto;box-sizing:border-box;padding:24px;"
-    'background:rgba(32,0,0,.94);color:#fff;font:15px/1.5 system-ui,sans-serif">'
-    '<h2 style="margin:0 0 12px;color:#ff8a80">Lỗi khi dựng trang</h2>'
-    '<pre style="margin:0;white-space:pre-wrap;font:14px/1.5 ui-monospace,monospace">'
-    "{lines}</pre></div>"
-)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -139,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug("%s %r %s", self.address_string(), self.requestline, code)
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def logmessage(self, format: str, *args: Any) -> None:
         logger.info("%s %s", self.address_string(), format % args)
 
     def log_error(self, format: str, *args: Any) -> None:
@@ -270,9 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
         # The current epoch right away: a build that finished between serving the page and
         # this connection still reloads it (the page compares against its own epoch), if
         # it is one of the pages changed since then.
-        since = _since(self.path)
-        pages = dev._pages_between(since, sent) if since is not None and since < sent else None
-        self.wfile.write(b"retry: 1000\n\n" + _message(sent, pages))
+        served = since(self.path)
+        pages = dev._pages_between(served, sent) if served is not None and served < sent else None
+        self.wfile.write(b"retry: 1000\n\n" + message(sent, pages))
         while True:
             stopping, current = dev._wait_for_change(sent, KEEPALIVE_SECONDS)
             if stopping:
@@ -280,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             if current != sent:
                 pages = dev._pages_between(sent, current)
                 sent = current
-                self.wfile.write(_message(sent, pages))
+                self.wfile.write(message(sent, pages))
             else:
                 self.wfile.write(b": keep-alive\n\n")  # also notices clients that left
 
@@ -310,7 +287,7 @@ class DevServer:
         # Start from wall-clock ms so that pages left open across a restart reload once.
         self._epoch = time.time_ns() // 1_000_000
         self._error_lines: tuple[str, ...] | None = None
-        self._changes: dict[int, frozenset[str] | None] = {}  # epoch → pages it changed
+        self._changes = ChangeLog()
         self._stopping = False
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -380,27 +357,15 @@ class DevServer:
         """A new build (or a new error) is ready: bump the epoch and wake live-reload clients.
 
         `pages`: the URL paths ("/2024/02/a/") of the only pages that changed; None: all."""
-        changed = None if pages is None else frozenset(pages)
-        if changed is not None and len(changed) > _PAGES_PER_MESSAGE:
-            changed = None
         with self._cond:
             self._epoch += 1
-            self._changes[self._epoch] = changed
-            self._changes.pop(self._epoch - _CHANGES_KEPT, None)
+            self._changes.record(self._epoch, pages)
             self._cond.notify_all()
 
     def _pages_between(self, seen: int, current: int) -> frozenset[str] | None:
         """The pages changed after epoch `seen` up to `current`; None: reload any page."""
-        pages: set[str] = set()
-        if current - seen > _CHANGES_KEPT:
-            return None  # older than the changes kept (or another server's epoch)
         with self._cond:
-            for epoch in range(seen + 1, current + 1):
-                changed = self._changes.get(epoch)
-                if changed is None:
-                    return None
-                pages |= changed
-        return frozenset(pages) if len(pages) <= _PAGES_PER_MESSAGE else None
+            return self._changes.between(seen, current)
 
     def set_error(self, lines: Sequence[str] | None, pages: Iterable[str] | None = None) -> None:
         """Show `lines` in an overlay on every HTML page until called with None; `pages`, with
@@ -429,62 +394,4 @@ class DevServer:
         """Add the live-reload script (and the error overlay) at response time, never on disk."""
         with self._cond:
             epoch, lines = self._epoch, self._error_lines
-        snippet = _RELOAD_SCRIPT.format(epoch=epoch)
-        if lines is not None:
-            escaped = "\n".join(html.escape(line, quote=True) for line in lines)
-            snippet = _OVERLAY.format(lines=escaped) + snippet
-        extra = snippet.encode()
-        at = body.lower().rfind(b"</body")
-        if at < 0:
-            return body + extra
-        return body[:at] + extra + body[at:]
-
-
-def _message(epoch: int, pages: frozenset[str] | None) -> bytes:
-    """The event for a change: every page older reloads (None), else only `pages` ("-"
-    when none: a rebuild that changed no page reloads none)."""
-    listed = "" if pages is None else "".join(" " + page for page in sorted(pages)) or " -"
-    return b"data: %d%s\n\n" % (epoch, listed.encode())
-
-
-def _since(target: str) -> int | None:
-    """The epoch a page was served at, from its stream's `?since=`; None if absent or odd."""
-    query = target.partition("?")[2]
-    for part in query.split("&"):
-        name, _, value = part.partition("=")
-        if name == "since" and value.isascii() and value.isdigit() and len(value) < 20:
-            return int(value)
-    return None
-
-
-# Files a page loads while it is shown: when one changes, every open page reloads.
-_SUBRESOURCES = (
-    ".css",
-    ".js",
-    ".mjs",
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".webp",
-    ".gif",
-    ".svg",
-    ".avif",
-    ".ico",
-    ".woff",
-    ".woff2",
-)
-
-
-def changed_pages(written: Iterable[str]) -> list[str] | None:
-    """URL paths of the HTML pages among files a build wrote; None when a stylesheet, a
-    script, an image or a font changed (every page may show it). Feeds, the sitemap and
-    the search index are no page a reader has open."""
-    pages = []
-    for rel in written:
-        if rel.lower().endswith(_SUBRESOURCES):
-            return None
-        if rel == "index.html" or rel.endswith("/index.html"):
-            pages.append("/" + rel[: -len("index.html")])
-        elif rel.endswith(".html"):
-            pages.append("/" + rel)
-    return pages
+        return decorate(body, epoch, lines)
