@@ -306,6 +306,7 @@ class LiveSite:
         plan.files.update(digests)
         self.cache.save()
         self.body_of.close()  # a save's bodies are in the pack: no handle stays open
+        planner.search_state.texts.close()  # the index's texts too
         # Never "unchanged" again: the fingerprint is of the files the last build read.
         record = dict(self.record or {}, fingerprint="")
         write_marker(self.out, plan.files, record, self.signatures)
