@@ -65,7 +65,11 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()
         inputs = read_inputs(
-            config, use_cache=options.use_cache, drafts=options.drafts, future=options.future
+            config,
+            use_cache=options.use_cache,
+            drafts=options.drafts,
+            future=options.future,
+            sources=sources,
         )
         base = inputs.fingerprint
         if options.redirect_moved:  # the URLs earlier builds published decide redirects

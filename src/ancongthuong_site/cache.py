@@ -319,15 +319,19 @@ class StatCache:
         except Exception:  # noqa: BLE001 - any damage means "no cache"
             self.known = {}
 
-    def digest(self, rel: str, path: Path) -> str | None:
-        """The remembered digest if the file is unchanged, else None (read and hash it)."""
-        try:
-            info = os.stat(path, follow_symlinks=False)
-        except OSError:
-            return None
-        key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    def digest(
+        self, rel: str, path: Path, key: tuple[int, int, int, int] | None = None
+    ) -> str | None:
+        """The remembered digest if the file is unchanged, else None (read and hash it).
+        `key`: the file's (size, mtime, ctime, inode) if the caller has just read them."""
+        if key is None:
+            try:
+                info = os.stat(path, follow_symlinks=False)
+            except OSError:
+                return None
+            key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         found = self.known.get(rel)
-        if found is None or found[0] != key or info.st_mtime_ns >= self.saved_ns - self.RACY_NS:
+        if found is None or found[0] != key or key[1] >= self.saved_ns - self.RACY_NS:
             self.seen[rel] = (key, "")
             return None
         self.seen[rel] = found

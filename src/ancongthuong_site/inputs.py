@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from .cache import StatCache
 from .codeversion import code_version
 from .config import SiteConfig
 from .errors import Problem, cannot_read, stop_point
-from .files import FILE, discover, file_digest, odd_file, read_bytes, walk_files
+from .files import FILE, discover, file_digest, is_markdown, odd_file, read_bytes, walk_files
 from .manifest import Signature, intact_signatures, read_marker
+from .quick import Sources
 from .state import BuildRecord
 from .templating import templates_digest
+from .vietnamese import nfc
 
 
 @dataclass
@@ -33,11 +36,28 @@ class Inputs:
     stats: StatCache | None
 
 
-def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bool) -> Inputs:
-    """Find every source file and know its digest (reading only files whose stats changed)."""
+def read_inputs(
+    config: SiteConfig,
+    *,
+    use_cache: bool,
+    drafts: bool,
+    future: bool,
+    sources: Sources | None = None,
+) -> Inputs:
+    """Find every source file and know its digest (reading only files whose stats changed).
+
+    `sources`: the walk the build made before reading anything (quick.Sources); the content
+    files and their stats are taken from it instead of walking and stat-ing them again."""
     problems: list[Problem] = []
-    files, found = discover(config.content_dir)
-    problems += found
+    walked = _walked_content(sources) if sources is not None else None
+    if walked is None:
+        files, found = discover(config.content_dir)
+        problems += found
+        known: dict[str, tuple[int, int, int, int]] = {}
+    else:
+        top = config.content_dir
+        files = [(rel, top / rel) for rel in walked]
+        known = walked
     static_files, found = _static_files(config)
     problems += found
     problems += _template_links(config)
@@ -45,7 +65,7 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
     content = []
     for rel, path in files:
         stop_point()
-        digest = stats.digest(rel, path) if stats else None
+        digest = stats.digest(rel, path, known.get(rel)) if stats else None
         data = None
         if digest is None:
             try:
@@ -75,6 +95,23 @@ def read_inputs(config: SiteConfig, *, use_cache: bool, drafts: bool, future: bo
     ):
         fingerprint.update(part.encode() + b"\0")
     return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
+
+
+def _walked_content(sources: Sources) -> dict[str, tuple[int, int, int, int]] | None:
+    """Content file (relative to content/, NFC) → its stat key, sorted, from the walk; None
+    when the walk met anything discover() reports (no content/, a link, a FIFO)."""
+    found: dict[str, tuple[int, int, int, int]] = {}
+    for rel, mode, size, mtime, ctime, inode in sources.entries:
+        if not rel.startswith("content/") and rel != "content":
+            continue
+        if rel == "content" or not stat.S_ISREG(mode):
+            return None
+        if is_markdown(rel):
+            name = nfc(rel[len("content/") :])
+            if name in found:
+                return None  # two spellings of one name (NFC and NFD): let discover() tell
+            found[name] = (size, mtime, ctime, inode)
+    return dict(sorted(found.items()))
 
 
 def _static_digest(stats: StatCache | None, rel: str, path: Path) -> str:
