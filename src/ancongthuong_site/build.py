@@ -69,7 +69,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             use_cache=options.use_cache,
             drafts=options.drafts,
             future=options.future,
-            sources=sources,
+            walked=sources.entries if sources else None,
         )
         base = inputs.fingerprint
         if options.redirect_moved:  # the URLs earlier builds published decide redirects

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,13 @@ from .config import SiteConfig
 from .errors import Problem, cannot_read, stop_point
 from .files import FILE, discover, file_digest, is_markdown, odd_file, read_bytes, walk_files
 from .manifest import Signature, intact_signatures, read_marker
-from .quick import Sources
 from .state import BuildRecord
 from .templating import templates_digest
 from .vietnamese import nfc
+
+FileStat = tuple[
+    str, int, int, int, int, int
+]  # (path under the root, mode, size, mtime, ctime, inode)
 
 
 @dataclass
@@ -42,22 +46,23 @@ def read_inputs(
     use_cache: bool,
     drafts: bool,
     future: bool,
-    sources: Sources | None = None,
+    walked: Sequence[FileStat] | None = None,
 ) -> Inputs:
     """Find every source file and know its digest (reading only files whose stats changed).
 
-    `sources`: the walk the build made before reading anything (quick.Sources); the content
-    files and their stats are taken from it instead of walking and stat-ing them again."""
+    `walked`: the walk the build made before reading anything (quick.Sources.entries); the
+    content files and their stats are taken from it instead of walking and stat-ing them
+    again."""
     problems: list[Problem] = []
-    walked = _walked_content(sources) if sources is not None else None
-    if walked is None:
+    found_files = _walked_content(walked) if walked is not None else None
+    if found_files is None:
         files, found = discover(config.content_dir)
         problems += found
         known: dict[str, tuple[int, int, int, int]] = {}
     else:
         top = config.content_dir
-        files = [(rel, top / rel) for rel in walked]
-        known = walked
+        files = [(rel, top / rel) for rel in found_files]
+        known = found_files
     static_files, found = _static_files(config)
     problems += found
     problems += _template_links(config)
@@ -97,11 +102,11 @@ def read_inputs(
     return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
 
 
-def _walked_content(sources: Sources) -> dict[str, tuple[int, int, int, int]] | None:
+def _walked_content(walked: Sequence[FileStat]) -> dict[str, tuple[int, int, int, int]] | None:
     """Content file (relative to content/, NFC) → its stat key, sorted, from the walk; None
     when the walk met anything discover() reports (no content/, a link, a FIFO)."""
     found: dict[str, tuple[int, int, int, int]] = {}
-    for rel, mode, size, mtime, ctime, inode in sources.entries:
+    for rel, mode, size, mtime, ctime, inode in walked:
         if not rel.startswith("content/") and rel != "content":
             continue
         if rel == "content" or not stat.S_ISREG(mode):
