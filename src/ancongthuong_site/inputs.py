@@ -23,9 +23,8 @@ from .state import BuildRecord
 from .templating import templates_digest
 from .vietnamese import nfc
 
-FileStat = tuple[
-    str, int, int, int, int, int
-]  # (path under the root, mode, size, mtime, ctime, inode)
+# (path under the root, mode, size, mtime, ctime, inode), as quick.Sources walks them
+FileStat = tuple[str, int, int, int, int, int]
 
 
 @dataclass
