@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -349,3 +350,34 @@ def test_site_language_sets_html_lang_of_vietnamese_pages_only(make_site) -> Non
     wrong = make_site(files, name="wrong", site_yaml=SITE_YAML + 'language: "tiếng Việt"\n')
     result = run_cli("build", "--root", wrong)
     assert result.returncode == 1 and "site.yaml:" in result.stderr and " E180 " in result.stderr
+
+
+def test_css_and_js_links_name_their_content_so_a_changed_file_is_fetched_at_once(
+    make_site,
+) -> None:
+    root = make_site({"content/2024/02/bai.md": article()})
+    out = build(root).output
+    assert out is not None
+
+    def assets(page: Path) -> dict[str, str]:
+        tree = html(page)
+        links = [n.attributes["href"] for n in tree.css('link[rel="stylesheet"]')]
+        links += [n.attributes["src"] for n in tree.css("script[src]")]
+        return {link.partition("?")[0]: link.partition("?v=")[2] for link in links}
+
+    pages = (out / "2024/02/bai/index.html", out / "tim-kiem/index.html")
+    for page in pages:
+        for path, version in assets(page).items():
+            data = (out / path.lstrip("/")).read_bytes()
+            assert version == hashlib.sha256(data).hexdigest()[:10], (page, path)
+    before = assets(pages[1])
+
+    search_js = root / "static/js/search.js"
+    search_js.write_text(search_js.read_text(encoding="utf-8") + "\n// đổi\n", encoding="utf-8")
+    out = build(root).output
+    assert out is not None
+    after = assets(pages[1])
+    assert after["/js/search.js"] != before["/js/search.js"]
+    assert after["/css/style.css"] == before["/css/style.css"]
+    # The rebuilt article page names the same style sheet; the search page the new script.
+    assert assets(pages[0])["/css/style.css"] == before["/css/style.css"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from .attachments import describe
 from .documents import STATUSES
 from .index import paginate
-from .layout import build_layout
+from .layout import asset_link, build_layout
 from .models import Attachment, Document, ParsedFile, RenderTask
 from .register import DocumentGroup, Register, days_left, start
 from .searchindex import SearchEntry, reader, source_key
@@ -65,7 +65,7 @@ class DocumentPages:
         self.config = planner.config
         self.now: dt.datetime = planner.index.now
         self._rows: dict[str, DocumentRow] = {}
-        self.css_url = self.urls.link(Urls.DOCUMENTS_CSS)
+        self.css_url = asset_link(self.urls, self.config.static_dir, Urls.DOCUMENTS_CSS)
         self._groups: dict[str, tuple[DocumentGroup, ...]] = {
             "type": register.types,
             "issuer": register.issuers,

@@ -8,7 +8,9 @@ depends on site.yaml alone (name, identity, labels): the Jinja globals.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 from .completeness import ENGLISH_SECTIONS
 from .config import FOOTER_FIELDS, SiteConfig
@@ -241,6 +243,20 @@ FOOTER_LABELS_EN = dict(
 )
 
 
+def asset_link(urls: Urls, static_dir: Path, rel: str) -> str:
+    """Link to a file of static/ that names its content ("/css/style.css?v=3f2a9c01d4").
+
+    CSS and JS keep their names from build to build; the digest in the link lets browsers
+    and the server cache them for long, yet fetch a changed file at once (a search page
+    must never pair a new index with an old search.js).
+    """
+    try:
+        data = (static_dir / rel).read_bytes()
+    except OSError:  # no such file: the link check reports the link
+        return urls.link(rel)
+    return urls.link(rel) + "?v=" + hashlib.sha256(data).hexdigest()[:10]
+
+
 def site_globals(config: SiteConfig) -> Site:
     """What every page shows: the same for all tasks, so it lives in the Jinja globals."""
     urls = Urls(config.base_url)
@@ -252,10 +268,10 @@ def site_globals(config: SiteConfig) -> Site:
         description=config.description,
         base_url=urls.base_url,
         home_url=urls.link(Urls.HOME),
-        css_url=urls.link(Urls.CSS),
-        js_url=urls.link(Urls.PORTAL_JS),
-        search_css_url=urls.link(Urls.SEARCH_CSS),
-        search_js_url=urls.link(Urls.SEARCH_JS),
+        css_url=asset_link(urls, config.static_dir, Urls.CSS),
+        js_url=asset_link(urls, config.static_dir, Urls.PORTAL_JS),
+        search_css_url=asset_link(urls, config.static_dir, Urls.SEARCH_CSS),
+        search_js_url=asset_link(urls, config.static_dir, Urls.SEARCH_JS),
         feed_url=urls.link(Urls.FEED),
         search_url=urls.link(Urls.SEARCH),
         archive_url=urls.link(Urls.archive()),

@@ -165,9 +165,11 @@ def _plan_changes(
 
 
 def site_digest(config: SiteConfig, templates: str) -> str:
-    """What every page's digest starts from: the code, the config, the templates."""
+    """What every page's digest starts from: the code, the config, the templates, and
+    what every page shows besides them (`site_globals`: the links naming static files)."""
+    shown = repr(site_globals(config))
     return hashlib.blake2b(
-        f"{code_version()}|{config.digest}|{templates}".encode(), digest_size=16
+        f"{code_version()}|{config.digest}|{templates}|{shown}".encode(), digest_size=16
     ).hexdigest()
 
 

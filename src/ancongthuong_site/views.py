@@ -195,7 +195,8 @@ class EnglishIdentity:
 
 @dataclass(frozen=True)
 class Site:
-    """What every page shows and depends on site.yaml alone: the templates' `site`."""
+    """What every page shows, from site.yaml and the static files it links: the templates'
+    `site`."""
 
     title: str
     short_title: str
