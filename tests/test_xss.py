@@ -197,8 +197,14 @@ def pages(out: Path) -> list[Path]:
 
 
 def script_signature(tree: LexborHTMLParser) -> tuple:
-    """The script elements of a page: their attributes (JSON-LD text is checked apart)."""
-    return tuple(sorted(tuple(sorted(node.attributes.items())) for node in tree.css("script")))
+    """The script elements of a page: their attributes (JSON-LD text is checked apart), a
+    script's address without the digest that names its version."""
+
+    def attributes(node) -> tuple:  # type: ignore[no-untyped-def]
+        items = node.attributes.items()
+        return tuple(sorted((k, v.partition("?v=")[0] if k == "src" else v) for k, v in items))
+
+    return tuple(sorted(attributes(node) for node in tree.css("script")))
 
 
 def scheme_of(value: str) -> str:
