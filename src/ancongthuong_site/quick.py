@@ -198,6 +198,10 @@ def _still_right(
     for rel, sig in zip(files, signatures, strict=True):
         if signature(f"{out}/{rel}") != sig:
             return None  # a file of the output was removed or changed by hand
+    if racy_digests and not walked.racy:
+        # The sources are the recorded ones, now too old to be racy: record them as seen
+        # now, so the next check compares signatures only (no file read again).
+        remember_output(root, options, walked, seen, dict(zip(files, signatures, strict=True)))
     return seen
 
 
