@@ -303,7 +303,7 @@ def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
     from .serve import DevServer, changed_pages
-    from .servebuilds import ServeBuilds
+    from .servebuilds import ServeBuilds, remove_in_background
     from .watch import Watcher
 
     root: Path = args.root
@@ -394,7 +394,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         watcher.stop()
         server.shutdown()
         builds.close()
-        shutil.rmtree(temp, ignore_errors=True)
+        remove_in_background(temp)  # tens of thousands of files: Ctrl-C returns at once
 
 
 def _relative_name(root: Path, out: Path) -> str:
