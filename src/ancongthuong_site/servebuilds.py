@@ -6,8 +6,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -116,13 +116,17 @@ def remove_in_background(folder: Path) -> None:
     """Delete serve's private output (two trees of the site's size) in a process of its
     own, so that Ctrl-C does not wait for it: at 10,000 articles on a busy disk that took
     over a minute. Where no process can be started, here and now."""
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    code = "import shutil, sys; shutil.rmtree(sys.argv[1], True)"
     try:
-        subprocess.Popen(
-            [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", folder],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C in the terminal does not stop it
+        # Its own session: a Ctrl-C in the terminal does not stop it. Serve exits next, so
+        # the process is never waited for here.
+        os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-c", code, str(folder)],
+            os.environ,
+            file_actions=quiet,
+            setsid=True,
         )
-    except OSError:
+    except (OSError, AttributeError):  # no posix_spawn on this system
         shutil.rmtree(folder, ignore_errors=True)
