@@ -15,6 +15,7 @@ import os
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from .manifest import Signature, is_regular_file, signature
 
@@ -95,13 +96,19 @@ def write_file(opener: Callable, target: Path, data: bytes) -> Outcome:
         if not _make_parent(target):
             return IN_THE_WAY
         handle = opener(target, "xb")
+    return fill(handle, target, data)
+
+
+def fill(handle: BinaryIO, target: Path, data: bytes) -> Signature:
+    """Write a new file opened at `target` and close it; its signature. A failed write
+    removes the file (a truncated file is never left behind)."""
     try:
         with handle:
             handle.write(data)
             handle.flush()  # the signature is of the file as written
             info = os.fstat(handle.fileno())
     except BaseException:
-        target.unlink(missing_ok=True)  # never leave a truncated file behind
+        target.unlink(missing_ok=True)
         raise
     return (info.st_ino, info.st_size, info.st_mtime_ns)
 

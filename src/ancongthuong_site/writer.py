@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
-from .filewriter import GONE, IN_THE_WAY, FileWriter, Outcome, link_file, write_file
+from .filewriter import GONE, IN_THE_WAY, FileWriter, Outcome, fill, link_file, write_file
 from .manifest import (
     MARKER,
     STATS,
@@ -350,16 +350,7 @@ class Standby:
         except FileNotFoundError:
             self._make_parent(target)
             handle = open(target, "xb")  # noqa: SIM115
-        try:
-            with handle:
-                handle.write(data)
-                handle.flush()  # the signature is of the file as written
-                info = os.fstat(handle.fileno())
-        except BaseException:
-            target.unlink(missing_ok=True)  # never leave a truncated file behind
-            raise
-        self.files[rel] = digest
-        self.stats[rel] = (info.st_ino, info.st_size, info.st_mtime_ns)
+        self._made(rel, digest, fill(handle, target, data))
 
     def link(self, rel: str, digest: str) -> bool:
         """Take the live file by hard link; False if it is missing (then write it anew)."""
