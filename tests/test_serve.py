@@ -371,6 +371,13 @@ def test_injection_is_case_insensitive_and_falls_back_to_end(server: DevServer) 
     assert nobody.endswith(b"</script>")
 
 
+def test_files_linked_by_their_content_are_cached_and_others_not(server: DevServer) -> None:
+    named = request(server.port, "/style.css?v=3f2a9c01d4")
+    assert named.status == 200 and "immutable" in named.headers["cache-control"]
+    assert request(server.port, "/style.css").headers["cache-control"] == "no-store"
+    assert request(server.port, "/?v=1").headers["cache-control"] == "no-store"  # a page
+
+
 def test_static_files_are_not_touched(server: DevServer) -> None:
     resp = request(server.port, "/style.css")
     assert resp.status == 200

@@ -51,6 +51,9 @@ _DEFAULT_404 = (
 ).encode()
 
 
+_IMMUTABLE = "max-age=31536000, immutable"
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never blocks shutdown (MkDocs does the same)
     block_on_close = False
@@ -128,11 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes,
         content_type: str,
         extra: dict[str, str] | None = None,
+        cache: str = "",
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache or "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in (extra or {}).items():
             self.send_header(name, value)
@@ -220,7 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
         kind = content_type(file)
         if kind.startswith("text/html"):
             body = dev._decorate(body)
-        self._send_bytes(HTTPStatus.OK, body, kind)
+        # A file linked by its content ("?v=<digest>"): a reload needs no request for it.
+        named = not kind.startswith("text/html") and "v=" in target.partition("?")[2]
+        self._send_bytes(HTTPStatus.OK, body, kind, cache=_IMMUTABLE if named else "")
 
     def _not_found(self) -> None:
         dev = self.server.dev
