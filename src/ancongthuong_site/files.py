@@ -158,3 +158,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def remove_file(root: Path, rel: str) -> None:
+    """Remove `root/rel` and the folders it leaves empty, up to `root` (kept)."""
+    target = root / rel
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): the folders above stay too
+            break
+        folder = folder.parent

@@ -31,7 +31,7 @@ from .cache import task_digest
 from .docpages import DocumentPages
 from .documents import parse_source
 from .errors import Problem, SiteError
-from .files import file_digest, read_bytes
+from .files import file_digest, read_bytes, remove_file
 from .index import Group, SiteIndex
 from .layout import site_globals
 from .loader import FileProblems, place
@@ -262,15 +262,7 @@ class LiveSite:
 
     def _remove(self, rel: str) -> None:
         """A file the site no longer has, and the folders it leaves empty."""
-        target = self.out / rel
-        target.unlink(missing_ok=True)
-        folder = target.parent
-        while folder != self.out:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
+        remove_file(self.out, rel)
 
     # -- what waits until saves pause -------------------------------------------------------
     def flush(self) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuildFailed, Problem, RefusedError
+from .files import remove_file
 from .filewriter import GONE, IN_THE_WAY, FileWriter, Outcome, fill, link_file, write_file
 from .manifest import (
     MARKER,
@@ -376,16 +377,8 @@ class Standby:
         """Delete the files of the old tree that the new one no longer has."""
         self.finish()
         for rel in sorted(set(self.files) - set(keep), reverse=True):
-            target = self.path / rel
-            target.unlink(missing_ok=True)
+            remove_file(self.path, rel)
             self._forget(rel)
-            folder = target.parent
-            while folder != self.path:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
-                folder = folder.parent
 
     def _mark(self, files: dict[str, str], inputs: dict | None = None) -> None:
         self.writer.close()
