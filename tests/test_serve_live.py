@@ -29,6 +29,16 @@ def serve_options(out: Path, **more: object) -> BuildOptions:
     )
 
 
+def served(tmp_path: Path) -> tuple[Path, BuildOptions, ServeBuilds]:
+    """A seeded site under `tmp_path`, built once by serve's builds: (root, options, builds)."""
+    root = tmp_path / "site"
+    seed_site(root)
+    options = serve_options(tmp_path / "out")
+    builds = ServeBuilds(root, options)
+    builds.full()
+    return root, options, builds
+
+
 def same_as_clean(root: Path, out: Path, options: BuildOptions) -> None:
     """The tree equals a clean build's, the marker's list of files included (its record of
     inputs may differ: it only decides whether a later build may stop early)."""
@@ -54,11 +64,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def test_a_saved_article_is_rebuilt_in_memory_its_own_page_first(tmp_path: Path) -> None:
-    root = tmp_path / "site"
-    seed_site(root)
-    options = serve_options(tmp_path / "out")
-    builds = ServeBuilds(root, options)
-    builds.full()
+    root, options, builds = served(tmp_path)
     path = root / "content/2024/01/bai-1-2.md"
     text = path.read_text(encoding="utf-8")
     announced: list[list[str]] = []
@@ -85,10 +91,7 @@ def test_a_saved_article_is_rebuilt_in_memory_its_own_page_first(tmp_path: Path)
 
 
 def test_a_broken_save_goes_through_build_and_reports(tmp_path: Path) -> None:
-    root = tmp_path / "site"
-    seed_site(root)
-    builds = ServeBuilds(root, serve_options(tmp_path / "out"))
-    builds.full()
+    root, _options, builds = served(tmp_path)
     path = root / "content/2024/01/bai-1-2.md"
     path.write_text(path.read_text(encoding="utf-8").replace("date:", "dbte:"), encoding="utf-8")
     assert builds.local(["content/2024/01/bai-1-2.md"], print) is None
@@ -96,11 +99,7 @@ def test_a_broken_save_goes_through_build_and_reports(tmp_path: Path) -> None:
 
 
 def test_an_output_replaced_by_a_link_is_never_written_through(tmp_path: Path) -> None:
-    root = tmp_path / "site"
-    seed_site(root)
-    options = serve_options(tmp_path / "out")
-    builds = ServeBuilds(root, options)
-    builds.full()
+    root, options, builds = served(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     options.out.rename(tmp_path / "moved")
