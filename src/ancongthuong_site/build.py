@@ -15,7 +15,7 @@ from .config import SiteConfig, load_config
 from .docpages import DocumentPages
 from .errors import BuildFailed, Problem, cannot_read
 from .files import read_bytes
-from .history import moved_warnings, old_urls, remember, with_record
+from .history import moved_warnings, old_urls, remember, urls_key, with_record
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
@@ -38,7 +38,7 @@ from .render import Incomplete, write_site
 from .replan import Replan, card_digests, local_change, settings_digest, shared_digest
 from .searchstate import SearchState
 from .stages import BuildOptions, BuildResult, Prepared, Session, report
-from .state import PlanRecord, load_plan
+from .state import EarlierUrls, PlanRecord, load_plan
 from .templating import check_templates, page_ids
 from .urls import Urls
 from .writer import locked_output, mirror_standby
@@ -83,11 +83,10 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
             record, signatures = result.record, result.signatures
         if sources is not None and record is not None and signatures is not None:
             remember_output(root, options, sources, record, signatures)
-        if options.warm_standby:
-            try:
-                mirror_standby(out)
-            except OSError as error:  # only the next build's speed depends on it
-                log.warning("the standby tree cannot be prepared: %s", error)
+        try:
+            mirror_standby(out)
+        except OSError as error:  # only the next build's speed depends on it
+            log.warning("the standby tree cannot be prepared: %s", error)
         return result
 
 
@@ -116,6 +115,10 @@ def _rebuild(
             index = prepared.index
             remember(config.root, [*index.listed, *index.unlisted, *index.pages], now)
             inputs.fingerprint = with_record(fingerprint, config.root)
+            if prepared.earlier is not None:  # the URLs just recorded move no article
+                key = urls_key(config.root, config.content_dir)
+                earlier = dataclasses.replace(prepared.earlier, key=key)
+                prepared = dataclasses.replace(prepared, earlier=earlier)
         try:
             result = write_site(config, out, prepared, options)
         except Incomplete:  # the output is not what the record says: plan every page
@@ -264,14 +267,17 @@ def _plan(
     documents = DocumentPages(planner, register)
     documents.attach()
     tasks = None
+    earlier = None
     if previous is not None and local is not None:
         kept = (rel for rel, page in previous.pages.items() if page.template != "redirect.html")
-        redirects, moved = _redirects(loaded, planner, kept, now)
+        earlier = previous.earlier  # a local change moves no URL: the last answer may stand
+        redirects, moved, earlier = _redirects(loaded, planner, kept, now, earlier)
         tasks = Replan(planner, previous, local).tasks(planner.aliases() + redirects)
     if tasks is None:
         previous = None
         tasks = planner.tasks()
-        redirects, moved = _redirects(loaded, planner, {t.output_path for t in tasks}, now)
+        taken = {t.output_path for t in tasks}
+        redirects, moved, earlier = _redirects(loaded, planner, taken, now, earlier)
         tasks = sorted(tasks + redirects, key=lambda t: t.output_path)
     documents.link_bodies(tasks)
     static = [entry for entry in inputs.static if entry[0] not in media.withheld]
@@ -294,17 +300,27 @@ def _plan(
         card_digests(planner),
         previous,
         planner,
+        earlier,
     )
 
 
 def _redirects(
-    loaded: Loaded, planner: Planner, taken: Iterable[str], now: dt.datetime
-) -> tuple[list[RenderTask], tuple[Problem, ...]]:
-    """Pages at the URLs moved articles had, and a warning for each moved article."""
+    loaded: Loaded,
+    planner: Planner,
+    taken: Iterable[str],
+    now: dt.datetime,
+    earlier: EarlierUrls | None = None,
+) -> tuple[list[RenderTask], tuple[Problem, ...], EarlierUrls | None]:
+    """Pages at the URLs moved articles had, a warning for each moved article, and the
+    answer they come from (`earlier`, when given, is reused if it still stands)."""
     if not loaded.options.redirect_moved:
-        return [], ()
+        return [], (), None
     config, index = loaded.config, planner.index
-    old = old_urls(config.root, config.content_dir, loaded.articles, now)
+    if earlier is None or not earlier.still(
+        urls_key(config.root, config.content_dir), now.timestamp()
+    ):
+        earlier = old_urls(config.root, config.content_dir, loaded.articles, now)
+    old = earlier.old
     published = index.listed + index.unlisted + index.pages
     aliases = {task.output_path for task in planner.aliases()}
     taken = {rel for rel in taken if rel not in aliases} | aliases
@@ -314,7 +330,8 @@ def _redirects(
         for rel in old.get(article.path, ())
         if Urls.output_path(rel) not in taken
     ]
-    return redirects, moved_warnings(published, old, {t.output_path for t in redirects})
+    warnings = moved_warnings(published, old, {t.output_path for t in redirects})
+    return redirects, warnings, earlier
 
 
 def _with_register_moments(index: SiteIndex, register: Register) -> SiteIndex:

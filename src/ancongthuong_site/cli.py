@@ -315,7 +315,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         drafts=not args.no_drafts,
         future=not args.no_drafts,
         jobs=args.jobs,
-        warm_standby=True,
         redirect_moved=False,
         session=Session(),  # the parse cache and the plan stay in memory between saves
     )

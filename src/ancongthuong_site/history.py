@@ -25,6 +25,7 @@ from .frontmatter import parse as parse_front_matter
 from .loader import PAGES_DIR, page_lang
 from .models import Article, ArticleMeta, Placed
 from .signed import atomic_write, read_private, seal, unseal
+from .state import EarlierUrls
 from .urls import Urls
 from .values import slug_of
 from .vietnamese import parse_date
@@ -45,15 +46,22 @@ class Version:
     draft: bool
 
 
-def old_urls(root: Path, content_dir: Path, articles: list[Placed], now: dt.datetime) -> dict:
+def old_urls(
+    root: Path, content_dir: Path, articles: list[Placed], now: dt.datetime
+) -> EarlierUrls:
     """Current file path → earlier URLs that were published (not its current URL).
 
-    A version counts once its date has passed and it was not a draft.
+    A version counts once its date has passed and it was not a draft. The answer stands
+    while git's HEAD and the record of published URLs stay the same, no article moves and
+    the clock has not reached a version still to come (`EarlierUrls.until`).
     """
-    versions = _from_git(root, content_dir) + _from_cache(root, checked=False)
+    git = _git_key(root, content_dir)
+    record = _cached_rows(root)
+    versions = _from_git(root, git) + _from_cache(root, checked=False, data=record)
     current = {a.path: a for a in articles}
     moved: dict[str, list[str]] = {}
     cutoff = now.timestamp()
+    later = [v.date for v in versions if v.path in current and not v.draft and v.date > cutoff]
     for version in versions:
         article = current.get(version.path)
         if article is None or version.draft or version.date > cutoff:
@@ -62,7 +70,18 @@ def old_urls(root: Path, content_dir: Path, articles: list[Placed], now: dt.date
             continue
         if Urls.alias_rel_url(version.rel_url) == version.rel_url:  # only a safe local path
             moved.setdefault(article.path, []).append(version.rel_url)
-    return {path: sorted(urls) for path, urls in moved.items()}
+    old = {path: sorted(urls) for path, urls in moved.items()}
+    return EarlierUrls(_sources_key(git, record), min(later, default=None), old)
+
+
+def urls_key(root: Path, content_dir: Path) -> tuple[str, ...]:
+    """What `old_urls` reads the earlier versions from, as `EarlierUrls.key` holds it."""
+    return _sources_key(_git_key(root, content_dir), _cached_rows(root))
+
+
+def _sources_key(git: tuple[str, str, str] | None, record: bytes | None) -> tuple[str, ...]:
+    recorded = hashlib.blake2b(record or b"", digest_size=16).hexdigest()
+    return (*(git or ("", "", "")), recorded)
 
 
 def remember(root: Path, articles: list[Placed], now: dt.datetime) -> None:
@@ -100,10 +119,11 @@ def _cached_rows(root: Path) -> bytes | None:
         return None
 
 
-def _from_cache(root: Path, *, checked: bool = True) -> list[Version]:
-    """The recorded URLs; `checked=False` leaves checking each URL to the caller (10,000
-    checks cost 0.15 s where only the few that moved are used)."""
-    data = _cached_rows(root)
+def _from_cache(root: Path, *, checked: bool = True, data: bytes | None = None) -> list[Version]:
+    """The recorded URLs (`data`: the record, when already read); `checked=False` leaves
+    checking each URL to the caller (10,000 checks cost 0.15 s where only the few that
+    moved are used)."""
+    data = _cached_rows(root) if data is None else data
     try:
         rows = json.loads(data) if data is not None else []
         return [
@@ -157,21 +177,27 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _from_git(root: Path, content_dir: Path) -> list[Version]:
-    """Every committed version of every content file, by its current name."""
+def _git_key(root: Path, content_dir: Path) -> tuple[str, str, str] | None:
+    """(top folder, HEAD commit, content/'s place in it), or None outside git."""
     found = _git(root, "rev-parse", "--show-toplevel", "HEAD")
     if found is None or len(found.split(b"\n")) < 2:
-        return []  # not in git, or no commit yet
+        return None  # not in git, or no commit yet
     top, head = found.split(b"\n")[:2]
     toplevel = Path(os.fsdecode(top.strip()))
     try:
         prefix = content_dir.resolve().relative_to(toplevel.resolve()).as_posix() + "/"
     except ValueError:
+        return None
+    return (str(toplevel), head.decode(), prefix)
+
+
+def _from_git(root: Path, key: tuple[str, str, str] | None) -> list[Version]:
+    """Every committed version of every content file, by its current name."""
+    if key is None:
         return []
-    key = (str(toplevel), head.decode(), prefix)
     if key not in _seen:  # check plans the site at several moments: read git once
         _seen.clear()
-        _seen[key] = _versions(root, prefix)
+        _seen[key] = _versions(root, key[2])
     return _seen[key]
 
 

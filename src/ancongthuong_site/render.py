@@ -194,6 +194,7 @@ def _plan_record(
         cards,
         pages,
         manifest,
+        prepared.earlier,
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
 from .manifest import Signature
-from .state import BuildRecord, PlanRecord
+from .state import BuildRecord, EarlierUrls, PlanRecord
 
 if TYPE_CHECKING:  # types only: the no-change shortcut imports this module, not the pipeline
     from .index import SiteIndex
@@ -30,7 +30,6 @@ class BuildOptions:
     force: bool = False
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
-    warm_standby: bool = False  # serve: prepare the next build's tree right away
     redirect_moved: bool = True  # old URLs of moved articles redirect (serve has no need)
     progress: Callable[[str], None] | None = field(default=None, compare=False)
     # serve: what one build hands the next in memory (parse cache, plan record)
@@ -76,6 +75,7 @@ class Prepared:
     # The previous build's plan when only the pages a local change touches were planned.
     base: PlanRecord | None = None
     planner: Any = None  # plan.Planner, with the cards it made (serve keeps it)
+    earlier: EarlierUrls | None = None  # the old URLs the redirect pages come from
 
 
 def report(options: BuildOptions, message: str) -> None:

@@ -91,6 +91,21 @@ class PageRecord(NamedTuple):
     cards: tuple[str, ...]  # paths of the articles whose cards the page shows
 
 
+@dataclass(frozen=True)
+class EarlierUrls:
+    """The URLs moved articles had (current file → earlier URLs, for redirect pages), with
+    what the answer depends on besides the articles' own URLs: where the earlier versions
+    were read from (`key`: git's HEAD, the record of published URLs) and the first moment
+    a version still to come would count (`until`)."""
+
+    key: tuple[str, ...]
+    until: float | None
+    old: dict[str, list[str]]
+
+    def still(self, key: tuple[str, ...], moment: float) -> bool:
+        return key == self.key and (self.until is None or moment < self.until)
+
+
 @dataclass
 class PlanRecord:
     """The planning of the last build, for the next to plan only what a change touches."""
@@ -103,6 +118,7 @@ class PlanRecord:
     cards: dict[str, str]  # article path → digest of its card
     pages: dict[str, PageRecord]  # output path → record
     files: dict[str, str]  # every output file → its manifest digest (pages, static, images)
+    earlier: EarlierUrls | None = None  # the redirects' old URLs, for a change that moves none
     stamp: str = field(default_factory=code_version)
 
     def valid_at(self, moment: float) -> bool:

@@ -209,25 +209,32 @@ def _remove_tree(path: Path) -> None:
 
 
 def mirror_standby(out: Path) -> None:
-    """Make the standby a hard-linked copy of the live tree now, if it is not usable.
+    """Make the standby a hard-linked copy of the live tree now, if it has none.
 
-    The dev server calls this after its first build, so that the first save costs what a
-    save costs, not the making of a whole tree.
+    Called after every build: when the build left no standby (the first build into an
+    empty output, serve's first), the next one would otherwise link the whole tree while
+    its editor waits for one changed page. The links are made on the writer threads.
     """
-    files = read_manifest(out)
     standby = standby_path(out)
-    if not files or read_manifest(standby):
+    if (standby / MARKER).is_file():
+        return
+    files = read_manifest(out)
+    if not files:
         return
     shutil.rmtree(standby, ignore_errors=True)
     if not tree_intact(out, files):
         return  # the next build makes the standby afresh and replaces odd files
-    for rel in sorted(files):
-        target = standby / rel
-        try:
-            os.link(out / rel, target)
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(out / rel, target)
+
+    def linked(made: Outcome) -> None:
+        if isinstance(made, str):  # a file vanished meanwhile: leave the standby unmarked
+            raise OSError(f"{out.name}: a file changed while the standby was made")
+
+    writer = FileWriter()
+    try:
+        for rel in sorted(files):
+            writer.run(lambda rel=rel: link_file(out / rel, standby / rel), linked)
+    finally:
+        writer.close()
     shutil.copyfile(out / STATS, standby / STATS)  # the same inodes: the same signatures
     shutil.copyfile(out / MARKER, standby / MARKER)
 
