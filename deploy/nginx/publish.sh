@@ -178,6 +178,9 @@ say "dựng vào releases/$name"
 # shellcheck disable=SC2086
 $ANCONGTHUONG_SITE build --root "$SITE_DIR" --out "$release" --quiet ||
     fail "dựng thất bại (xem lỗi ở trên); trang đang chạy giữ nguyên"
+# The builder keeps a linked copy beside its output for the next build into the same
+# folder; a release is never built into again.
+rm -rf "$RELEASES/.$name.standby"
 
 # --- 3. verify the release before it can go live ---------------------------------------
 [ -f "$release/index.html" ] || fail "bản dựng thiếu index.html; trang đang chạy giữ nguyên"
@@ -227,7 +230,8 @@ done | sort -r | tail -n "+$((KEEP_RELEASES + 1))" |
         fi
     done
 # Leftovers of builds into releases/ that were killed: lock files and staging folders.
-for leftover in "$RELEASES"/.*.lock "$RELEASES"/.*.staging-* "$RELEASES"/.*.old-*; do
+for leftover in "$RELEASES"/.*.lock "$RELEASES"/.*.staging-* "$RELEASES"/.*.old-* \
+    "$RELEASES"/.*.standby; do
     if [ -e "$leftover" ]; then
         rm -rf "$leftover"
     fi
