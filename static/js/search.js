@@ -214,7 +214,7 @@
     meta.groups.forEach(function (group) {
       if (group.category && categories.indexOf(group.category) < 0) categories.push(group.category);
     });
-    categories.sort(function (a, b) { return a.localeCompare(b, "vi"); });
+    categories.sort(new Intl.Collator("vi").compare);  // one collator, not one per comparison
     var years = Object.keys(meta.years).sort().reverse();
     [[selects["chuyen-muc"], categories], [selects.nam, years]].forEach(function (pair) {
       var select = pair[0];
@@ -315,13 +315,15 @@
     list.textContent = "";
     pager.hidden = true;
     return metaPromise.then(function (meta) {
+      // The shards are asked for first: filling the filters waits on nothing.
+      var found = syllables(state.q).length ? find(meta, state.q, true) : null;
       fillFilters(meta, state);
-      if (!syllables(state.q).length) {
+      if (!found) {
         status.textContent = state.q.trim() ? "Từ khóa không có chữ hay số nào để tìm." : "";
         return;
       }
       status.textContent = "Đang tìm…";
-      return find(meta, state.q, true).then(function (result) {
+      return found.then(function (result) {
         if (mine !== run) return;
         var hits = result.hits.filter(keep(meta, state));
         return show(meta, state, result.words, hits, result.loose, mine, moveFocus);
