@@ -27,8 +27,9 @@ so the numbers of the others — and every shard it does not touch — stay the 
 build rewrites only the files whose bytes changed. A higher number is a more recent entry.
 
 A shard starts at a syllable held by many entries (it gets a shard of its own), after one,
-or where a hash of the syllable says so (about one in 32: fewer, larger files): cuts depend on the syllables
-themselves, not on sizes that shift, so one edit moves no other shard's boundary.
+or where a hash of the syllable says so (about one in 32: fewer, larger files): cuts depend
+on the syllables themselves, not on sizes that shift, so one edit moves no other shard's
+boundary.
 
 The merge handles millions of (entry, syllable) postings at 10,000 articles: each entry's
 terms are read only when it is merged, and postings are kept as integer arrays and joined
