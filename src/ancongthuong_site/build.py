@@ -15,11 +15,12 @@ from .config import SiteConfig, load_config
 from .docpages import DocumentPages
 from .errors import BuildFailed, Problem, cannot_read
 from .files import read_bytes
-from .history import moved_warnings, old_urls, remember, urls_key, with_record
+from .history import old_urls, remember, urls_key, with_record
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
 from .loader import load_all, rejected_problems
+from .localbuild import local_build, redirect_tasks
 from .manifest import MARKER
 from .markup import MarkupSettings
 from .media import BodyReader, prepare_media
@@ -37,10 +38,10 @@ from .register import (
 from .render import Incomplete, write_site
 from .replan import Replan, card_digests, local_change, settings_digest, shared_digest
 from .searchstate import SearchState
+from .snapshot import SiteSnapshot, forget, save_base, tie
 from .stages import BuildOptions, BuildResult, Prepared, Session, report
 from .state import EarlierUrls, PlanRecord, load_plan
 from .templating import check_templates, page_ids
-from .urls import Urls
 from .writer import locked_output, mirror_standby
 
 __all__ = [
@@ -64,6 +65,11 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
     config = load_config(root)
     with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()
+        if sources is not None:  # an edit inside some articles: from the last build's site
+            result = local_build(config, out, options, sources, now)
+            if result is not None and result.record and result.signatures is not None:
+                remember_output(root, options, sources, result.record, result.signatures)
+                return result
         inputs = read_inputs(
             config,
             use_cache=options.use_cache,
@@ -126,9 +132,34 @@ def _rebuild(
             result = write_site(config, out, prepared, options)
         if options.session is not None:
             options.session.keep(loaded, prepared)
-        return result
     finally:
         loaded.body_of.close()
+    if options.session is None and options.use_cache:
+        # Every page's task is let go first: the snapshot is written at the build's peak.
+        _keep_snapshot(loaded, dataclasses.replace(prepared, tasks=[]), out)
+    return result
+
+
+def _keep_snapshot(loaded: Loaded, prepared: Prepared, out: Path) -> None:
+    """What the next CLI build needs to rebuild an edit inside some articles (localbuild)."""
+    cache = loaded.body_of.cache
+    root = loaded.config.root
+    if cache is None or cache.broken or prepared.planner is None:
+        forget(root)
+        return
+    snapshot = SiteSnapshot(
+        loaded.config,
+        prepared.settings,
+        loaded.inputs.templates,
+        loaded.inputs.static,
+        loaded.body_of.settings,
+        cache.state(),
+        prepared.index,
+        prepared.register,
+        dataclasses.replace(prepared.media, decoded=0, problems=[]),
+        tie(root, out),
+    )
+    save_base(root, snapshot)
 
 
 def _previous_plan(config: SiteConfig, options: BuildOptions) -> PlanRecord | None:
@@ -315,22 +346,12 @@ def _redirects(
     answer they come from (`earlier`, when given, is reused if it still stands)."""
     if not loaded.options.redirect_moved:
         return [], (), None
-    config, index = loaded.config, planner.index
+    config = loaded.config
     if earlier is None or not earlier.still(
         urls_key(config.root, config.content_dir), now.timestamp()
     ):
         earlier = old_urls(config.root, config.content_dir, loaded.articles, now)
-    old = earlier.old
-    published = index.listed + index.unlisted + index.pages
-    aliases = {task.output_path for task in planner.aliases()}
-    taken = {rel for rel in taken if rel not in aliases} | aliases
-    redirects = [
-        planner.redirect(article, rel)
-        for article in published
-        for rel in old.get(article.path, ())
-        if Urls.output_path(rel) not in taken
-    ]
-    warnings = moved_warnings(published, old, {t.output_path for t in redirects})
+    redirects, warnings = redirect_tasks(planner, earlier.old, taken)
     return redirects, warnings, earlier
 
 

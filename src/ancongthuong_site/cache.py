@@ -93,6 +93,18 @@ class TemplateCache(jinja2.BytecodeCache):
             log.info("compiled templates not cached: %s", error)
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheState:
+    """A saved parse cache: its entries and where its log and pack stand."""
+
+    stamp: str
+    entries: dict[Key, tuple[ParsedFile, Location]]
+    pack_size: int
+    log_size: int
+    records: int
+    dead: int
+
+
 class ParseCache:
     """ParsedFile by (relative path, file digest), valid for one set of markup settings."""
 
@@ -136,6 +148,31 @@ class ParseCache:
             for key, value in entries.items()
             if isinstance(value, tuple) and isinstance(value[0], ParsedFile)
         }
+
+    def state(self) -> CacheState:
+        """What this cache knows, as saved: kept in a snapshot, so that a later build can
+        take it up without reading the log again (see `restore`)."""
+        return CacheState(
+            self.stamp,
+            dict(self.entries),
+            self.pack_size,
+            self._log_size,
+            self._records,
+            self._dead,
+        )
+
+    @classmethod
+    def restore(cls, root: Path, state: CacheState) -> ParseCache:
+        """The cache as `state()` left it; the caller has checked that its files are still
+        the ones it describes."""
+        cache = cls.__new__(cls)
+        cache.folder, cache.stamp = root / CACHE_DIR, state.stamp
+        cache.entries, cache.used = dict(state.entries), dict(state.entries)
+        cache.pack_size, cache._log_size = state.pack_size, state.log_size
+        cache._records, cache._dead = state.records, state.dead
+        cache._append = cache._reader = None
+        cache.broken, cache._end = False, 0
+        return cache
 
     @staticmethod
     def stamp_for(settings_key: str) -> str:
@@ -359,6 +396,9 @@ class _DigestPickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, shown: set[str]) -> None:
         super().__init__(file, protocol=5)
         self.shown = shown
+        # No memo: equal data gives equal bytes whether or not two of its strings are one
+        # object (a site read back from a snapshot shares fewer than one just loaded).
+        self.fast = True
 
     def reducer_override(self, obj: object) -> object:
         if isinstance(obj, Shared):

@@ -88,17 +88,30 @@ def read_inputs(
         except OSError as error:
             problems.append(cannot_read(f"static/{rel}", error))
     templates = templates_digest(config.templates_dir)
+    fingerprint = fingerprint_of(config, templates, (drafts, future), content, static)
+    return Inputs(content, static, templates, problems, fingerprint, stats)
+
+
+def fingerprint_of(
+    config: SiteConfig,
+    templates: str,
+    options: tuple[bool, bool],
+    content: list[tuple[str, Path, str, bytes | None]],
+    static: list[tuple[str, Path, str]],
+) -> str:
+    """One digest of every input: the code, site.yaml, the templates, the options (drafts,
+    future) and each content and static file's digest."""
     fingerprint = hashlib.blake2b(digest_size=16)
     for part in (
         code_version(),
         config.digest,
         templates,
-        repr((drafts, future)),
+        repr(options),
         repr([(rel, d) for rel, _, d, _ in content]),
         repr([(r, d) for r, _, d in static]),
     ):
         fingerprint.update(part.encode() + b"\0")
-    return Inputs(content, static, templates, problems, fingerprint.hexdigest(), stats)
+    return fingerprint.hexdigest()
 
 
 def _walked_content(walked: Sequence[FileStat]) -> dict[str, tuple[int, int, int, int]] | None:

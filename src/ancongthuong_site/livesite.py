@@ -18,7 +18,6 @@ is brought up to date by `flush()` once saves pause, and before any build throug
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import threading
@@ -32,7 +31,6 @@ from .docpages import DocumentPages
 from .documents import parse_source
 from .errors import Problem, SiteError
 from .files import file_digest, read_bytes, remove_file
-from .index import Group, SiteIndex
 from .layout import site_globals
 from .loader import FileProblems, place
 from .manifest import read_marker, read_signatures, signature, write_marker
@@ -40,7 +38,7 @@ from .models import Article, ParsedFile, RenderTask
 from .plan import Planner
 from .pool import init_render_worker, render_one, renderer
 from .render import site_digest, with_body
-from .replan import Replan, card_digests, local_change, page_records, remade
+from .replan import Replan, card_digests, local_change, page_records, remade, swapped_index
 from .searchstate import SearchState
 from .stages import Prepared
 from .state import PlanRecord
@@ -162,9 +160,9 @@ class LiveSite:
             articles[rel] = article
         published = {a.path: a for a in (*self.index.listed, *self.index.unlisted)}
         old = [published[rel] for rel in articles if rel in published]
-        index = _swapped(self.index, old, [articles[a.path] for a in old])
+        index = swapped_index(self.index, old, [articles[a.path] for a in old])
         planner = Planner(self.config, index, self.body_of, self.body_of.terms, self.media)
-        planner.adopt_cards(self.planner, set(parsed))
+        planner.adopt_cards(self.planner._cards, set(parsed))
         documents = DocumentPages(planner, self.register)
         documents.attach()
         replan = Replan(planner, plan, sorted(parsed))
@@ -302,27 +300,3 @@ class LiveSite:
         # Never "unchanged" again: the fingerprint is of the files the last build read.
         record = dict(self.record or {}, fingerprint="")
         write_marker(self.out, plan.files, record, self.signatures)
-
-
-def _swapped(index: SiteIndex, old: list[Article], articles: list[Article]) -> SiteIndex:
-    """The index with `articles` in the places of `old` (a local change moves no article:
-    same order, same groups). Only the lists that hold one are made again."""
-    new = {id(before): after for before, after in zip(old, articles, strict=True)}
-
-    def swap(items: tuple[Article, ...]) -> tuple[Article, ...]:
-        if new.keys().isdisjoint(map(id, items)):
-            return items
-        return tuple(new.get(id(a), a) for a in items)
-
-    def groups(found: tuple[Group, ...]) -> tuple[Group, ...]:
-        return tuple(dataclasses.replace(g, articles=swap(g.articles)) for g in found)
-
-    return dataclasses.replace(
-        index,
-        listed=swap(index.listed),
-        unlisted=swap(index.unlisted),
-        categories=groups(index.categories),
-        sources=groups(index.sources),
-        tags=groups(index.tags),
-        years=tuple((year, swap(items)) for year, items in index.years),
-    )

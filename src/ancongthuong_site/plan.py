@@ -113,10 +113,10 @@ class Planner:
             self._cards[article.path] = found
         return found
 
-    def adopt_cards(self, other: Planner, stale: set[str]) -> None:
+    def adopt_cards(self, cards: dict[str, Card], stale: set[str]) -> None:
         """Take the cards another planner made, but those of the articles in `stale`
-        (serve plans a saved article again without making 10,000 cards again)."""
-        self._cards.update((p, card) for p, card in other._cards.items() if p not in stale)
+        (a saved article is planned again without making 10,000 cards again)."""
+        self._cards.update((p, card) for p, card in cards.items() if p not in stale)
 
     def image(self, src: str, alt: str) -> Image | None:
         """A photo written in front matter, as pages show it (None when there is none)."""

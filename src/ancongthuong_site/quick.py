@@ -74,7 +74,7 @@ class Sources:
     def __init__(self, root: Path) -> None:
         self.taken_ns = time.time_ns()
         self.entries = _sources(root)
-        self.racy = _digests(root, racy(self.entries, self.taken_ns))
+        self.racy = digests_of(root, racy(self.entries, self.taken_ns))
 
     @classmethod
     def take(cls, root: Path) -> Sources:
@@ -105,7 +105,7 @@ def racy(entries: tuple[Entry, ...], taken_ns: int) -> list[str]:
     return [e[0] for e in entries if stat.S_ISREG(e[1]) and max(e[3], e[4]) >= taken_ns - RACY_NS]
 
 
-def _digests(root: Path, paths: list[str]) -> dict[str, str]:
+def digests_of(root: Path, paths: list[str]) -> dict[str, str]:
     found = {}
     for rel in paths:
         try:
@@ -193,7 +193,7 @@ def _still_right(
     _walked = (str(root), walked)
     if walked.entries != entries:
         return None
-    if racy_digests != _digests(root, racy(entries, taken_ns)):
+    if racy_digests != digests_of(root, racy(entries, taken_ns)):
         return None  # a file written in the same clock tick as the recording changed
     for rel, sig in zip(files, signatures, strict=True):
         if signature(f"{out}/{rel}") != sig:
@@ -203,6 +203,17 @@ def _still_right(
         # now, so the next check compares signatures only (no file read again).
         remember_output(root, options, walked, seen, dict(zip(files, signatures, strict=True)))
     return seen
+
+
+def recorded(root: Path, out: Path, options: BuildOptions) -> tuple | None:
+    """What the last build recorded (see `remember_output`), if it was made with this code,
+    root, output and options, for its output tree as it is now."""
+    record = _load(root)
+    if record is None or record[0] != _key(root, out, options):
+        return None
+    if signature(f"{out}/{MARKER}") != record[5] or _url_record(root) != record[4]:
+        return None
+    return record
 
 
 def kept_result(out: Path, seen: BuildRecord, now: dt.datetime) -> BuildResult:

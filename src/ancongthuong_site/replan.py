@@ -28,6 +28,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 
+from .index import Group, SiteIndex
 from .models import Article, ParsedFile, RenderTask
 from .plan import Planner
 from .state import PageRecord, PlanRecord
@@ -201,3 +202,27 @@ def page_records(
 def remade(previous: PlanRecord) -> set[str]:
     """The files a partial plan makes anew as a whole (the search index's)."""
     return {rel for rel, page in previous.pages.items() if page.template == REMADE}
+
+
+def swapped_index(index: SiteIndex, old: list[Article], articles: list[Article]) -> SiteIndex:
+    """The index with `articles` in the places of `old` (a local change moves no article:
+    same order, same groups). Only the lists that hold one are made again."""
+    new = {id(before): after for before, after in zip(old, articles, strict=True)}
+
+    def swap(items: tuple[Article, ...]) -> tuple[Article, ...]:
+        if new.keys().isdisjoint(map(id, items)):
+            return items
+        return tuple(new.get(id(a), a) for a in items)
+
+    def groups(found: tuple[Group, ...]) -> tuple[Group, ...]:
+        return tuple(dataclasses.replace(g, articles=swap(g.articles)) for g in found)
+
+    return dataclasses.replace(
+        index,
+        listed=swap(index.listed),
+        unlisted=swap(index.unlisted),
+        categories=groups(index.categories),
+        sources=groups(index.sources),
+        tags=groups(index.tags),
+        years=tuple((year, swap(items)) for year, items in index.years),
+    )

@@ -175,6 +175,32 @@ def append_log(path: Path, good: int, data: bytes) -> int:
     return good + len(blob)
 
 
+def write_sealed(path: Path, value: object) -> None:
+    """Pickle `value` into `path`, signed as `seal` signs, without ever holding the pickle
+    in memory (a site's snapshot is tens of megabytes), and replace the file at once."""
+    if not usable_folder(path.parent, create=True):
+        raise OSError(f"{path.parent.name} is not a usable folder")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    mac = hmac.new(cache_key(), digestmod="sha256")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_SEAL + bytes(_MAC_SIZE))
+
+            class Signing:
+                def write(self, data: bytes) -> int:
+                    mac.update(data)
+                    return handle.write(data)
+
+            pickle.dump(value, Signing(), protocol=pickle.HIGHEST_PROTOCOL)
+            handle.seek(len(_SEAL))
+            handle.write(mac.digest())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` (a link at that name is replaced, never followed)."""
     if not usable_folder(path.parent, create=True):
