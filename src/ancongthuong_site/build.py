@@ -209,7 +209,7 @@ class Loaded:
         )
 
     def local_change(self, previous: PlanRecord | None, now: dt.datetime) -> list[str] | None:
-        sources = {rel: digest for rel, _path, digest, _data in self.inputs.content}
+        sources = self.inputs.digests()
         return local_change(
             previous,
             self.settings(),

@@ -37,6 +37,14 @@ class Inputs:
     problems: list[Problem]
     fingerprint: str
     stats: StatCache | None
+    # Content file → digest, where `content` was not made (a local build reads one file).
+    known: dict[str, str] | None = None
+
+    def digests(self) -> dict[str, str]:
+        """Every content file's digest, in the order the build read them."""
+        if self.known is not None:
+            return self.known
+        return {rel: digest for rel, _path, digest, _data in self.content}
 
 
 def read_inputs(
@@ -88,7 +96,8 @@ def read_inputs(
         except OSError as error:
             problems.append(cannot_read(f"static/{rel}", error))
     templates = templates_digest(config.templates_dir)
-    fingerprint = fingerprint_of(config, templates, (drafts, future), content, static)
+    digests = {rel: digest for rel, _path, digest, _data in content}
+    fingerprint = fingerprint_of(config, templates, (drafts, future), digests, static)
     return Inputs(content, static, templates, problems, fingerprint, stats)
 
 
@@ -96,7 +105,7 @@ def fingerprint_of(
     config: SiteConfig,
     templates: str,
     options: tuple[bool, bool],
-    content: list[tuple[str, Path, str, bytes | None]],
+    content: dict[str, str],
     static: list[tuple[str, Path, str]],
 ) -> str:
     """One digest of every input: the code, site.yaml, the templates, the options (drafts,
@@ -107,7 +116,7 @@ def fingerprint_of(
         config.digest,
         templates,
         repr(options),
-        repr([(rel, d) for rel, _, d, _ in content]),
+        repr(list(content.items())),
         repr([(r, d) for r, _, d in static]),
     ):
         fingerprint.update(part.encode() + b"\0")

@@ -34,6 +34,7 @@ from .history import moved_warnings, urls_key, with_record
 from .inputs import Inputs, fingerprint_of
 from .layout import site_globals
 from .loader import FileProblems, place
+from .manifest import Signature
 from .media import BodyReader
 from .models import Article, ParsedFile, RenderTask
 from .plan import Planner
@@ -58,9 +59,10 @@ def local_build(
 ) -> BuildResult | None:
     """The result of a build that only a local change required, or None (the long way)."""
     root = config.root
-    found = _edited(root, out, options, sources, now)
-    if not found:
+    edited = _edited(root, out, options, sources, now)
+    if edited is None or not edited[0]:
         return None
+    found, signatures = edited
     snapshot = load(root, config, tie(root, out))
     if snapshot is not None:  # the site.yaml the snapshot was placed with, at this root
         config = dataclasses.replace(snapshot.config, root=config.root)
@@ -97,7 +99,9 @@ def local_build(
         if prepared is None:
             return None
         try:
-            result = write_site(config, out, prepared, options)
+            # The tree is the one the plan record lists (the snapshot's tie says so).
+            known = (plan.files, signatures)
+            result = write_site(config, out, prepared, options, known)
         except (Incomplete, BuildFailed):
             return None  # the long way makes the output right, or reports the problem
         cache.save()
@@ -113,13 +117,14 @@ def local_build(
 
 def _edited(
     root: Path, out: Path, options: BuildOptions, sources: Sources, now: dt.datetime
-) -> list[str] | None:
+) -> tuple[list[str], dict[str, Signature]] | None:
     """The content files (relative to content/) whose stats or bytes changed since the
-    last build, when nothing else did; None when anything else changed."""
+    last build, when nothing else did, and the signatures of the output's files as that
+    build recorded them; None when anything else changed."""
     record = recorded(root, out, options)
     if record is None:
         return None
-    _key, taken_ns, entries, racy_digests, _urls, _marker, files, _sigs, inputs = record
+    _key, taken_ns, entries, racy_digests, _urls, _marker, files, sigs, inputs = record
     seen = BuildRecord.from_json(inputs, len(files))
     if seen is None or not seen.valid_at(now.timestamp()):
         return None
@@ -140,7 +145,7 @@ def _edited(
         if nfc(name) != name:
             return None  # a name the walk and the build spell differently: the long way
         found.append(name)
-    return found
+    return found, dict(zip(files, sigs, strict=True))
 
 
 def _parse(
@@ -210,14 +215,13 @@ def _prepare(
     outputs = media.outputs  # type: ignore[attr-defined]
     if find_collisions(tasks, [rel for rel, _, _ in static + outputs]):
         return None  # the long way reports it
-    content = [(rel, config.content_dir / rel, digest, None) for rel, digest in digests.items()]
     drafts_future = (options.drafts, options.future)
     fingerprint = fingerprint_of(
-        config, snapshot.templates, drafts_future, content, snapshot.static
+        config, snapshot.templates, drafts_future, digests, snapshot.static
     )
     if options.redirect_moved:
         fingerprint = with_record(fingerprint, config.root)
-    inputs = Inputs(content, snapshot.static, snapshot.templates, [], fingerprint, None)
+    inputs = Inputs([], snapshot.static, snapshot.templates, [], fingerprint, None, digests)
     return Prepared(
         tasks,
         static,

@@ -88,6 +88,7 @@ class Sources:
 
 
 _walked: tuple[str, Sources] | None = None  # the shortcut's walk, for the build that follows
+_loaded: tuple[str, tuple] | None = None  # the record the shortcut read, likewise
 
 
 def _sources(root: Path) -> tuple[Entry, ...]:
@@ -166,9 +167,11 @@ def shortcut(root: Path, options: BuildOptions) -> BuildResult | None:
     """The result of a build that finds nothing to do, or None: take the long way."""
     if not options.use_cache or options.session is not None:
         return None
+    global _loaded
     record = _load(root)
     if record is None:
         return None
+    _loaded = (str(root), record)  # for a local build that follows (see `recorded`)
     with locked_output(root, options.out or root / "_site", force=options.force) as out:
         now = options.now or clock()
         seen = _still_right(root, out, options, record, now.timestamp())
@@ -208,7 +211,9 @@ def _still_right(
 def recorded(root: Path, out: Path, options: BuildOptions) -> tuple | None:
     """What the last build recorded (see `remember_output`), if it was made with this code,
     root, output and options, for its output tree as it is now."""
-    record = _load(root)
+    global _loaded
+    found, _loaded = _loaded, None
+    record = found[1] if found is not None and found[0] == str(root) else _load(root)
     if record is None or record[0] != _key(root, out, options):
         return None
     if signature(f"{out}/{MARKER}") != record[5] or _url_record(root) != record[4]:

@@ -28,10 +28,15 @@ class Incomplete(Exception):
 
 
 def write_site(
-    config: SiteConfig, out: Path, prepared: Prepared, options: BuildOptions
+    config: SiteConfig,
+    out: Path,
+    prepared: Prepared,
+    options: BuildOptions,
+    known: tuple[dict[str, str], dict[str, Signature]] | None = None,
 ) -> BuildResult:
     """Bring the output up to date with the prepared pages; raises Incomplete when the
-    plan was partial and the output is not what the plan record says."""
+    plan was partial and the output is not what the plan record says. `known`: the live
+    tree's manifest and signatures, when the caller has them from records tied to it."""
     index = prepared.index
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
@@ -43,8 +48,11 @@ def write_site(
         "scheduled": index.scheduled,
         "images_decoded": media.decoded,
     }
-    previous = read_manifest(out) if out.is_dir() else {}
-    recorded = read_signatures(out) if previous else {}
+    if known is not None:
+        previous, recorded = known
+    else:
+        previous = read_manifest(out) if out.is_dir() else {}
+        recorded = read_signatures(out) if previous else {}
     shown: dict[str, set[str]] = {}
     manifest, changed = _plan_changes(config, prepared, previous, recorded, out, shown)
     removed = tuple(sorted(set(previous) - set(manifest)))
@@ -184,7 +192,7 @@ def _plan_record(
     gone = remade(base) if base else set()
     pages = {rel: page for rel, page in base.pages.items() if rel not in gone} if base else {}
     pages.update(page_records(prepared.tasks, manifest, shown, cards))
-    sources = {rel: digest for rel, _path, digest, _data in prepared.inputs.content}
+    sources = dict(prepared.inputs.digests())
     return PlanRecord(
         prepared.settings,
         record.valid_from,

@@ -42,13 +42,14 @@ from .signed import (
     usable_folder,
     write_sealed,
 )
+from .state import PLAN_FILE
 
 log = logging.getLogger(__name__)
 
 BASE_FILE = "site.pickle"
 LOG_FILE = "site.log"
 _MAX_RECORDS = 100  # then the next full build writes the base again (it always does)
-Tie = tuple[Signature | None, ...]  # the marker's, the parse log's and the pack's signatures
+Tie = tuple[Signature | None, ...]  # the signatures of the files a snapshot goes with
 
 
 @dataclass
@@ -77,13 +78,15 @@ class SiteSnapshot:
 
 
 def tie(root: Path, out: Path) -> Tie:
-    """What a snapshot is valid with: the output tree's marker and the parse cache's files
-    as they are now (each build, serve and `check` that writes them changes these)."""
+    """What a snapshot is valid with: the output tree's marker, the parse cache's files and
+    the plan record as they are now (each build, serve and `check` that writes them
+    changes these). The plan record's pages are then the tree's, as the marker lists them."""
     folder = root / CACHE_DIR
     return (
         signature(f"{out}/{MARKER}"),
         signature(f"{folder}/parse.log"),
         signature(f"{folder}/bodies.pack"),
+        signature(f"{folder}/{PLAN_FILE}"),
     )
 
 

@@ -25,7 +25,7 @@ from .codeversion import CACHE_DIR, code_version
 from .signed import atomic_write, load_sealed, seal
 
 log = logging.getLogger(__name__)
-_PLAN_FILE = "plan.pickle"
+PLAN_FILE = "plan.pickle"
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class PlanRecord:
 
 def load_plan(root: Path) -> PlanRecord | None:
     try:
-        found = load_sealed(root / CACHE_DIR / _PLAN_FILE)
+        found = load_sealed(root / CACHE_DIR / PLAN_FILE)
     except Exception as error:  # noqa: BLE001 - any damage means "plan everything"
         log.info("ignoring unreadable plan record: %s", error)
         return None
@@ -141,6 +141,6 @@ def load_plan(root: Path) -> PlanRecord | None:
 def save_plan(root: Path, record: PlanRecord) -> None:
     try:
         data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write(root / CACHE_DIR / _PLAN_FILE, seal(data))
+        atomic_write(root / CACHE_DIR / PLAN_FILE, seal(data))
     except OSError as error:
         log.info("plan record not written: %s", error)
