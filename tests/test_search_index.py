@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from ancongthuong_site import searchindex
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.searchindex import (
     MemoryIndexState,
@@ -132,6 +133,39 @@ def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) ->
     after = built_index_files(root)
     old_docs = json.loads(first["d/0.json"])["docs"]
     assert json.loads(after["d/0.json"])["docs"][: len(old_docs)] == old_docs
+
+
+def test_a_whole_merge_in_a_child_process_equals_one_made_in_the_build(
+    make_site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    root = make_site(
+        {
+            f"content/2024/0{m}/bai-{m}.md": article(
+                title=f"Bài số {m}", date=f"2024-0{m}-10", body=f"Đảng ủy họp lần thứ {m}."
+            )
+            for m in range(1, 6)
+        }
+    )
+    made = {}
+    taken = []  # what each child sent back (None: it failed)
+    child_result = searchindex._child_result
+    monkeypatch.setattr(
+        searchindex, "_child_result", lambda *a: taken.append(child_result(*a)) or taken[-1]
+    )
+    for fork_from in (1, 10**9):  # a child process for every whole merge, then never
+        monkeypatch.setattr(searchindex, "FORK_FROM", fork_from)
+        shutil.rmtree(root / ".cache", ignore_errors=True)
+        shutil.rmtree(root / "_site", ignore_errors=True)
+        build(root)
+        made[fork_from] = built_index_files(root)
+        # The next build updates what the child kept, as it would what the build kept.
+        write_tree(root, {"content/2024/09/moi.md": article(title="Bài mới", date="2024-09-01")})
+        build(root)
+        made[-fork_from] = built_index_files(root)
+        (root / "content/2024/09/moi.md").unlink()
+    assert len(taken) == 1 and taken[0] is not None  # one cold build, merged by its child
+    assert made[1] == made[10**9] and made[-1] == made[-(10**9)]
+    assert made[1] != made[-1]
 
 
 def test_heavy_syllables_side_by_side_have_pair_postings() -> None:

@@ -15,7 +15,7 @@ from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
 from .models import Article, MediaLookup, Page, ParsedFile, Placed, RenderTask
-from .searchindex import IndexState, search_index_tasks
+from .searchindex import IndexState, PendingIndex, start_search_index
 from .sitepages import (
     feeds_page,
     home_page,
@@ -183,6 +183,13 @@ class Planner:
 
     # -- tasks ----------------------------------------------------------------------------
     def tasks(self) -> list[RenderTask]:
+        search = self.start_search_index()  # a whole merge runs meanwhile on the other core
+        try:
+            return self._all_tasks(search)
+        finally:
+            search.cancel()  # only if planning failed before the index was taken
+
+    def _all_tasks(self, search: PendingIndex) -> list[RenderTask]:
         tasks: list[RenderTask] = [self.home()]
         tasks += self.article_pages()
         tasks += [self.static_page(page) for page in self.index.pages]
@@ -199,7 +206,7 @@ class Planner:
         tasks += [
             self.sitemap(),
             self.search_page(),
-            *self.search_index(),
+            *search.tasks(),
             self.not_found(),
             RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
             site_map_page(self),
@@ -234,8 +241,11 @@ class Planner:
         return self.feed(Urls.FEED, self.index.listed, "")
 
     def search_index(self) -> list[RenderTask]:
+        return self.start_search_index().tasks()
+
+    def start_search_index(self) -> PendingIndex:
         documents = self.documents.search_entries(self.terms_of) if self.documents else []
-        return search_index_tasks(
+        return start_search_index(
             self.index, self.urls, self.terms_of, documents, self.search_state
         )
 

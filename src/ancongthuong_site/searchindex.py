@@ -9,9 +9,13 @@ task carries a `searchtexts.IndexFile` that reads its bytes when it is written."
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
+import os
+import pickle
+import signal
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -35,6 +39,7 @@ __all__ = ["SearchEntry", "build_search_index", "search_index_tasks", "shard_nam
 log = logging.getLogger(__name__)
 _SAVED = 2  # the version of what is kept between builds
 _GROWTH = 3  # kept texts may weigh this many times the index's before a whole merge
+FORK_FROM = 500  # entries from which a whole merge runs in a process of its own
 
 
 class IndexState(Protocol):
@@ -72,6 +77,28 @@ def search_index_tasks(
 ) -> list[RenderTask]:
     """The index's files as raw tasks: listed articles, static pages and `documents` (the
     register's entries, of type "document")."""
+    return start_search_index(index, urls, terms_of, documents, state).tasks()
+
+
+def start_search_index(
+    index: SiteIndex,
+    urls: Urls,
+    terms_of: Callable[[ParsedFile], str],
+    documents: Iterable[SearchEntry] = (),
+    state: IndexState | None = None,
+) -> PendingIndex:
+    """The index's tasks as `search_index_tasks` makes them, to be taken later: a whole
+    merge kept in the cache's pack runs meanwhile in a child process (the build plans its
+    pages on one core while it merges on the other); anything else is done at once."""
+    return PendingIndex(_entries(index, urls, terms_of, documents), state)
+
+
+def _entries(
+    index: SiteIndex,
+    urls: Urls,
+    terms_of: Callable[[ParsedFile], str],
+    documents: Iterable[SearchEntry],
+) -> list[SearchEntry]:
     entries = [
         SearchEntry(
             "article",
@@ -99,8 +126,53 @@ def search_index_tasks(
         )
         for p in index.pages
     ]
-    files = index_with_state([*entries, *documents], state)
+    return [*entries, *documents]
+
+
+def _tasks(files: dict[str, IndexFile]) -> list[RenderTask]:
     return [RenderTask(Urls.SEARCH_INDEX + name, "", {"raw": file}) for name, file in files.items()]
+
+
+class PendingIndex:
+    """The search index being made: `tasks()` waits for it (see `start_search_index`)."""
+
+    def __init__(self, entries: list[SearchEntry], state: IndexState | None) -> None:
+        self.state = state
+        self.ordered = ordered_entries(entries)
+        self.idents = [_ident(entry) for entry in self.ordered]
+        self.files: dict[str, IndexFile] | None = None
+        self.child: tuple[int, int] | None = None  # process id, end of the pipe read
+        texts = state.texts if state else None
+        merged = None
+        if state is not None and texts is not None:
+            merged = _updated(self.ordered, self.idents, state, texts)
+        if merged is not None:
+            self.files = _index_files(texts, merged)  # type: ignore[arg-type]
+        elif texts is not None and not isinstance(texts, MemoryTexts) and _can_fork(self.ordered):
+            self.child = _fork_merge(self.ordered, self.idents, state)  # type: ignore[arg-type]
+        if self.files is None and self.child is None:
+            self.files = _whole_merge(self.ordered, self.idents, state)
+
+    def tasks(self) -> list[RenderTask]:
+        if self.child is not None:
+            pid, reader = self.child
+            self.child = None
+            merged = _child_result(pid, reader)
+            if merged is None:  # the child failed: merge here, as without one
+                self.files = _whole_merge(self.ordered, self.idents, self.state)
+            else:
+                self.files = _index_files(self.state.texts, merged)  # type: ignore[union-attr]
+        assert self.files is not None
+        return _tasks(self.files)
+
+    def cancel(self) -> None:
+        """Stop a child still merging (the build failed before it took the index)."""
+        if self.child is not None:
+            pid, reader = self.child
+            self.child = None
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+            _child_result(pid, reader)
 
 
 def reader(terms_of: Callable[[ParsedFile], str], parsed: ParsedFile) -> Callable[[], str]:
@@ -119,28 +191,101 @@ def index_with_state(
     """Every index file; updated from the last build's index where `state` holds one."""
     ordered = ordered_entries(entries)
     idents = [_ident(entry) for entry in ordered]
+    merged = _updated(ordered, idents, state, state.texts) if state else None
+    if merged is not None:
+        return _index_files(state.texts, merged)  # type: ignore[union-attr]
+    return _whole_merge(ordered, idents, state)
+
+
+def _updated(
+    ordered: list[SearchEntry], idents: list[str], state: IndexState, texts: Texts
+) -> Merged | None:
+    """The last build's index updated to these entries (and kept), or None where a whole
+    merge must be made."""
+    saved = state.load()
+    if not (isinstance(saved, tuple) and len(saved) == 4 and saved[0] == _SAVED):
+        return None
+    _, urls, old_idents, previous = saved
+    # Each update adds its texts to the kept ones: past a point, start over.
+    if not isinstance(previous, Merged) or texts.stored() > _GROWTH * _kept_size(previous):
+        return None
+    try:
+        merged = update(previous, texts, urls, old_idents, ordered, idents)
+    except (DamagedText, OSError) as error:
+        log.info("the kept search index cannot be updated: %s", error)
+        return None
+    state.save((_SAVED, [e.url for e in ordered], idents, merged))
+    return merged
+
+
+def _whole_merge(
+    ordered: list[SearchEntry], idents: list[str], state: IndexState | None
+) -> dict[str, IndexFile]:
     texts = state.texts if state else MemoryTexts()
-    saved = state.load() if state else None
-    merged = None
-    if isinstance(saved, tuple) and len(saved) == 4 and saved[0] == _SAVED:
-        _, urls, old_idents, previous = saved
-        # Each update adds its texts to the kept ones: past a point, start over.
-        if isinstance(previous, Merged) and texts.stored() <= _GROWTH * _kept_size(previous):
-            try:
-                merged = update(previous, texts, urls, old_idents, ordered, idents)
-            except (DamagedText, OSError) as error:
-                log.info("the kept search index cannot be updated: %s", error)
-    if merged is None:
-        try:
-            texts.start_over()
-            merged = merge(ordered, texts)
-        except OSError as error:  # the cache cannot be written: keep the texts in memory
-            log.warning("the search index cannot be kept in the cache: %s", error)
-            texts, state = MemoryTexts(), None
-            merged = merge(ordered, texts)
+    try:
+        merged = _merge_kept(ordered, idents, state, texts)
+    except OSError as error:  # the cache cannot be written: keep the texts in memory
+        log.warning("the search index cannot be kept in the cache: %s", error)
+        texts = MemoryTexts()
+        merged = merge(ordered, texts)
+    return _index_files(texts, merged)
+
+
+def _merge_kept(
+    ordered: list[SearchEntry], idents: list[str], state: IndexState | None, texts: Texts
+) -> Merged:
+    texts.start_over()
+    merged = merge(ordered, texts)
     if state:
         state.save((_SAVED, [e.url for e in ordered], idents, merged))
+    return merged
+
+
+def _index_files(texts: Texts, merged: Merged) -> dict[str, IndexFile]:
     return {name: IndexFile(texts, blob) for name, blob in merged.files.items()}
+
+
+def _fork_merge(
+    ordered: list[SearchEntry], idents: list[str], state: IndexState
+) -> tuple[int, int]:
+    """A child process makes the whole merge into the kept pack and sends back where each
+    text lies (a Merged: small). The pack is opened anew by each side: the parent reads it
+    only once the child is done."""
+    read_terms(ordered[0])  # the parse cache's pending appends reach its file before the fork
+    state.texts.close()  # the child starts the pack over: the parent opens it again after
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            os.close(reader)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            data = pickle.dumps(_merge_kept(ordered, idents, state, state.texts))
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    return pid, reader
+
+
+def _can_fork(ordered: list[SearchEntry]) -> bool:
+    # Worth a process only for a large index; fork itself exists on POSIX systems only.
+    return hasattr(os, "fork") and len(ordered) >= FORK_FROM
+
+
+def _child_result(pid: int, reader: int) -> Merged | None:
+    """What the child sent, once it has ended; None if it failed."""
+    with os.fdopen(reader, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        log.info("the search index's merge failed in its process: merging again here")
+        return None
+    found = pickle.loads(data)  # noqa: S301 - made by this build's own child, through a pipe
+    return found if isinstance(found, Merged) else None
 
 
 def _kept_size(merged: Merged) -> int:

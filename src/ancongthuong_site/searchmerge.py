@@ -266,8 +266,8 @@ class _Postings:
         """Entry numbers, and title counts, positions and forms as the text of their
         strings in the shard, of one syllable (its text is let go)."""
         self.compact_one(syllable)
-        rows = "\n".join(self.joined.pop(syllable)).split("\n")
-        fields = "\t".join(rows).split("\t")
+        # Rows are "title TAB positions TAB forms", one a line: one cut gives every field.
+        fields = "\n".join(self.joined.pop(syllable)).replace("\n", "\t").split("\t")
         return (
             self.numbers[syllable],
             "".join(fields[0::3]),

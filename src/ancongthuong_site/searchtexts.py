@@ -32,6 +32,9 @@ class Texts(Protocol):
         """How many bytes are kept, those no longer used included."""
         ...
 
+    def close(self) -> None:
+        """Let go of any open file (the texts are read again from where they are kept)."""
+
 
 class MemoryTexts:
     """Texts kept in memory (no cache, one that cannot be written, or serve's session)."""
@@ -59,6 +62,9 @@ class MemoryTexts:
 
     def stored(self) -> int:
         return self.size
+
+    def close(self) -> None:
+        pass
 
 
 def digest_of(data: bytes) -> str:
