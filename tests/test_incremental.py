@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ancongthuong_site.build import BuildOptions, build
+from ancongthuong_site.checking import check_site
+from ancongthuong_site.errors import SiteError
 from ancongthuong_site.vietnamese import VN_TZ, fold
 from conftest import article, make_site, tree_digest, write_tree
 
@@ -90,6 +93,8 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     every_shard = list((root / "_site/tim-kiem/chi-muc/s").iterdir())
     assert len(every_shard) > len(shards)
     assert "Một đoạn mới ở cuối bài." in (root / "_site/2024/02/a2/index.html").read_text()
+    # Built from the site the first build kept: one record added to the kept site's log.
+    assert (root / ".cache/site.log").stat().st_size > 0
 
 
 def test_a_title_edit_rewrites_its_listings(make_site) -> None:
@@ -304,6 +309,26 @@ class IncrementalMachine(RuleBasedStateMachine):
         for path in (self.root / ".cache").rglob("*"):
             if path.is_file():
                 path.write_bytes(junk)
+
+    @rule()
+    def check_between(self) -> None:
+        # `check` writes the same parse cache and plan record: a kept site no longer matches.
+        with contextlib.suppress(SiteError):
+            check_site(self.root, BuildOptions(jobs=1, now=self.now))
+
+    @rule(junk=st.binary(min_size=1, max_size=16))
+    def tamper_with_the_kept_site(self, junk: bytes) -> None:
+        for name in ("site.pickle", "site.log"):
+            path = self.root / ".cache" / name
+            if path.is_file():
+                data = path.read_bytes()
+                path.write_bytes(data[: len(data) // 2] + junk)
+
+    @rule(i=st.integers(0, 50))
+    def edit_output_by_hand(self, i: int) -> None:
+        pages = sorted((self.root / "_site").rglob("*.html"))
+        if pages:
+            pages[i % len(pages)].write_text("sửa tay", encoding="utf-8")
 
     @rule()
     def touch_without_change(self) -> None:
