@@ -78,6 +78,7 @@ def local_build(
     if not parsed:
         return None  # unreadable, not parsable, or saved as it was: the long way tells
     moment = now.timestamp()
+    plan_sources = {rel: plan.sources[rel] for rel in parsed}  # the record is updated below
     digests = {**plan.sources, **{rel: p.digest for rel, p in parsed.items()}}
     local = local_change(
         plan, snapshot.settings, moment, digests, lambda rel, _d: before.get(rel), parsed
@@ -111,7 +112,7 @@ def local_build(
         return result
     snapshot.index = prepared.index
     snapshot.cache, snapshot.tie = cache.state(), tie(root, out)
-    append(root, snapshot, parsed)
+    append(root, snapshot, parsed, plan_sources)
     return result
 
 

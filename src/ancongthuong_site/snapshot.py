@@ -101,11 +101,14 @@ def save_base(root: Path, snapshot: SiteSnapshot) -> None:
         forget(root)
 
 
-def append(root: Path, snapshot: SiteSnapshot, fresh: dict[str, ParsedFile]) -> None:
-    """Record a local build: the files it parsed again (as the cache now holds them), where
-    the cache's files stand and what the snapshot is now tied to."""
+def append(
+    root: Path, snapshot: SiteSnapshot, fresh: dict[str, ParsedFile], old: dict[str, str]
+) -> None:
+    """Record a local build: the files it parsed again (as the cache now holds them, with
+    the digest each had before: `old`), where the cache's files stand and what the
+    snapshot is now tied to."""
     state = snapshot.cache
-    files = {rel: state.entries[(rel, parsed.digest)] for rel, parsed in fresh.items()}
+    files = {rel: (old[rel], state.entries[(rel, p.digest)]) for rel, p in fresh.items()}
     moved = (state.pack_size, state.log_size, state.records, state.dead)
     record = pickle.dumps((snapshot.token, snapshot.tie, moved, files), protocol=5)
     try:
@@ -161,15 +164,13 @@ def _replay(snapshot: SiteSnapshot, records: list[object]) -> set[str]:
         return changed
     state = snapshot.cache
     entries = dict(state.entries)
-    keys = {rel: (rel, digest) for rel, digest in entries}
     for record in records:
         token, tied, moved, files = record  # type: ignore[misc]
         if token != snapshot.token:
             break  # a log left by another base
-        for rel, entry in files.items():
-            entries.pop(keys.get(rel), None)  # type: ignore[arg-type]
-            keys[rel] = (rel, entry[0].digest)
-            entries[keys[rel]] = entry
+        for rel, (before, entry) in files.items():
+            del entries[(rel, before)]  # a log that does not follow its base is refused
+            entries[(rel, entry[0].digest)] = entry
             changed.add(rel)
         pack_size, log_size, count, dead = moved
         state = CacheState(state.stamp, entries, pack_size, log_size, count, dead)
