@@ -16,7 +16,6 @@ not used. It is an optimisation only: without it every build takes the long way.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import pickle
 import secrets
@@ -135,11 +134,7 @@ def load(root: Path, config: SiteConfig, now_tie: Tie) -> SiteSnapshot | None:
         data = unseal(read_private(folder / BASE_FILE))
         if data is None or len(records) >= _MAX_RECORDS:
             return None
-        gc.disable()  # 10,000 articles: the collector would walk them again and again
-        try:
-            snapshot = pickle.loads(data)  # noqa: S301 - signed by this key, just verified
-        finally:
-            gc.enable()
+        snapshot = pickle.loads(data)  # noqa: S301 - signed by this key, just verified
         if not isinstance(snapshot, SiteSnapshot) or snapshot.config.digest != config.digest:
             return None
         changed = _replay(snapshot, records)
