@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -262,3 +263,19 @@ def test_without_javascript_the_page_offers_archive_and_categories(site) -> None
     links = [a.attributes["href"] for a in noscript.css("a")]
     assert "/luu-tru/" in links
     assert any(link.startswith("/chuyen-muc/") for link in links)
+
+
+def test_the_page_finds_its_shards_without_waiting_for_meta(page, served: str, site) -> None:  # type: ignore[no-untyped-def]
+    # The page names where each shard is: with meta.json never answered, results still
+    # come (only the filters, which need it, stay empty).
+    root, _ = site
+    lookup = html(root / "_site/tim-kiem/index.html").css_first("script#search-lookup")
+    meta = json.loads((root / "_site/tim-kiem/chi-muc/meta.json").read_text("utf-8"))
+    assert json.loads(lookup.text()) == {k: meta[k] for k in ("chunk", "shards", "pairs")}
+    fresh = page.context.browser.new_page()
+    fresh.route("**/chi-muc/meta.json", lambda route: None)  # held: never answered
+    fresh.goto(served + "tim-kiem/?q=Nguyễn+Minh+Hùng", wait_until="domcontentloaded")
+    fresh.wait_for_selector("#search-results li h2 a")
+    assert "Tìm thấy" in fresh.locator("#search-status").inner_text()
+    assert fresh.locator("#search-year option").count() <= 1  # the filters wait for meta.json
+    fresh.close()

@@ -15,7 +15,7 @@ from .config import SiteConfig
 from .index import Group, SiteIndex, paginate
 from .layout import build_layout, menu_urls, translations
 from .models import Article, MediaLookup, Page, ParsedFile, Placed, RenderTask
-from .searchindex import IndexState, PendingIndex, start_search_index
+from .searchindex import IndexState, PendingIndex, shard_lookup, start_search_index
 from .sitepages import (
     feeds_page,
     home_page,
@@ -205,8 +205,7 @@ class Planner:
         tasks += self.aliases()
         tasks += [
             self.sitemap(),
-            self.search_page(),
-            *search.tasks(),
+            *self._with_search_page(search.tasks()),
             self.not_found(),
             RenderTask(Urls.ROBOTS, "robots.txt", {"sitemap": self.urls.absolute(Urls.SITEMAP)}),
             site_map_page(self),
@@ -241,7 +240,13 @@ class Planner:
         return self.feed(Urls.FEED, self.index.listed, "")
 
     def search_index(self) -> list[RenderTask]:
-        return self.start_search_index().tasks()
+        """The index's files and the search page, which tells its script where they are."""
+        return self._with_search_page(self.start_search_index().tasks())
+
+    def _with_search_page(self, files: list[RenderTask]) -> list[RenderTask]:
+        page = self.search_page(shard_lookup(files))
+        self.add_layout([page])  # serve writes it with the index, outside any other plan
+        return [page, *files]
 
     def start_search_index(self) -> PendingIndex:
         documents = self.documents.search_entries(self.terms_of) if self.documents else []
@@ -469,11 +474,13 @@ class Planner:
         entries += self.documents.sitemap_entries() if self.documents else []
         return RenderTask(Urls.SITEMAP, "sitemap.xml", {"entries": entries})
 
-    def search_page(self) -> RenderTask:
+    def search_page(self, lookup: str) -> RenderTask:
+        """`lookup`: searchindex.shard_lookup of the index's files."""
         context = {
             "page": self.page_meta("Tìm kiếm", Urls.SEARCH, "search"),
             "index_url": self.urls.link(Urls.SEARCH_INDEX),
             "index_meta_url": self.urls.link(Urls.SEARCH_INDEX_META),
+            "index_lookup": lookup,
         }
         return RenderTask(Urls.output_path(Urls.SEARCH), "search.html", context)
 

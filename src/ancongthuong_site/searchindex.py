@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -35,7 +36,13 @@ from .searchupdate import update
 from .urls import Urls
 from .vietnamese import format_date
 
-__all__ = ["SearchEntry", "build_search_index", "search_index_tasks", "shard_name"]
+__all__ = [
+    "SearchEntry",
+    "build_search_index",
+    "search_index_tasks",
+    "shard_lookup",
+    "shard_name",
+]
 log = logging.getLogger(__name__)
 _SAVED = 2  # the version of what is kept between builds
 _GROWTH = 3  # kept texts may weigh this many times the index's before a whole merge
@@ -127,6 +134,20 @@ def _entries(
         for p in index.pages
     ]
     return [*entries, *documents]
+
+
+def shard_lookup(tasks: list[RenderTask]) -> str:
+    """What the search page carries so that its script asks for the shards at once: the
+    entries per d/ chunk, the first syllable of every shard and the pair postings' (from
+    meta.json, which the page still fetches for its filters), as JSON safe in a script."""
+    meta_path = Urls.SEARCH_INDEX_META
+    meta = next((t.context["raw"] for t in tasks if t.output_path == meta_path), None)
+    if meta is None:
+        return ""
+    found = json.loads(meta.data() if isinstance(meta, IndexFile) else meta)
+    lookup = {key: found[key] for key in ("chunk", "shards", "pairs")}
+    text = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _tasks(files: dict[str, IndexFile]) -> list[RenderTask]:

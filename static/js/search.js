@@ -63,6 +63,11 @@
   }
 
   var metaPromise = getJSON(base + "meta.json");
+  // Where each syllable's shard is, written into the page by the build: the shards are
+  // asked for while the page is still being laid out, not after meta.json (needed only
+  // for the filters) has arrived.
+  var lookup = document.getElementById("search-lookup");
+  var lookupPromise = lookup ? Promise.resolve(JSON.parse(lookup.textContent)) : metaPromise;
 
   // The file holding `key`: the last of `firsts` (sorted) that is <= key, in `folder`.
   function shardOf(firsts, folder, key) {
@@ -94,42 +99,41 @@
     return out;
   }
 
-  // Postings of one syllable: entry number → {title, places, forms}; the positions are
-  // read from `places` only for the entries that hold every syllable (see positionsOf).
+  // Postings of one syllable: its entry numbers (ascending), and per entry the title
+  // count, the positions' codes and the forms; the positions are read only for the
+  // entries that hold every syllable (see row). No object per entry: a common syllable
+  // is held by thousands.
   function postings(entry) {
-    var result = new Map(), doc = 0;
-    var docs = numbers(entry.doc), titles = numbers(entry.title);
-    var places = entry.pos.split(" "), forms = entry.form.split(" ");
-    for (var i = 0; i < docs.length; i++) {
-      doc += docs[i];
-      result.set(doc, { title: titles[i], places: places[i], forms: forms[i], positions: null });
-    }
-    return result;
+    var gaps = numbers(entry.doc), docs = new Int32Array(gaps.length), doc = 0;
+    for (var i = 0; i < gaps.length; i++) { doc += gaps[i]; docs[i] = doc; }
+    return { docs: docs, titles: numbers(entry.title), places: entry.pos.split(" "),
+      forms: entry.form.split(" ") };
   }
 
-  function positionsOf(row) {
-    if (!row.positions) {
-      var positions = numbers(row.places), at = 0;
-      for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
-      row.positions = positions;
-    }
-    return row.positions;
+  function row(list, i) {
+    var positions = numbers(list.places[i]), at = 0;
+    for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
+    return { title: list.titles[i], forms: list.forms[i], positions: positions };
   }
 
   // Every entry holding all syllables, scored: phrase, exact spelling, in the title.
   function match(words, found) {
     var lists = words.map(function (word) { return found[word.folded]; });
-    var rarest = lists.reduce(function (a, b) { return a.size <= b.size ? a : b; });
-    var hits = [];
-    rarest.forEach(function (_, doc) {
-      var rows = [];
-      for (var i = 0; i < lists.length; i++) {
-        var row = lists[i].get(doc);
-        if (!row) return;
-        rows.push(row);
+    var rarest = lists.reduce(function (a, b) { return a.docs.length <= b.docs.length ? a : b; });
+    var hits = [], at = lists.map(function () { return 0; });
+    for (var r = 0; r < rarest.docs.length; r++) {
+      var doc = rarest.docs[r], held = true;
+      // Entry numbers ascend in every list: each list's walk only moves on.
+      for (var i = 0; i < lists.length && held; i++) {
+        var docs = lists[i].docs, n = at[i];
+        while (n < docs.length && docs[n] < doc) n++;
+        at[i] = n;
+        held = n < docs.length && docs[n] === doc;
       }
+      if (!held) continue;
+      var rows = lists.map(function (list, i) { return row(list, at[i]); });
       var best = { phrase: 0, exact: 0, title: 0 };
-      var spots = rows.map(positionsOf), first = spots[0];
+      var spots = rows.map(function (one) { return one.positions; }), first = spots[0];
       var next = rows.map(function () { return 0; });  // per syllable: where its walk stands
       for (var k = 0; k < first.length; k++) {
         var start = first[k], whole = true;
@@ -152,10 +156,10 @@
           best = { phrase: 1, exact: exact, title: title, start: start };
         }
       }
-      if (!best.phrase) best.title = rows.every(function (row) { return row.title > 0; }) ? 1 : 0;
+      if (!best.phrase) best.title = rows.every(function (one) { return one.title > 0; }) ? 1 : 0;
       best.doc = doc;
       hits.push(best);
-    });
+    }
     var phrases = hits.filter(function (hit) { return hit.phrase; });
     var chosen = phrases.length || words.length === 1 ? phrases : hits;
     return { hits: ranked(chosen), loose: !phrases.length && hits.length > 0 };
@@ -232,6 +236,10 @@
     if (box) box.hidden = false;
   }
 
+  function filtered(state) {
+    return Boolean(state.loai || state["chuyen-muc"] || state.nam);
+  }
+
   function keep(meta, state) {
     var range = state.nam && meta.years[state.nam];
     return function (hit) {
@@ -279,7 +287,7 @@
       var found = {};
       names.forEach(function (name, i) {
         var entry = shards[i].syllables[name];
-        found[name] = entry ? postings(entry) : new Map();
+        found[name] = entry ? postings(entry) : postings({ doc: "", title: "", pos: "", form: "" });
       });
       var result = match(words, found);
       result.words = words;
@@ -290,7 +298,7 @@
   // For the browser tests: every hit of a query, ranked, with its url; `pairs` false
   // reads every syllable's positions even where pair postings exist.
   window.ancongthuongSearch.all = function (query, pairs) {
-    return metaPromise.then(function (meta) {
+    return lookupPromise.then(function (meta) {
       return find(meta, query, pairs !== false).then(function (result) {
         var numbers = {};
         result.hits.forEach(function (hit) { numbers[Math.floor(hit.doc / meta.chunk)] = true; });
@@ -314,19 +322,28 @@
     input.value = state.q;
     list.textContent = "";
     pager.hidden = true;
-    return metaPromise.then(function (meta) {
-      // The shards are asked for first: filling the filters waits on nothing.
-      var found = syllables(state.q).length ? find(meta, state.q, true) : null;
-      fillFilters(meta, state);
+    var filled = metaPromise.then(function (meta) {
+      if (mine === run) fillFilters(meta, state);
+      return meta;
+    });
+    filled.catch(function () { /* told below, if the results need it */ });
+    return lookupPromise.then(function (places) {
+      var found = syllables(state.q).length ? find(places, state.q, true) : null;
       if (!found) {
         status.textContent = state.q.trim() ? "Từ khóa không có chữ hay số nào để tìm." : "";
-        return;
+        return filled;
       }
       status.textContent = "Đang tìm…";
       return found.then(function (result) {
         if (mine !== run) return;
-        var hits = result.hits.filter(keep(meta, state));
-        return show(meta, state, result.words, hits, result.loose, mine, moveFocus);
+        if (!filtered(state)) {
+          return show(places, state, result.words, result.hits, result.loose, mine, moveFocus);
+        }
+        return filled.then(function (meta) {  // filters read each entry's type, category, year
+          if (mine !== run) return;
+          var hits = result.hits.filter(keep(meta, state));
+          return show(places, state, result.words, hits, result.loose, mine, moveFocus);
+        });
       });
     }).catch(function () {
       if (mine === run) status.textContent = "Không tải được chỉ mục tìm kiếm. Vui lòng thử lại sau.";
