@@ -237,8 +237,12 @@ def test_pages_have_only_the_template_scripts_and_no_active_content(sites, varia
     portal_js = (("defer", None), ("src", "/js/portal.js"))  # the reader comforts, on every page
     assert article_signature == (portal_js, (("type", "application/ld+json"),))
     search = script_signature(html(sites["benign"] / "tim-kiem/index.html"))
-    assert len(search) == 2 and portal_js in search
-    assert any(dict(script)["src"].endswith("/js/search.js") for script in search)
+    lookup = (("id", "search-lookup"), ("type", "application/json"))  # data, never run
+    assert len(search) == 3 and portal_js in search and lookup in search
+    assert any(dict(script).get("src", "").endswith("/js/search.js") for script in search)
+    for variant_site in (sites["payload"], sites["raw"]):  # the index's syllables, as data
+        data = html(variant_site / "tim-kiem/index.html").css_first("script#search-lookup")
+        assert "<" not in data.text() and json.loads(data.text())["shards"]
     for path in pages(sites[variant]):
         tree = html(path)
         name = path.relative_to(sites[variant]).as_posix()
