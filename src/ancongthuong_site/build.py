@@ -5,26 +5,26 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ParseCache, TemplateCache, code_version
+from .cache import ParseCache, code_version
 from .collisions import find_collisions
 from .config import SiteConfig, load_config
 from .docpages import DocumentPages
 from .errors import BuildFailed, Problem, cannot_read
+from .filecaches import TemplateCache
 from .files import read_bytes
-from .history import old_urls, remember, urls_key, with_record
+from .history import remember, urls_key, with_record
 from .index import SiteIndex, build_index
 from .inputs import Inputs, read_inputs, unchanged
 from .layout import site_globals
 from .loader import load_all, rejected_problems
-from .localbuild import local_build, redirect_tasks
+from .localbuild import local_build, redirect_pages
 from .manifest import MARKER
 from .markup import MarkupSettings
 from .media import BodyReader, prepare_media
-from .models import Article, Document, ParsedFile, RenderTask
+from .models import Article, Document, ParsedFile
 from .plan import NEEDED_TEMPLATES, Planner
 from .pool import environment, init_parse_worker, map_in_order, parse_one
 from .quick import Sources, clock, kept_result, remember_output
@@ -38,9 +38,9 @@ from .register import (
 from .render import Incomplete, write_site
 from .replan import Replan, card_digests, local_change, settings_digest, shared_digest
 from .searchstate import SearchState
-from .snapshot import SiteSnapshot, forget, save_base, tie
+from .snapshot import keep_site
 from .stages import BuildOptions, BuildResult, Prepared, Session, report
-from .state import EarlierUrls, PlanRecord, load_plan
+from .state import PlanRecord, load_plan
 from .templating import check_templates, page_ids
 from .writer import locked_output, mirror_standby
 
@@ -136,30 +136,10 @@ def _rebuild(
         loaded.body_of.close()
     if options.session is None and options.use_cache:
         # Every page's task is let go first: the snapshot is written at the build's peak.
-        _keep_snapshot(loaded, dataclasses.replace(prepared, tasks=[]), out)
+        body_of = loaded.body_of
+        kept = dataclasses.replace(prepared, tasks=[])
+        keep_site(config, loaded.inputs, body_of.settings, body_of.cache, kept, out)
     return result
-
-
-def _keep_snapshot(loaded: Loaded, prepared: Prepared, out: Path) -> None:
-    """What the next CLI build needs to rebuild an edit inside some articles (localbuild)."""
-    cache = loaded.body_of.cache
-    root = loaded.config.root
-    if cache is None or cache.broken or prepared.planner is None:
-        forget(root)
-        return
-    snapshot = SiteSnapshot(
-        loaded.config,
-        prepared.settings,
-        loaded.inputs.templates,
-        loaded.inputs.static,
-        loaded.body_of.settings,
-        cache.state(),
-        prepared.index,
-        prepared.register,
-        dataclasses.replace(prepared.media, decoded=0, problems=[]),
-        tie(root, out),
-    )
-    save_base(root, snapshot)
 
 
 def _previous_plan(config: SiteConfig, options: BuildOptions) -> PlanRecord | None:
@@ -302,13 +282,17 @@ def _plan(
     if previous is not None and local is not None:
         kept = (rel for rel, page in previous.pages.items() if page.template != "redirect.html")
         earlier = previous.earlier  # a local change moves no URL: the last answer may stand
-        redirects, moved, earlier = _redirects(loaded, planner, kept, now, earlier)
+        redirects, moved, earlier = redirect_pages(
+            options, loaded.articles, planner, kept, now, earlier
+        )
         tasks = Replan(planner, previous, local).tasks(planner.aliases() + redirects)
     if tasks is None:
         previous = None
         tasks = planner.tasks()
         taken = {t.output_path for t in tasks}
-        redirects, moved, earlier = _redirects(loaded, planner, taken, now, earlier)
+        redirects, moved, earlier = redirect_pages(
+            options, loaded.articles, planner, taken, now, earlier
+        )
         tasks = sorted(tasks + redirects, key=lambda t: t.output_path)
     documents.link_bodies(tasks)
     static = [entry for entry in inputs.static if entry[0] not in media.withheld]
@@ -333,26 +317,6 @@ def _plan(
         planner,
         earlier,
     )
-
-
-def _redirects(
-    loaded: Loaded,
-    planner: Planner,
-    taken: Iterable[str],
-    now: dt.datetime,
-    earlier: EarlierUrls | None = None,
-) -> tuple[list[RenderTask], tuple[Problem, ...], EarlierUrls | None]:
-    """Pages at the URLs moved articles had, a warning for each moved article, and the
-    answer they come from (`earlier`, when given, is reused if it still stands)."""
-    if not loaded.options.redirect_moved:
-        return [], (), None
-    config = loaded.config
-    if earlier is None or not earlier.still(
-        urls_key(config.root, config.content_dir), now.timestamp()
-    ):
-        earlier = old_urls(config.root, config.content_dir, loaded.articles, now)
-    redirects, warnings = redirect_tasks(planner, earlier.old, taken)
-    return redirects, warnings, earlier
 
 
 def _with_register_moments(index: SiteIndex, register: Register) -> SiteIndex:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import StatCache
 from .codeversion import code_version
 from .config import SiteConfig
 from .errors import Problem, cannot_read, stop_point
+from .filecaches import StatCache
 from .files import FILE, discover, file_digest, is_markdown, odd_file, read_bytes, walk_files
 from .manifest import Signature, intact_signatures, read_marker
 from .state import BuildRecord

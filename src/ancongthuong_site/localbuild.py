@@ -24,14 +24,15 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from .cache import ParseCache, TemplateCache
+from .cache import ParseCache
 from .collisions import find_collisions
 from .config import SiteConfig
 from .docpages import DocumentPages
 from .documents import parse_source
 from .errors import BuildFailed, Problem
+from .filecaches import TemplateCache
 from .files import file_digest, is_markdown, read_bytes
-from .history import moved_warnings, urls_key, with_record
+from .history import moved_warnings, old_urls, urls_key, with_record
 from .inputs import Inputs, fingerprint_of
 from .layout import site_globals
 from .loader import FileProblems, place
@@ -46,11 +47,11 @@ from .replan import Replan, card_digests, local_change, shared_digest, swapped_i
 from .searchstate import SearchState
 from .snapshot import SiteSnapshot, append, load, tie
 from .stages import BuildOptions, BuildResult, Prepared
-from .state import BuildRecord, PlanRecord, load_plan
+from .state import BuildRecord, EarlierUrls, PlanRecord, load_plan
 from .urls import Urls
 from .vietnamese import nfc
 
-__all__ = ["local_build", "redirect_tasks"]
+__all__ = ["local_build", "redirect_pages", "redirect_tasks"]
 
 CONTENT = "content/"
 
@@ -254,6 +255,27 @@ def _prepare(
         planner,
         plan.earlier,
     )
+
+
+def redirect_pages(
+    options: BuildOptions,
+    articles: list[Article],
+    planner: Planner,
+    taken: Iterable[str],
+    now: dt.datetime,
+    earlier: EarlierUrls | None = None,
+) -> tuple[list[RenderTask], tuple[Problem, ...], EarlierUrls | None]:
+    """Pages at the URLs moved articles had, a warning for each moved article, and the
+    answer they come from (`earlier`, when given, is reused if it still stands)."""
+    if not options.redirect_moved:
+        return [], (), None
+    config = planner.config
+    if earlier is None or not earlier.still(
+        urls_key(config.root, config.content_dir), now.timestamp()
+    ):
+        earlier = old_urls(config.root, config.content_dir, articles, now)
+    redirects, warnings = redirect_tasks(planner, earlier.old, taken)
+    return redirects, warnings, earlier
 
 
 def redirect_tasks(

@@ -16,16 +16,18 @@ not used. It is an optimisation only: without it every build takes the long way.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import pickle
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import CacheState
+from .cache import CacheState, ParseCache
 from .codeversion import CACHE_DIR
 from .config import SiteConfig
 from .index import SiteIndex
+from .inputs import Inputs
 from .loader import FileProblems, place
 from .manifest import MARKER, Signature, signature
 from .markup import MarkupSettings
@@ -41,6 +43,7 @@ from .signed import (
     usable_folder,
     write_sealed,
 )
+from .stages import Prepared
 from .state import PLAN_FILE
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,34 @@ def tie(root: Path, out: Path) -> Tie:
         signature(f"{folder}/bodies.pack"),
         signature(f"{folder}/{PLAN_FILE}"),
     )
+
+
+def keep_site(
+    config: SiteConfig,
+    inputs: Inputs,
+    markup: MarkupSettings,
+    cache: ParseCache | None,
+    prepared: Prepared,
+    out: Path,
+) -> None:
+    """After a build that planned the whole site: what the next CLI build needs to rebuild
+    an edit inside some articles (localbuild). `prepared` without its tasks."""
+    if cache is None or cache.broken or prepared.planner is None:
+        forget(config.root)
+        return
+    snapshot = SiteSnapshot(
+        config,
+        prepared.settings,
+        inputs.templates,
+        inputs.static,
+        markup,
+        cache.state(),
+        prepared.index,
+        prepared.register,
+        dataclasses.replace(prepared.media, decoded=0, problems=[]),
+        tie(config.root, out),
+    )
+    save_base(config.root, snapshot)
 
 
 def save_base(root: Path, snapshot: SiteSnapshot) -> None:
