@@ -97,6 +97,17 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(make_site) -> None:
     assert (root / ".cache/site.log").stat().st_size > 0
 
 
+def test_a_check_between_builds_leaves_the_next_edit_local(make_site) -> None:
+    root = make_site({"content/a.md": article(title="A"), "content/b.md": article(title="B")})
+    build(root)
+    check_site(root)  # renders into a folder of its own: the records of _site stay right
+    path = root / "content/a.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm một câu.\n", encoding="utf-8")
+    result = build(root)
+    assert "2024/02/a/index.html" in result.written
+    assert (root / ".cache/site.log").stat().st_size > 0  # from the site the build kept
+
+
 def test_a_title_edit_rewrites_its_listings(make_site) -> None:
     root = make_site()
     write_tree(root, five_articles())

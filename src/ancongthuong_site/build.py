@@ -214,9 +214,10 @@ def render_at(loaded: Loaded, now: dt.datetime, out: Path) -> BuildResult:
     """Render the site as it is at `now` into the private folder `out` (not a live output).
 
     Called again with a later moment and the same folder, only the pages that changed
-    are rendered again.
+    are rendered again. The plan record stays the last build's: it describes the output,
+    which the next build brings up to date from it.
     """
-    return write_site(loaded.config, out, _plan(loaded, now), loaded.options)
+    return write_site(loaded.config, out, _plan(loaded, now), loaded.options, private=True)
 
 
 def _load(

@@ -33,10 +33,13 @@ def write_site(
     prepared: Prepared,
     options: BuildOptions,
     known: tuple[dict[str, str], dict[str, Signature]] | None = None,
+    *,
+    private: bool = False,
 ) -> BuildResult:
     """Bring the output up to date with the prepared pages; raises Incomplete when the
     plan was partial and the output is not what the plan record says. `known`: the live
-    tree's manifest and signatures, when the caller has them from records tied to it."""
+    tree's manifest and signatures, when the caller has them from records tied to it.
+    `private`: a folder of `check`'s, whose plan is never the next build's record."""
     index = prepared.index
     counts = (len(index.listed) + len(index.unlisted), len(index.pages))
     documents = len(prepared.register.listed)
@@ -66,7 +69,8 @@ def write_site(
         tuple(moment.timestamp() for moment in index.scheduled),
     )
     inputs = record.as_json()
-    plan = _plan_record(prepared, record, manifest, shown) if options.use_cache else None
+    keep = options.use_cache and not private
+    plan = _plan_record(prepared, record, manifest, shown) if keep else None
     if out.is_dir() and not changed and not removed and previous:
         try:
             update_marker(out, manifest, inputs)

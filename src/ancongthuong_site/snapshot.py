@@ -7,10 +7,11 @@ index, the documents register, the images pages show, and the digests of
 everything but the content files. A local build then appends to `.cache/site.log` one
 small signed record naming the files it parsed again, instead of writing the 20 MB whole.
 
-A snapshot is tied to the output tree and the parse cache it was made with (the
-signatures of the tree's marker and of the cache's two files): once anything else has
-written either (another build, `check`, serve, a hand), it no longer describes them and is
-not used. It is an optimisation only: without it every build takes the long way.
+A snapshot is tied to the output tree, the parse cache and the plan record it was made
+with (the signatures of the tree's marker, of the cache's two files and of the record):
+once anything else has written one of them (another build, serve, a `check` that parsed
+new files, a hand), it no longer describes them and is not used. It is an optimisation
+only: without it every build takes the long way.
 """
 
 from __future__ import annotations
