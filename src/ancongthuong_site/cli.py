@@ -240,7 +240,7 @@ def _quiet(args: argparse.Namespace) -> bool:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    options = _options(args)
+    options = _options(args, last=True)
     result = shortcut(args.root, options) or build(args.root, options)
     if args.next_change:
         print(result.next_change.isoformat() if result.next_change else "")

@@ -67,6 +67,8 @@ def local_build(
     try:
         return _local_build(config, out, options, sources, now)
     finally:
+        if options.last:
+            gc.freeze()  # a last collection would walk a million objects for nothing
         if collecting:
             gc.enable()
 

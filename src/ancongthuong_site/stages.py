@@ -31,6 +31,9 @@ class BuildOptions:
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
     redirect_moved: bool = True  # old URLs of moved articles redirect (serve has no need)
+    # The process ends with this build (the CLI): what a build from the kept site read need
+    # never be walked by the garbage collector again.
+    last: bool = field(default=False, compare=False)
     progress: Callable[[str], None] | None = field(default=None, compare=False)
     # serve: what one build hands the next in memory (parse cache, plan record)
     session: Any = field(default=None, compare=False)
