@@ -339,7 +339,7 @@ def pairs(sources: dict[str, PairSource], only: Iterable[int] | None = None) -> 
             flags = [True] * title + [False] * (len(hits) - title)
             places = zip(repeat(syllable), spelt, flags, strict=False)  # as long as flags
             where.update(zip(accumulate(hits), places, strict=True))
-        starts = [p for p in where if p + 1 in where]
+        starts = where.keys() & set(map((-1).__add__, where))  # p and p + 1 both held
         if not starts:
             continue
         seconds = map(where.__getitem__, map((1).__add__, starts))
