@@ -56,16 +56,20 @@ def child_build(root: str, with_index: bool) -> None:
         loader.encode_terms = searchterms.encode_terms  # type: ignore[attr-defined]
         none = types.SimpleNamespace(tasks=lambda: [], cancel=lambda: None)
         plan.start_search_index = lambda *args: none  # type: ignore[assignment]
+        plan.search_index_tasks = lambda *args: []  # what revisions before 7aadd47 called
     start = time.perf_counter()
     result = build(Path(root))
     took = time.perf_counter() - start
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     peak = max(u.ru_maxrss for u in usage) / 1024
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)  # workers included
-    print(f"{took:.3f} {len(result.written)} {peak:.0f} {cpu:.2f}")
+    # User time alone: the system time of writing thousands of files swings with the other
+    # work on the machine's disk, the build's own Python work much less.
+    user = sum(u.ru_utime for u in usage)
+    print(f"{took:.3f} {len(result.written)} {peak:.0f} {cpu:.2f} {user:.2f}")
 
 
-def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, float, float]:
+def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, float, float, float]:
     if cold:
         for name in ("_site", "._site.standby", ".cache"):
             shutil.rmtree(root / name, ignore_errors=True)
@@ -76,8 +80,8 @@ def run_build(root: Path, with_index: bool, cold: bool) -> tuple[float, int, flo
         text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
     )
-    took, written, peak, cpu = out.stdout.split()[-4:]
-    return float(took), int(written), float(peak), float(cpu)
+    took, written, peak, cpu, user = out.stdout.split()[-5:]
+    return float(took), int(written), float(peak), float(cpu), float(user)
 
 
 def gz(path: Path) -> int:
@@ -178,20 +182,22 @@ def main() -> None:
     for name in ("site.yaml", "templates", "static"):
         shutil.rmtree(root / name, ignore_errors=True) if name != "site.yaml" else None
         (shutil.copytree if name != "site.yaml" else shutil.copy)(REPO / name, root / name)
-    cold: dict[bool, list[tuple[float, int, float, float]]] = {True: [], False: []}
+    cold: dict[bool, list[tuple[float, int, float, float, float]]] = {True: [], False: []}
     for _ in range(args.runs):
         for with_index in (False, True):
             cold[with_index].append(run_build(root, with_index, cold=True))
-    with_index = statistics.median(t for t, _, _, _ in cold[True])
-    without = statistics.median(t for t, _, _, _ in cold[False])
-    cpu_with = statistics.median(c for _, _, _, c in cold[True])
-    cpu_without = statistics.median(c for _, _, _, c in cold[False])
+    with_index = statistics.median(run[0] for run in cold[True])
+    without = statistics.median(run[0] for run in cold[False])
+    cpu_with = statistics.median(run[3] for run in cold[True])
+    cpu_without = statistics.median(run[3] for run in cold[False])
+    user_with = statistics.median(run[4] for run in cold[True])
+    user_without = statistics.median(run[4] for run in cold[False])
     # One body edit, warm: the page, the feeds and the shards of its new syllables.
     article = sorted((root / "content").rglob("*.md"))[
         len(list((root / "content").rglob("*.md"))) // 2
     ]
     article.write_text(article.read_text("utf-8") + "\nMột đoạn mới: kiểm tra xăng dầu.\n", "utf-8")
-    edit_time, edit_written, _, edit_cpu = run_build(root, True, cold=False)
+    edit_time, edit_written, _, edit_cpu, _ = run_build(root, True, cold=False)
     index = root / "_site/tim-kiem/chi-muc"
     files = [p for p in index.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
@@ -201,20 +207,22 @@ def main() -> None:
     rows = browser_queries(root / "_site")
     print(f"N = {args.n:,}; {args.runs} cold builds each way; load average {load:.2f}\n")
     print("| measure | value |\n|---|---|")
-    times = ", ".join(f"{t:.2f}" for t, _, _, _ in cold[False])
-    print(
-        f"| cold build without the index (median) | {without:.2f} s ({times}), "
-        f"{cpu_without:.1f} s CPU, peak RSS {max(p for _, _, p, _ in cold[False]):.0f} MiB |"
-    )
-    times = ", ".join(f"{t:.2f}" for t, _, _, _ in cold[True])
-    print(
-        f"| cold build with the index (median) | {with_index:.2f} s ({times}), "
-        f"{cpu_with:.1f} s CPU, peak RSS {max(p for _, _, p, _ in cold[True]):.0f} MiB |"
-    )
+    for label, runs, wall, cpu, user in (
+        ("without", cold[False], without, cpu_without, user_without),
+        ("with", cold[True], with_index, cpu_with, user_with),
+    ):
+        times = ", ".join(f"{run[0]:.2f}" for run in runs)
+        print(
+            f"| cold build {label} the index (median) | {wall:.2f} s ({times}), "
+            f"{cpu:.1f} s CPU of which {user:.1f} s user, "
+            f"peak RSS {max(run[2] for run in runs):.0f} MiB |"
+        )
     print(
         f"| index build cost | {with_index - without:.2f} s = "
         f"{100 * (with_index - without) / with_index:.0f} % of a cold build; "
-        f"{cpu_with - cpu_without:.1f} s CPU = {100 * (cpu_with - cpu_without) / cpu_with:.0f} % |"
+        f"{cpu_with - cpu_without:.1f} s CPU = {100 * (cpu_with - cpu_without) / cpu_with:.0f} %; "
+        f"{user_with - user_without:.1f} s user CPU = "
+        f"{100 * (user_with - user_without) / user_with:.0f} % |"
     )
     print(
         f"| rebuild after one body edit | {edit_time:.2f} s ({edit_cpu:.2f} s CPU), "
