@@ -103,6 +103,20 @@ def test_documents_are_one_call_away() -> None:
         assert postings[syllable]["/van-ban/123-qd-sct/"]["title"] >= (syllable != "giang")
 
 
+def test_a_title_edit_moves_only_the_title_syllables() -> None:
+    # A longer or shorter title must not shift the body's positions: otherwise one title
+    # edit rewrites the shard of every syllable of the article.
+    def rows(title: str) -> dict[str, str]:
+        names, lines = encode_terms(title, ["Sở Công Thương kiểm tra xăng dầu"]).split("\0")
+        return dict(zip(names.split("\n"), lines.split("\n"), strict=True))
+
+    short, long = rows("Kiểm tra"), rows("Kiểm tra an toàn hóa chất tháng 4 (cập nhật)")
+    assert set(long) - set(short) == {"an", "toan", "hoa", "chat", "thang", "4", "cap", "nhat"}
+    for syllable in ("so", "cong", "thuong", "xang", "dau"):
+        assert short[syllable] == long[syllable]
+    assert short["kiem"] == long["kiem"]  # the title's own positions stay where they were
+
+
 def test_number_codes_follow_one_another_and_read_back() -> None:
     # Gaps and counts are written as codes with no separator: every number reads back,
     # whatever its size (one, two or many base-32 digits).

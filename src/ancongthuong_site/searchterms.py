@@ -13,7 +13,8 @@ a line per syllable, in the same order:
 few C loops instead of cutting every line in Python)
 
 - positions: where the syllable stands in the document's token stream, as the number codes
-  of the gaps (first from 0; see `number_codes`). The fields follow each other (title first) with one empty position
+  of the gaps (first from 0; see `number_codes`). The title comes first; the other fields
+  follow from position `FIELDS_START` (or one past a longer title), one empty position
   between two fields, so a phrase never runs from one field into the next;
 - title: how many of those positions are in the title (they come first), a number code;
 - forms: per position, two characters naming the exact lowercase spelling that was folded
@@ -137,6 +138,7 @@ def number_codes(values: Iterable[int]) -> str:
 
 
 _GAP = "\t"  # stands between two fields; never a token, folded to itself, never written
+FIELDS_START = 64  # where the fields after a title of fewer syllables begin
 
 
 def encode_terms(title: str, fields: Iterable[str]) -> str:
@@ -146,6 +148,9 @@ def encode_terms(title: str, fields: Iterable[str]) -> str:
     """
     tokens = syllables(title)
     title_length = len(tokens)
+    # The other fields start at a fixed place whatever the title's length, so that a title
+    # edit moves only the title's syllables, not every posting of the document.
+    tokens += [_GAP] * (FIELDS_START - 1 - title_length)
     for text in fields:
         tokens.append(_GAP)
         tokens += syllables(text)
