@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,27 @@ PROBE = (
     "import sys; from ancongthuong_site.cli import main; code = main(sys.argv[1:]); "
     f"print(code, [m for m in {PIPELINE!r} if m in sys.modules])"
 )
+
+
+def test_a_ci_build_leaves_no_linked_copy_for_a_next_build(make_site) -> None:
+    # An editor's build leaves a standby tree so the next edit writes only what changed; a
+    # CI run (CI set) or `--no-standby` publishes its output once and leaves none.
+    root = make_site({"content/2024/02/a.md": article(body="Chữ cũ.")})
+    standby, page = root / "._site.standby", root / "_site/2024/02/a/index.html"
+    for env, flags, kept in (
+        ({"CI": "true"}, [], False),
+        ({"CI": ""}, ["--no-standby"], False),
+        ({"CI": "false"}, [], True),
+    ):
+        shutil.rmtree(root / "_site", ignore_errors=True)
+        shutil.rmtree(standby, ignore_errors=True)
+        assert run_cli("build", "--root", root, *flags, env=env).returncode == 0
+        assert page.is_file() and standby.is_dir() == kept, (env, flags)
+    # A build after a CI-style one still writes the edit (it makes the standby itself).
+    run_cli("build", "--root", root, env={"CI": "1"})
+    (root / "content/2024/02/a.md").write_text(article(body="Chữ mới."), encoding="utf-8")
+    assert run_cli("build", "--root", root, env={"CI": ""}).returncode == 0
+    assert "Chữ mới." in page.read_text(encoding="utf-8")
 
 
 def test_a_build_with_nothing_to_do_stops_before_the_pipeline(make_site) -> None:

@@ -176,11 +176,9 @@ $ANCONGTHUONG_SITE check --root "$SITE_DIR" --quiet ||
 
 say "dựng vào releases/$name"
 # shellcheck disable=SC2086
-$ANCONGTHUONG_SITE build --root "$SITE_DIR" --out "$release" --quiet ||
+# A release is never built into again: no linked copy is left beside it for a next build.
+$ANCONGTHUONG_SITE build --root "$SITE_DIR" --out "$release" --quiet --no-standby ||
     fail "dựng thất bại (xem lỗi ở trên); trang đang chạy giữ nguyên"
-# The builder keeps a linked copy beside its output for the next build into the same
-# folder; a release is never built into again.
-rm -rf "$RELEASES/.$name.standby"
 
 # --- 3. verify the release before it can go live ---------------------------------------
 [ -f "$release/index.html" ] || fail "bản dựng thiếu index.html; trang đang chạy giữ nguyên"

@@ -90,7 +90,8 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildResult:
         if sources is not None and record is not None and signatures is not None:
             remember_output(root, options, sources, record, signatures)
         try:
-            mirror_standby(out)
+            if options.standby:
+                mirror_standby(out)
         except OSError as error:  # only the next build's speed depends on it
             log.warning("the standby tree cannot be prepared: %s", error)
         return result

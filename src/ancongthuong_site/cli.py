@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
         help="cho phép thay thế một thư mục đầu ra không do công cụ tạo",
     )
     build_cmd.add_argument(
+        "--no-standby",
+        action="store_true",
+        help="không để sẵn bản sao cho lần dựng sau (mặc định khi biến môi trường CI được đặt)",
+    )
+    build_cmd.add_argument(
         "--next-change",
         action="store_true",
         help="chỉ in thời điểm nội dung thay đổi tiếp theo (ISO 8601)",
@@ -234,13 +239,19 @@ def _progress(message: str) -> None:
     print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
 
+def _in_ci() -> bool:
+    """CI services set CI (GitHub Actions and GitLab to "true"); their output is published
+    and thrown away, never built into again."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
 def _quiet(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "quiet", False)) or not sys.stderr.isatty()
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    options = _options(args, last=True)
+    options = _options(args, last=True, standby=not (args.no_standby or _in_ci()))
     result = shortcut(args.root, options) or build(args.root, options)
     if args.next_change:
         print(result.next_change.isoformat() if result.next_change else "")
