@@ -92,7 +92,8 @@ PROBE = (
 
 def test_a_ci_build_leaves_no_linked_copy_for_a_next_build(make_site) -> None:
     # An editor's build leaves a standby tree so the next edit writes only what changed; a
-    # CI run (CI set) or `--no-standby` publishes its output once and leaves none.
+    # CI run (CI set) or `--no-standby` publishes its output once and leaves neither that
+    # nor the loaded site kept for the next build.
     root = make_site({"content/2024/02/a.md": article(body="Chữ cũ.")})
     standby, page = root / "._site.standby", root / "_site/2024/02/a/index.html"
     for env, flags, kept in (
@@ -102,8 +103,10 @@ def test_a_ci_build_leaves_no_linked_copy_for_a_next_build(make_site) -> None:
     ):
         shutil.rmtree(root / "_site", ignore_errors=True)
         shutil.rmtree(standby, ignore_errors=True)
+        (root / ".cache/site.pickle").unlink(missing_ok=True)
         assert run_cli("build", "--root", root, *flags, env=env).returncode == 0
         assert page.is_file() and standby.is_dir() == kept, (env, flags)
+        assert (root / ".cache/site.pickle").is_file() == kept, (env, flags)
     # A build after a CI-style one still writes the edit (it makes the standby itself).
     run_cli("build", "--root", root, env={"CI": "1"})
     (root / "content/2024/02/a.md").write_text(article(body="Chữ mới."), encoding="utf-8")

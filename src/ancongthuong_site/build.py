@@ -135,7 +135,7 @@ def _rebuild(
             options.session.keep(loaded, prepared)
     finally:
         loaded.body_of.close()
-    if options.session is None and options.use_cache:
+    if options.session is None and options.use_cache and options.standby:
         # Every page's task is let go first: the snapshot is written at the build's peak.
         body_of = loaded.body_of
         kept = dataclasses.replace(prepared, tasks=[])

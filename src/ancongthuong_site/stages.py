@@ -31,8 +31,8 @@ class BuildOptions:
     now: dt.datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     use_cache: bool = True
     redirect_moved: bool = True  # old URLs of moved articles redirect (serve has no need)
-    # Leave a linked copy of the output for the next build into it; a CI run or a release
-    # is never built into again, so the copy would be made only to be thrown away.
+    # Leave a linked copy of the output, and the loaded site (snapshot.py), for the next
+    # build into it; a CI run or a release is never built into again: both would be waste.
     standby: bool = True
     # The process ends with this build (the CLI): what a build from the kept site read need
     # never be walked by the garbage collector again.
