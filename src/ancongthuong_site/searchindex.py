@@ -39,7 +39,6 @@ from .vietnamese import format_date
 __all__ = [
     "SearchEntry",
     "build_search_index",
-    "search_index_tasks",
     "shard_lookup",
     "shard_name",
 ]
@@ -75,18 +74,6 @@ class MemoryIndexState:
         self.saved = saved
 
 
-def search_index_tasks(
-    index: SiteIndex,
-    urls: Urls,
-    terms_of: Callable[[ParsedFile], str],
-    documents: Iterable[SearchEntry] = (),
-    state: IndexState | None = None,
-) -> list[RenderTask]:
-    """The index's files as raw tasks: listed articles, static pages and `documents` (the
-    register's entries, of type "document")."""
-    return start_search_index(index, urls, terms_of, documents, state).tasks()
-
-
 def start_search_index(
     index: SiteIndex,
     urls: Urls,
@@ -94,9 +81,10 @@ def start_search_index(
     documents: Iterable[SearchEntry] = (),
     state: IndexState | None = None,
 ) -> PendingIndex:
-    """The index's tasks as `search_index_tasks` makes them, to be taken later: a whole
-    merge kept in the cache's pack runs meanwhile in a child process (the build plans its
-    pages on one core while it merges on the other); anything else is done at once."""
+    """The index's files as raw tasks, to be taken later: listed articles, static pages and
+    `documents` (the register's entries, of type "document"). A whole merge kept in the
+    cache's pack runs meanwhile in a child process (the build plans its pages on one core
+    while it merges on the other); anything else is done at once."""
     return PendingIndex(_entries(index, urls, terms_of, documents), state)
 
 
@@ -157,7 +145,9 @@ def _tasks(files: dict[str, IndexFile]) -> list[RenderTask]:
 class PendingIndex:
     """The search index being made: `tasks()` waits for it (see `start_search_index`)."""
 
-    def __init__(self, entries: list[SearchEntry], state: IndexState | None) -> None:
+    def __init__(
+        self, entries: Iterable[SearchEntry], state: IndexState | None, fork: bool = True
+    ) -> None:
         self.state = state
         self.ordered = ordered_entries(entries)
         self.idents = [_ident(entry) for entry in self.ordered]
@@ -169,7 +159,12 @@ class PendingIndex:
             merged = _updated(self.ordered, self.idents, state, texts)
         if merged is not None:
             self.files = _index_files(texts, merged)  # type: ignore[arg-type]
-        elif texts is not None and not isinstance(texts, MemoryTexts) and _can_fork(self.ordered):
+        elif (
+            fork
+            and texts is not None
+            and not isinstance(texts, MemoryTexts)
+            and _can_fork(self.ordered)
+        ):
             self.child = _fork_merge(self.ordered, self.idents, state)  # type: ignore[arg-type]
         if self.files is None and self.child is None:
             self.files = _whole_merge(self.ordered, self.idents, state)
@@ -209,13 +204,11 @@ def source_key(parsed: ParsedFile) -> str:
 def index_with_state(
     entries: Iterable[SearchEntry], state: IndexState | None
 ) -> dict[str, IndexFile]:
-    """Every index file; updated from the last build's index where `state` holds one."""
-    ordered = ordered_entries(entries)
-    idents = [_ident(entry) for entry in ordered]
-    merged = _updated(ordered, idents, state, state.texts) if state else None
-    if merged is not None:
-        return _index_files(state.texts, merged)  # type: ignore[union-attr]
-    return _whole_merge(ordered, idents, state)
+    """Every index file, made in this process; updated from the last build's index where
+    `state` holds one."""
+    files = PendingIndex(entries, state, fork=False).files
+    assert files is not None  # made at once without a child
+    return files
 
 
 def _updated(
