@@ -50,13 +50,18 @@ def child_build(root: str, with_index: bool) -> None:
     from ancongthuong_site.build import build
 
     if not with_index:
-        searchterms.encode_terms = lambda title, fields: ""  # type: ignore[assignment]
         import ancongthuong_site.loader as loader
 
-        loader.encode_terms = searchterms.encode_terms  # type: ignore[attr-defined]
         none = types.SimpleNamespace(tasks=lambda: [], cancel=lambda: None)
         plan.start_search_index = lambda *args: none  # type: ignore[assignment]
         plan.search_index_tasks = lambda *args: []  # what revisions before 7aadd47 called
+        from ancongthuong_site import pool
+
+        if hasattr(pool, "with_search_terms"):  # terms made per chunk of files, with numpy
+            pool.with_search_terms = lambda parsed: parsed  # type: ignore[attr-defined]
+        else:  # terms made per file (earlier revisions)
+            searchterms.encode_terms = lambda title, fields: ""  # type: ignore[assignment]
+            loader.encode_terms = searchterms.encode_terms  # type: ignore[attr-defined]
     start = time.perf_counter()
     result = build(Path(root))
     took = time.perf_counter() - start

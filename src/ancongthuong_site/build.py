@@ -26,7 +26,7 @@ from .markup import MarkupSettings
 from .media import BodyReader, prepare_media
 from .models import Article, Document, ParsedFile
 from .plan import NEEDED_TEMPLATES, Planner
-from .pool import environment, init_parse_worker, map_in_order, parse_one
+from .pool import environment, parse_all
 from .quick import Sources, clock, kept_result, remember_output
 from .register import (
     Register,
@@ -365,9 +365,7 @@ def _parse_all(
                 problems.append(cannot_read(f"content/{rel}", error))
                 continue
         todo.append((rel, data))
-    for outcome in map_in_order(
-        init_parse_worker, (settings,), parse_one, todo, len(todo), options.jobs
-    ):
+    for outcome in parse_all(settings, todo, options.jobs):
         if isinstance(outcome, ParsedFile):
             results[outcome.path] = cache.put(outcome) if cache else outcome
         else:

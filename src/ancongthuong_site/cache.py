@@ -48,7 +48,8 @@ _PACK_FILE = "bodies.pack"
 
 Key = tuple[str, str]  # (path relative to content/, digest of the file's bytes)
 _MAX_RECORDS = 200  # then the parse log is written again as one record
-Location = tuple[int, int, str, int]  # (offset, length, checksum, body length) in the pack
+# In the pack: offset, length, body length, digest of the body, digest of the terms (after it)
+Location = tuple[int, int, int, str, str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +162,8 @@ class ParseCache:
         key = (parsed.path, parsed.digest)
         assert parsed.body_html is not None
         body = parsed.body_html.encode("utf-8")
-        data = body + (parsed.search_terms or "").encode("utf-8")
+        terms = (parsed.search_terms or "").encode("utf-8")
+        data = body + terms
         if self.broken:
             return parsed
         try:
@@ -179,7 +181,7 @@ class ParseCache:
             log.warning("the parse cache cannot be written: %s", error)
             self.broken = True
             return parsed
-        location = (self._end, len(data), file_digest(data), len(body))
+        location = (self._end, len(data), len(body), file_digest(body), file_digest(terms))
         self._end += len(data)
         stripped = dataclasses.replace(parsed, body_html=None, search_terms=None)
         self.used[key] = (stripped, location)
@@ -187,15 +189,17 @@ class ParseCache:
 
     def body(self, parsed: ParsedFile) -> str | None:
         """The body HTML of a cached file; None if the pack is missing or damaged."""
-        data = self._read(parsed)
-        return None if data is None else data[0].decode("utf-8")
+        data = self._read(parsed, terms=False)
+        return None if data is None else data.decode("utf-8")
 
     def terms(self, parsed: ParsedFile) -> str | None:
         """The search terms of a cached file; None if the pack is missing or damaged."""
-        data = self._read(parsed)
-        return None if data is None else data[1].decode("utf-8")
+        data = self._read(parsed, terms=True)
+        return None if data is None else data.decode("utf-8")
 
-    def _read(self, parsed: ParsedFile) -> tuple[bytes, bytes] | None:
+    def _read(self, parsed: ParsedFile, terms: bool) -> bytes | None:
+        """The body's bytes or the terms' (each read and checked alone: a page's body is
+        read without the terms, which weigh more)."""
         key = (parsed.path, parsed.digest)
         entry = self.used.get(key) or self.entries.get(key)
         if entry is None:
@@ -206,17 +210,21 @@ class ParseCache:
             except OSError:
                 self.broken = True
                 return None
-        offset, length, checksum, body_length = entry[1]
+        offset, length, body_length, body_digest, terms_digest = entry[1]
+        if terms:
+            offset, length, checksum = offset + body_length, length - body_length, terms_digest
+        else:
+            length, checksum = body_length, body_digest
         try:
             if self._reader is None:
                 self._reader = open_private(self.folder / _PACK_FILE, os.O_RDONLY)
-            data = os.pread(self._reader.fileno(), length, offset)
+            data = os.pread(self._reader.fileno(), length, offset) if length else b""
         except OSError:
             return None
         if len(data) != length or file_digest(data) != checksum:
             log.info("damaged body in the parse cache: %s", parsed.path)
             return None
-        return data[:body_length], data[body_length:]
+        return data
 
     def close(self) -> None:
         """Release the open pack files (bodies are read until the last page is rendered)."""
@@ -268,14 +276,13 @@ class ParseCache:
         index: dict[Key, tuple[ParsedFile, Location]] = {}
         bodies: list[bytes] = []
         offset = 0
-        for key, (parsed, _location) in self.used.items():
-            parts = self._read(parsed)
-            if parts is None:
+        for key, (parsed, location) in self.used.items():
+            body, terms = self._read(parsed, terms=False), self._read(parsed, terms=True)
+            if body is None or terms is None:
                 continue
-            data = parts[0] + parts[1]
-            bodies.append(data)
-            index[key] = (parsed, (offset, len(data), file_digest(data), len(parts[0])))
-            offset += len(data)
+            bodies += (body, terms)
+            index[key] = (parsed, (offset, len(body) + len(terms), *location[2:]))
+            offset += len(body) + len(terms)
         if self._reader is not None:
             self._reader.close()
             self._reader = None

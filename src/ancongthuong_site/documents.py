@@ -7,6 +7,7 @@ attached files under static/, the other documents) is checked in `register`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from typing import Any
@@ -16,9 +17,10 @@ from .errors import ContentError, Problem, missing_field
 from .files import FORBIDDEN, decode, file_digest
 from .frontmatter import parse as parse_front_matter
 from .loader import FileProblems, parse_file
+from .loader import search_text as page_search_text
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import DocumentMeta, ParsedFile
-from .searchterms import encode_terms, plain_text
+from .searchterms import SearchText, encode_many, plain_text
 from .urls import Urls
 from .values import read_slug, string_list, type_name, url_allowed
 from .vietnamese import fold, has_time, parse_date
@@ -68,10 +70,35 @@ def is_document(rel: str) -> bool:
 
 
 def parse_source(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
-    """Any content file: a document under van-ban/, else an article or a static page."""
+    """Any content file, with its search terms (or raise FileProblems)."""
+    return with_search_terms([parse_without_terms(rel, data, renderer)])[0]
+
+
+def parse_without_terms(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
+    """Any content file but its search terms: a document under van-ban/, else an article
+    or a static page (or raise FileProblems)."""
     if is_document(rel):
         return parse_document(rel, data, renderer)
     return parse_file(rel, data, renderer)
+
+
+def with_search_terms(parsed: list[ParsedFile]) -> list[ParsedFile]:
+    """The files again, each with its search terms (made for all of them at once)."""
+    terms = encode_many([search_text(p) for p in parsed])
+    return [dataclasses.replace(p, search_terms=t) for p, t in zip(parsed, terms, strict=True)]
+
+
+def search_text(parsed: ParsedFile) -> SearchText:
+    """What search finds a file by (for a document: its type, number and title first, so
+    "quyết định 123" and "123/QĐ-SCT" are phrases of the title; "số" alone lets "số 123"
+    find it too)."""
+    meta = parsed.meta
+    if not isinstance(meta, DocumentMeta):
+        return page_search_text(parsed)
+    assert parsed.body_html is not None
+    title = f"{meta.type} {meta.number} {meta.title}"
+    others = ("số " + meta.number, meta.issuer, meta.signer, *meta.fields)
+    return title, (*others, plain_text(parsed.body_html))
 
 
 def status_slug(name: str) -> str | None:
@@ -99,10 +126,6 @@ def parse_document(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         )
     if problems or meta is None:
         raise FileProblems(problems)
-    # "Quyết định 123/QĐ-SCT" first, so "quyet dinh 123" and "123/QĐ-SCT" are phrases of
-    # the title; "số" alone lets "số 123" find it too.
-    search_title = f"{meta.type} {meta.number} {meta.title}"
-    others = ("số " + meta.number, meta.issuer, meta.signer, *meta.fields, plain_text(body_html))
     return ParsedFile(
         path=rel,
         kind="document",
@@ -112,7 +135,6 @@ def parse_document(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         summary=summarize(first) if first else meta.title,
         body_line=front.body_line,
         digest=file_digest(data),
-        search_terms=encode_terms(search_title, others),
         document_refs=renderer.document_refs,
     )
 

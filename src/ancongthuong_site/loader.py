@@ -1,7 +1,8 @@
 """Walk content/, read and validate every file → `ParsedFile`s, then place them as `Article`s.
 
 `parse_file` depends only on the file's bytes and the markup settings, so its result is
-cached by content hash and it can run in a worker process. `place` adds what depends on
+cached by content hash and it can run in a worker process. Its search terms are made
+apart (`documents.with_search_terms`), for a worker's whole chunk of files at once. `place` adds what depends on
 the site (categories, URLs) and is cheap.
 """
 
@@ -18,7 +19,7 @@ from .frontmatter import parse as parse_front_matter
 from .markup import BodyTooComplex, Renderer, summarize
 from .models import Article, ArticleMeta, Page, PageMeta, ParsedFile, Placed
 from .pagefields import PAGE_ONLY_FIELDS, read_leaders, read_links, read_translation
-from .searchterms import encode_terms, plain_text
+from .searchterms import SearchText, plain_text
 from .urls import Urls
 from .values import read_attachments, read_slug, string_list, type_name, url_allowed
 from .vietnamese import has_time, make_slug, parse_date, visible
@@ -85,7 +86,8 @@ class Rejected:
 
 
 def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
-    """Read one content file completely, or raise FileProblems with all its problems."""
+    """Read one content file completely (all but its search terms), or raise FileProblems
+    with all its problems."""
     label = f"content/{rel}"
     kind = "page" if rel.startswith(PAGES_DIR + "/") else "article"
     try:
@@ -116,8 +118,6 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
             else None,
         )
     summary = meta.summary or summarize(first)
-    # Tags and author; a page has none, and its empty author keeps the gap articles have.
-    byline = (*meta.tags, meta.author) if isinstance(meta, ArticleMeta) else ("",)
     images, links = _body_references(front.body, front.body_line, renderer)
     return ParsedFile(
         path=rel,
@@ -128,11 +128,20 @@ def parse_file(rel: str, data: bytes, renderer: Renderer) -> ParsedFile:
         summary=summary,
         body_line=front.body_line,
         digest=file_digest(data),
-        search_terms=encode_terms(meta.title, (meta.summary, *byline, plain_text(body_html))),
         document_refs=renderer.document_refs,
         images=images,
         links=links,
     )
+
+
+def search_text(parsed: ParsedFile) -> SearchText:
+    """What search finds an article or a static page by: its title, then its summary as
+    written, tags and author (a page has none: its empty author keeps the gap articles
+    have), and its body's words."""
+    meta = parsed.meta
+    assert isinstance(meta, ArticleMeta | PageMeta) and parsed.body_html is not None
+    byline = (*meta.tags, meta.author) if isinstance(meta, ArticleMeta) else ("",)
+    return meta.title, (meta.summary, *byline, plain_text(parsed.body_html))
 
 
 def _body_references(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .documents import parse_source
+from .documents import parse_without_terms, with_search_terms
 from .errors import Problem, stop_point
 from .loader import FileProblems, Rejected
 from .markup import MarkupSettings, Renderer
@@ -37,13 +37,41 @@ def init_parse_worker(settings: MarkupSettings) -> None:
     _worker_renderer = renderer(settings)
 
 
-def parse_one(item: tuple[str, bytes]) -> ParsedFile | tuple[str, Rejected]:
+# Files a parse worker takes at a time: their search terms are made together (numpy's
+# cost per call is paid once per chunk).
+PARSE_CHUNK = 32
+
+
+def parse_chunk(items: list[tuple[str, bytes]]) -> list[ParsedFile | tuple[str, Rejected]]:
+    """Parse some files, in order: each a ParsedFile with its search terms, or rejected."""
     assert _worker_renderer is not None
-    rel, data = item
-    try:
-        return parse_source(rel, data, _worker_renderer)
-    except FileProblems as error:
-        return rel, Rejected(error.problems, error.category)
+    outcomes: list[ParsedFile | tuple[str, Rejected]] = []
+    for rel, data in items:
+        try:
+            outcomes.append(parse_without_terms(rel, data, _worker_renderer))
+        except FileProblems as error:
+            outcomes.append((rel, Rejected(error.problems, error.category)))
+    parsed = [outcome for outcome in outcomes if isinstance(outcome, ParsedFile)]
+    termed = iter(with_search_terms(parsed))
+    return [next(termed) if isinstance(o, ParsedFile) else o for o in outcomes]
+
+
+def parse_all(
+    settings: MarkupSettings, items: list[tuple[str, bytes]], jobs: int | None
+) -> Iterator[ParsedFile | tuple[str, Rejected]]:
+    """`parse_chunk` over every item, in order, in a pool when it pays."""
+    chunks = [items[at : at + PARSE_CHUNK] for at in range(0, len(items), PARSE_CHUNK)]
+    outcomes = map_in_order(
+        init_parse_worker,
+        (settings,),
+        parse_chunk,
+        chunks,
+        len(chunks),
+        jobs,
+        threshold=POOL_THRESHOLD // PARSE_CHUNK,
+        chunk=1,
+    )
+    return itertools.chain.from_iterable(outcomes)
 
 
 def map_in_order(
@@ -55,11 +83,13 @@ def map_in_order(
     jobs: int | None,
     *,
     threshold: int = POOL_THRESHOLD,
+    chunk: int | None = None,
 ) -> Iterator[Any]:
     """Map in order, in a process pool when it pays; the results are the same either way.
 
     Items are fed to the pool in batches, so memory holds a batch, not the whole site.
-    `threshold` is the fewest items worth a pool (lower for heavy items such as photos).
+    `threshold` is the fewest items worth a pool (lower for heavy items such as photos);
+    `chunk`, how many items a worker takes at a time (by default a few per worker and batch).
     """
     workers = jobs or os.cpu_count() or 1
     if not count:
@@ -71,7 +101,7 @@ def map_in_order(
             stop_point()
         return
     context = multiprocessing.get_context("fork")
-    chunk = max(1, min(32, count // (workers * 8)))
+    chunk = chunk or max(1, min(32, count // (workers * 8)))
     iterator = iter(items)
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,

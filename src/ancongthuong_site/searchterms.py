@@ -24,12 +24,11 @@ few C loops instead of cutting every line in Python)
 
 from __future__ import annotations
 
-import bisect
 import html
-import itertools
-import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from .vietnamese import fold, nfc
 
@@ -67,10 +66,16 @@ def form_code(form: str) -> str:
     Spellings of one folded syllable are a handful, so two of them sharing a code (1 in
     4096) only costs ranking, never a result.
     """
+    index = form_index(form)
+    return _CODE_ALPHABET[index & 63] + _CODE_ALPHABET[index >> 6]
+
+
+def form_index(form: str) -> int:
+    """Which of the 4096 form codes a spelling has (see `form_code`)."""
     value = 0x811C9DC5
     for char in form:
         value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
-    return _CODE_ALPHABET[value & 63] + _CODE_ALPHABET[(value >> 6) & 63]
+    return value & 4095
 
 
 def syllables(text: str) -> list[str]:
@@ -126,8 +131,6 @@ def count_numbers(text: str) -> int:
     return len(data) - len(data.translate(None, _FINAL_BYTES))
 
 
-_folded = _Memo(fold)
-_codes = _Memo(form_code)
 _numbers = _Memo(number_code)
 _values = _Memo(_code_value)
 
@@ -137,50 +140,180 @@ def number_codes(values: Iterable[int]) -> str:
     return "".join(map(_numbers.__getitem__, values))
 
 
-_GAP = "\t"  # stands between two fields; never a token, folded to itself, never written
 FIELDS_START = 64  # where the fields after a title of fewer syllables begin
+
+# A document's title and its other texts, as the parser hands them to `encode_many`.
+SearchText = tuple[str, Sequence[str]]
 
 
 def encode_terms(title: str, fields: Iterable[str]) -> str:
-    """The terms of a document whose title is `title` and whose other texts are `fields`.
+    """The terms of a document whose title is `title` and whose other texts are `fields`."""
+    return encode_many([(title, tuple(fields))])[0]
 
-    Every step per token is a C loop (map, sort, join); Python loops once per syllable.
+
+def encode_many(texts: Sequence[SearchText]) -> list[str]:
+    """The terms of several documents (as `encode_terms` of each, in one go).
+
+    The work per token is done by numpy on the whole batch at once: a parse worker hands
+    its chunk of files here, so numpy's cost per call is paid per chunk, not per file.
     """
-    tokens = syllables(title)
-    title_length = len(tokens)
-    # The other fields start at a fixed place whatever the title's length, so that a title
-    # edit moves only the title's syllables, not every posting of the document.
-    tokens += [_GAP] * (FIELDS_START - 1 - title_length)
-    for text in fields:
-        tokens.append(_GAP)
-        tokens += syllables(text)
-    if not tokens:
-        return ""
-    folds = list(map(_folded.__getitem__, tokens))
-    order = sorted(range(len(tokens)), key=folds.__getitem__)  # stable: positions ascend
-    by_order = list(map(folds.__getitem__, order))
-    codes = list(map(_codes.__getitem__, map(tokens.__getitem__, order)))
-    starts = [
-        0,
-        *itertools.compress(range(1, len(order)), map(operator.ne, by_order[1:], by_order)),
-    ]
-    ends = [*starts[1:], len(order)]
-    gaps = [order[0], *map(operator.sub, order[1:], order)]
-    for start in starts:
-        gaps[start] = order[start]
-    texts = list(map(_numbers.__getitem__, gaps))
-    if by_order[0] == _GAP:  # the gaps sort first: "\t" is below every letter and digit
-        del starts[0], ends[0]
-        if not starts:
-            return ""
-    rows = [
-        f"{_numbers[bisect.bisect_left(order, title_length, a, b) - a]}"
-        f"\t{''.join(texts[a:b])}\t{_forms(codes[a:b])}"
-        for a, b in zip(starts, ends, strict=True)
-    ]
-    return "\n".join(map(by_order.__getitem__, starts)) + "\0" + "\n".join(rows)
+    return _ENCODER.encode(texts)
 
 
-def _forms(codes: list[str]) -> str:
-    """One code when every hit is spelt alike (the usual case), else one per hit."""
-    return codes[0] if codes.count(codes[0]) == len(codes) else "".join(codes)
+class _Encoder:
+    """What is known of every token seen (its folded syllable, its spelling's code), and
+    the bytes every terms text is cut from: the number codes, the form codes, tab, newline."""
+
+    def __init__(self) -> None:
+        self.start_over()
+
+    def start_over(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.fold_ids: dict[str, int] = {}
+        self.folds: list[str] = []
+        self.token_fold = np.zeros(4096, np.int64)
+        self.token_form = np.zeros(4096, np.int64)  # form_index of the spelling
+        self.fold_rank = np.zeros(4096, np.int64)  # scratch: a batch's order of syllables
+        self._grow_numbers(4096)
+
+    def _grow_numbers(self, size: int) -> None:
+        """The pieces terms are cut from, each in 8 bytes padded with NULs: the number codes
+        0 … size - 1 (their unit is the number itself), the 4096 form codes, tab, newline,
+        and the end of a document's rows."""
+        codes = [number_code(value) for value in range(size)]
+        forms = [_CODE_ALPHABET[i & 63] + _CODE_ALPHABET[i >> 6] for i in range(4096)]
+        pieces = [*codes, *forms, "\t", "\n", _END]
+        self.form_at = size
+        self.tab = size + len(forms)
+        self.newline = self.tab + 1
+        self.end = self.tab + 2
+        self.units = np.frombuffer(
+            b"".join(piece.encode().ljust(8, b"\0") for piece in pieces), np.uint64
+        )
+
+    def _token_id(self, token: str) -> int:
+        number = len(self.ids)
+        if number >= len(self.token_fold):
+            self.token_fold = np.resize(self.token_fold, 2 * number)
+            self.token_form = np.resize(self.token_form, 2 * number)
+        folded = fold(token)
+        fold_id = self.fold_ids.get(folded)
+        if fold_id is None:
+            fold_id = self.fold_ids[folded] = len(self.folds)
+            self.folds.append(folded)
+            if fold_id >= len(self.fold_rank):
+                self.fold_rank = np.resize(self.fold_rank, 2 * fold_id)
+        self.token_fold[number] = fold_id
+        self.token_form[number] = form_index(token)
+        self.ids[token] = number
+        return number
+
+    def _ids(self, tokens: list[str]) -> np.ndarray:
+        if len(self.ids) > 500_000:  # a worker's or serve's memory stays flat
+            self.start_over()
+        known = self.ids
+        for token in set(tokens).difference(known):
+            self._token_id(token)
+        return np.fromiter(map(known.__getitem__, tokens), np.int64, len(tokens))
+
+    def encode(self, texts: Sequence[SearchText]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(texts), BATCH):
+            found += self._batch(texts[start : start + BATCH])
+        return found
+
+    def _batch(self, texts: Sequence[SearchText]) -> list[str]:
+        tokens: list[str] = []
+        field_starts: list[int] = []  # per field: its first position in its document
+        field_lengths: list[int] = []
+        title_lengths: list[int] = []
+        token_counts: list[int] = []
+        for title, fields in texts:
+            cut = syllables(title)
+            before = len(tokens)
+            title_lengths.append(len(cut))
+            field_starts.append(0)
+            field_lengths.append(len(cut))
+            tokens += cut
+            # The other fields start at a fixed place whatever the title's length, so that a
+            # title edit moves only the title's syllables, not every posting of the document;
+            # one empty position between two fields keeps a phrase from running across.
+            at = max(FIELDS_START, len(cut) + 1)
+            for text in fields:
+                cut = syllables(text)
+                field_starts.append(at)
+                field_lengths.append(len(cut))
+                tokens += cut
+                at += len(cut) + 1
+            token_counts.append(len(tokens) - before)
+        if not tokens:
+            return [""] * len(texts)
+        lengths = np.array(field_lengths, np.int64)
+        positions = np.arange(len(tokens)) + np.repeat(
+            np.array(field_starts, np.int64) - (np.cumsum(lengths) - lengths), lengths
+        )
+        counts = np.array(token_counts, np.int64)
+        in_title = positions < np.repeat(np.array(title_lengths, np.int64), counts)
+        return self._texts(self._ids(tokens), positions, in_title, counts)
+
+    def _texts(
+        self, ids: np.ndarray, positions: np.ndarray, in_title: np.ndarray, counts: np.ndarray
+    ) -> list[str]:
+        """Each document's terms text, from its tokens (ids) and their positions."""
+        total = len(ids)
+        if positions.max() >= self.form_at:
+            self._grow_numbers(1 << int(positions.max()).bit_length())
+        # Rows are ordered by document, then by folded syllable, then by position: one
+        # stable sort of (document, the syllable's rank among the batch's syllables).
+        fold_ids = self.token_fold[ids]
+        present = np.unique(fold_ids)
+        names = list(map(self.folds.__getitem__, present.tolist()))
+        by_name = sorted(range(len(names)), key=names.__getitem__)
+        width = len(names)
+        self.fold_rank[present[by_name]] = np.arange(width)
+        keys = np.repeat(np.arange(len(counts)) * width, counts) + self.fold_rank[fold_ids]
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        hits = np.diff(np.append(starts, total))
+        places = positions[order]
+        gaps = np.diff(places, prepend=0)
+        gaps[starts] = places[starts]  # a row's first position is written whole
+        titles = np.add.reduceat(in_title[order], starts, dtype=np.int64)
+        forms = self.form_at + self.token_form[ids[order]]
+        alike = np.logical_and.reduceat(forms == np.repeat(forms[starts], hits), starts)
+        rows_of = np.bincount(keys[starts] // width, minlength=len(counts))
+        # A row is pieces: title, tab, a code per hit, tab, one form code (or one per hit
+        # when spellings differ), newline, or the end of the document after its last row.
+        pieces = 5 + hits + np.where(alike, 0, hits - 1)
+        first_piece = np.cumsum(pieces) - pieces
+        at = np.full(int(pieces[-1] + first_piece[-1]), self.newline, np.int64)
+        at[first_piece] = titles
+        at[first_piece + 1] = self.tab
+        hit_piece = np.repeat(first_piece + 2 - starts, hits) + np.arange(total)
+        at[hit_piece] = gaps
+        at[first_piece + 2 + hits] = self.tab
+        at[(first_piece + 3 + hits)[alike]] = forms[starts[alike]]
+        mixed = np.repeat(~alike, hits)
+        if mixed.any():
+            at[(hit_piece + 1 + hits.repeat(hits))[mixed]] = forms[mixed]
+        last_rows = np.cumsum(rows_of)[rows_of > 0] - 1
+        at[(first_piece + pieces - 1)[last_rows]] = self.end
+        text = self.units[at].tobytes().translate(None, b"\0").decode("ascii")
+        bodies = iter(text.split(_END))
+        ranked = list(map(names.__getitem__, by_name))
+        syllable_names = list(map(ranked.__getitem__, (keys[starts] % width).tolist()))
+        found = []
+        row = 0
+        for count in rows_of.tolist():
+            if count:
+                found.append("\n".join(syllable_names[row : row + count]) + "\0" + next(bodies))
+                row += count
+            else:
+                found.append("")
+        return found
+
+
+_END = "\x1f"  # ends a document's rows in a batch's text; never in a terms text
+BATCH = 64  # documents per numpy pass: enough to spread numpy's cost per call, little memory
+_ENCODER = _Encoder()
