@@ -271,7 +271,7 @@ def test_the_page_finds_its_shards_without_waiting_for_meta(page, served: str, s
     root, _ = site
     lookup = html(root / "_site/tim-kiem/index.html").css_first("script#search-lookup")
     meta = json.loads((root / "_site/tim-kiem/chi-muc/meta.json").read_text("utf-8"))
-    assert json.loads(lookup.text()) == {k: meta[k] for k in ("chunk", "shards", "pairs")}
+    assert json.loads(lookup.text()) == {k: meta[k] for k in ("chunk", "count", "shards", "pairs")}
     fresh = page.context.browser.new_page()
     fresh.route("**/chi-muc/meta.json", lambda route: None)  # held: never answered
     fresh.goto(served + "tim-kiem/?q=Nguyễn+Minh+Hùng", wait_until="domcontentloaded")

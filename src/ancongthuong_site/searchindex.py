@@ -126,14 +126,15 @@ def _entries(
 
 def shard_lookup(tasks: list[RenderTask]) -> str:
     """What the search page carries so that its script asks for the shards at once: the
-    entries per d/ chunk, the first syllable of every shard and the pair postings' (from
-    meta.json, which the page still fetches for its filters), as JSON safe in a script."""
+    entries per d/ chunk and how many there are (the newest chunks are asked for with the
+    shards), the first syllable of every shard and the pair postings' (from meta.json,
+    which the page still fetches for its filters), as JSON safe in a script."""
     meta_path = Urls.SEARCH_INDEX_META
     meta = next((t.context["raw"] for t in tasks if t.output_path == meta_path), None)
     if meta is None:
         return ""
     found = json.loads(meta.data() if isinstance(meta, IndexFile) else meta)
-    lookup = {key: found[key] for key in ("chunk", "shards", "pairs")}
+    lookup = {key: found[key] for key in ("chunk", "count", "shards", "pairs")}
     text = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
