@@ -33,6 +33,7 @@ ORDER = [
     "loader",
     "documents",
     "index",
+    "searchpairs",
     "searchmerge",
     "searchupdate",
     "searchindex",

@@ -46,9 +46,10 @@ from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, count, repeat
+from itertools import repeat
 
-from .searchterms import count_numbers, form_code, number_codes, read_numbers
+from .searchpairs import PairRows, PairSource, pairs
+from .searchterms import count_numbers, form_code, number_codes
 from .searchtexts import Blob, MemoryTexts, Texts
 from .vietnamese import VN_TZ
 
@@ -107,12 +108,6 @@ class Merged:
     pair_firsts: list[str]  # the first key of each p/ shard
 
 
-# What pair postings are made from, per heavy syllable: entry numbers, title counts,
-# positions (gaps) and forms (codes, unquoted), one of each per entry holding it.
-PairSource = tuple[Sequence[int], list[int], list[list[int]], list[str]]
-PairRows = tuple[list[int], list[int], list[str]]  # entry numbers, title counts, forms
-
-
 def ordered_entries(entries: Iterable[SearchEntry]) -> list[SearchEntry]:
     """Pages first, then by date, oldest first (see the module's note on numbers)."""
     return sorted(
@@ -162,12 +157,7 @@ def merge(ordered: list[SearchEntry], texts: Texts) -> Merged:
             parts.append(_syllable_json(syllable, numbers, titles, places, forms))
             positions[syllable] = count_numbers(places)
             if positions[syllable] >= PAIR_POSITIONS * len(ordered):
-                sources[syllable] = (
-                    numbers,
-                    read_numbers(titles),
-                    list(map(read_numbers, places.split(" "))),
-                    forms.split(" "),
-                )
+                sources[syllable] = (numbers, titles, places, forms)
         name = shard_file(members)
         files[name] = texts.put(shard_text(parts).encode())
         numbers_of[name] = texts.put(b"".join(postings.numbers.pop(s).tobytes() for s in members))
@@ -309,53 +299,6 @@ def _syllable_json(syllable: str, numbers: array, titles: str, positions: str, f
 
 def _gaps(numbers: Sequence[int]) -> list[int]:
     return [numbers[0], *map(operator.sub, numbers[1:], numbers)]
-
-
-_CODE = re.compile("..")
-
-
-def pairs(sources: dict[str, PairSource], only: Iterable[int] | None = None) -> dict[str, PairRows]:
-    """For every two heavy syllables standing side by side somewhere, the entries where
-    they do, with the spellings of each such place (those in a title first).
-
-    Per position the work is C loops; Python runs once per syllable and entry, and once
-    per distinct (pair, spelling, title or not) of an entry.
-    """
-    rows: dict[str, PairRows] = {}
-    at = {s: dict(zip(numbers, count())) for s, (numbers, _, _, _) in sources.items()}
-    held: set[int] = set()
-    for numbers, _, _, _ in sources.values():
-        held.update(numbers)
-    for number in sorted(held if only is None else held.intersection(only)):
-        where: dict[int, tuple[str, str, bool]] = {}  # position → (syllable, code, in title)
-        for syllable, (_, titles, positions, forms) in sources.items():
-            row = at[syllable].get(number)
-            if row is None:
-                continue
-            hits = positions[row]
-            title = titles[row]
-            codes = _CODE.findall(forms[row])
-            spelt = codes if len(codes) > 1 else repeat(codes[0])
-            flags = [True] * title + [False] * (len(hits) - title)
-            places = zip(repeat(syllable), spelt, flags, strict=False)  # as long as flags
-            where.update(zip(accumulate(hits), places, strict=True))
-        starts = where.keys() & set(map((-1).__add__, where))  # p and p + 1 both held
-        if not starts:
-            continue
-        seconds = map(where.__getitem__, map((1).__add__, starts))
-        found: dict[str, tuple[list[str], list[str]]] = {}
-        for (syllable, code, in_title), (other, other_code, _) in sorted(
-            set(zip(map(where.__getitem__, starts), seconds, strict=True))
-        ):
-            titled, elsewhere = found.setdefault(f"{syllable} {other}", ([], []))
-            (titled if in_title else elsewhere).append(code + other_code)
-        for key, (titled, elsewhere) in found.items():
-            numbers, title_counts, spellings = rows.setdefault(key, ([], [], []))
-            numbers.append(number)
-            titled = sorted(set(titled))
-            title_counts.append(len(titled))
-            spellings.append("".join(titled) + "".join(sorted(set(elsewhere) - set(titled))))
-    return rows
 
 
 def pair_text(key: str, numbers: list[int], titles: list[int], forms: list[str]) -> str:

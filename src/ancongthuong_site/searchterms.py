@@ -89,21 +89,21 @@ def syllables(text: str) -> list[str]:
 
 
 # Numbers in the index (gaps between positions or entries, counts) are written as codes:
-# base 32, most significant digit first, every digit but the last from _CONTINUED, the last
-# from _FINAL, so that codes follow one another with no separator and a small number is
-# one character (a JSON array of decimals takes three or four a number).
-_FINAL = "0123456789abcdefghijklmnopqrstuv"
-_CONTINUED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@$&*+-"
+# base 32, most significant digit first, every digit but the last from CONTINUED_DIGITS,
+# the last from FINAL_DIGITS, so that codes follow one another with no separator and a
+# small number is one character (a JSON array of decimals takes three or four a number).
+FINAL_DIGITS = "0123456789abcdefghijklmnopqrstuv"
+CONTINUED_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@$&*+-"
 _ONE_CODE = re.compile(r"[A-Z@$&*+\-]*[0-9a-v]")
-_FINAL_BYTES = _FINAL.encode()
+_FINAL_BYTES = FINAL_DIGITS.encode()
 
 
 def number_code(value: int) -> str:
     """The code of a number ≥ 0 (see above; search.js reads it back)."""
-    text = _FINAL[value & 31]
+    text = FINAL_DIGITS[value & 31]
     value >>= 5
     while value:
-        text = _CONTINUED[value & 31] + text
+        text = CONTINUED_DIGITS[value & 31] + text
         value >>= 5
     return text
 
@@ -111,13 +111,8 @@ def number_code(value: int) -> str:
 def _code_value(code: str) -> int:
     value = 0
     for char in code[:-1]:
-        value = value * 32 + _CONTINUED.index(char)
-    return value * 32 + _FINAL.index(code[-1])
-
-
-def split_codes(text: str) -> list[str]:
-    """The codes of a text of codes, one a number."""
-    return _ONE_CODE.findall(text)
+        value = value * 32 + CONTINUED_DIGITS.index(char)
+    return value * 32 + FINAL_DIGITS.index(code[-1])
 
 
 def read_numbers(text: str) -> list[int]:

@@ -24,21 +24,19 @@ from .searchmerge import (
     ENTRY_CHUNK,
     PAIR_POSITIONS,
     Merged,
-    PairRows,
-    PairSource,
     SearchEntry,
     entry_chunk,
     heavy_count,
     index_files,
     pair_files,
-    pairs,
     read_entry_chunk,
     read_terms,
     shard_file,
     shard_members,
     shard_text,
 )
-from .searchterms import count_numbers, number_codes, read_numbers
+from .searchpairs import PairRows, PairSource, pairs
+from .searchterms import count_numbers, number_codes
 from .searchtexts import Blob, Texts, digest_of
 
 log = logging.getLogger(__name__)
@@ -148,15 +146,16 @@ def _pair_rows(
 ) -> dict[str, PairRows]:
     """The kept pair postings with those of the changed entries made again."""
     sources: dict[str, PairSource] = {}
-    for n in changed:
-        for syllable in heavy:
-            if syllable in lines[n]:
-                title, places, forms = lines[n][syllable]
-                numbers, titles, gaps, codes = sources.setdefault(syllable, ([], [], [], []))
-                numbers.append(n)  # type: ignore[attr-defined]
-                titles.append(read_numbers(title)[0])
-                gaps.append(read_numbers(places))
-                codes.append(forms)
+    for syllable in heavy:
+        held = [n for n in changed if syllable in lines[n]]
+        if held:
+            rows_of = [lines[n][syllable] for n in held]
+            sources[syllable] = (
+                held,
+                "".join(row[0] for row in rows_of),
+                " ".join(row[1] for row in rows_of),
+                " ".join(row[2] for row in rows_of),
+            )
     for key, made in pairs(sources, changed).items():
         numbers, titles, forms = rows.setdefault(key, ([], [], []))
         for number, title, form in zip(*made, strict=True):  # the kept rows are in order
