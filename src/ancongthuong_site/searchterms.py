@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -163,7 +163,7 @@ class _Encoder:
         self.start_over()
 
     def start_over(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.ids: dict[str, int] = _Numbered(self._token_id)
         self.fold_ids: dict[str, int] = {}
         self.folds: list[str] = []
         self.token_fold = np.zeros(4096, np.int64)
@@ -200,16 +200,12 @@ class _Encoder:
                 self.fold_rank = np.resize(self.fold_rank, 2 * fold_id)
         self.token_fold[number] = fold_id
         self.token_form[number] = form_index(token)
-        self.ids[token] = number
         return number
 
     def _ids(self, tokens: list[str]) -> np.ndarray:
-        if len(self.ids) > 500_000:  # a worker's or serve's memory stays flat
+        if len(self.ids) > 500_000:  # a worker's or serve's memory stays flat (never mid-batch)
             self.start_over()
-        known = self.ids
-        for token in set(tokens).difference(known):
-            self._token_id(token)
-        return np.fromiter(map(known.__getitem__, tokens), np.int64, len(tokens))
+        return np.fromiter(map(self.ids.__getitem__, tokens), np.int64, len(tokens))
 
     def encode(self, texts: Sequence[SearchText]) -> list[str]:
         found: list[str] = []
@@ -307,6 +303,18 @@ class _Encoder:
             else:
                 found.append("")
         return found
+
+
+class _Numbered(dict):
+    """token → its number, given on first sight by `number` (never forgotten)."""
+
+    def __init__(self, number: Callable[[str], int]) -> None:
+        super().__init__()
+        self.number = number
+
+    def __missing__(self, token: str) -> int:
+        value = self[token] = self.number(token)
+        return value
 
 
 _END = "\x1f"  # ends a document's rows in a batch's text; never in a terms text
