@@ -26,6 +26,7 @@ ORDER = [
     "images",
     "picture",
     "markup",
+    "searchtokens",
     "searchterms",
     "searchtexts",
     "values",

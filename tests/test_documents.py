@@ -14,7 +14,7 @@ import feedparser
 from ancongthuong_site.attachments import describe, format_size
 from ancongthuong_site.build import BuildOptions, build
 from ancongthuong_site.config import DEFAULT_DOCUMENT_TYPES
-from ancongthuong_site.searchterms import syllables
+from ancongthuong_site.searchtokens import syllables
 from ancongthuong_site.vietnamese import fold, make_slug
 from conftest import SITE_YAML, article, built_index_files, html, read_index, run_cli
 

@@ -21,7 +21,8 @@ import pytest
 
 from ancongthuong_site.build import BuildOptions, BuildResult, build
 from ancongthuong_site.models import ArticleMeta
-from ancongthuong_site.searchterms import form_code, syllables
+from ancongthuong_site.searchterms import form_code
+from ancongthuong_site.searchtokens import syllables
 from ancongthuong_site.vietnamese import fold
 from conftest import CHROMIUM, EPOCH, LAUNCH_ARGS, article, corpus_site, html, write_tree
 

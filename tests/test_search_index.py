@@ -25,9 +25,9 @@ from ancongthuong_site.searchterms import (
     form_code,
     number_codes,
     read_numbers,
-    syllables,
 )
 from ancongthuong_site.searchtexts import DamagedText
+from ancongthuong_site.searchtokens import syllables
 from ancongthuong_site.vietnamese import fold
 from conftest import article, built_index_files, read_index, write_tree
 

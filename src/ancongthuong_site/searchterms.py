@@ -30,13 +30,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .vietnamese import fold, nfc
+from .searchtokens import Cutter
+from .vietnamese import fold
 
-# A token starts with a letter or digit and may carry combining marks (text typed in NFD
-# that has no precomposed form); "_" and punctuation separate tokens. `syllables` turns
-# "_" into a space first, so that one character class follows the first character (an
-# alternation there is twice as slow).
-TOKEN = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 _TAG = re.compile(r"<[^>]*>")
 _CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 
@@ -76,16 +72,6 @@ def form_index(form: str) -> int:
     for char in form:
         value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
     return value & 4095
-
-
-def syllables(text: str) -> list[str]:
-    """The lowercase NFC tokens of a text, in order; the look-alikes of đ spelt đ."""
-    lowered = nfc(text).lower()
-    if "ð" in lowered or "ɖ" in lowered:  # rare: two searches cost less than a translate
-        lowered = lowered.replace("ð", "đ").replace("ɖ", "đ")
-    if "_" in lowered:
-        lowered = lowered.replace("_", " ")
-    return TOKEN.findall(lowered)
 
 
 # Numbers in the index (gaps between positions or entries, counts) are written as codes:
@@ -164,6 +150,7 @@ class _Encoder:
 
     def start_over(self) -> None:
         self.ids: dict[str, int] = _Numbered(self._token_id)
+        self.cutter = Cutter(self.ids)
         self.fold_ids: dict[str, int] = {}
         self.folds: list[str] = []
         self.token_fold = np.zeros(4096, np.int64)
@@ -202,11 +189,6 @@ class _Encoder:
         self.token_form[number] = form_index(token)
         return number
 
-    def _ids(self, tokens: list[str]) -> np.ndarray:
-        if len(self.ids) > 500_000:  # a worker's or serve's memory stays flat (never mid-batch)
-            self.start_over()
-        return np.fromiter(map(self.ids.__getitem__, tokens), np.int64, len(tokens))
-
     def encode(self, texts: Sequence[SearchText]) -> list[str]:
         found: list[str] = []
         for start in range(0, len(texts), BATCH):
@@ -214,38 +196,37 @@ class _Encoder:
         return found
 
     def _batch(self, texts: Sequence[SearchText]) -> list[str]:
-        tokens: list[str] = []
-        field_starts: list[int] = []  # per field: its first position in its document
-        field_lengths: list[int] = []
+        if len(self.ids) > 500_000:  # a worker's or serve's memory stays flat (never mid-batch)
+            self.start_over()
+        ids, counts = self.cutter.cut(
+            [text for title, fields in texts for text in (title, *fields)]
+        )
+        if not len(ids):
+            return [""] * len(texts)
+        field_starts: list[int] = []  # per text: where its first token stands in its document
         title_lengths: list[int] = []
         token_counts: list[int] = []
-        for title, fields in texts:
-            cut = syllables(title)
-            before = len(tokens)
-            title_lengths.append(len(cut))
+        lengths = counts.tolist()
+        field = 0
+        for _, fields in texts:
+            title_length = lengths[field]
+            title_lengths.append(title_length)
             field_starts.append(0)
-            field_lengths.append(len(cut))
-            tokens += cut
             # The other fields start at a fixed place whatever the title's length, so that a
             # title edit moves only the title's syllables, not every posting of the document;
             # one empty position between two fields keeps a phrase from running across.
-            at = max(FIELDS_START, len(cut) + 1)
-            for text in fields:
-                cut = syllables(text)
+            at = max(FIELDS_START, title_length + 1)
+            for length in lengths[field + 1 : field + 1 + len(fields)]:
                 field_starts.append(at)
-                field_lengths.append(len(cut))
-                tokens += cut
-                at += len(cut) + 1
-            token_counts.append(len(tokens) - before)
-        if not tokens:
-            return [""] * len(texts)
-        lengths = np.array(field_lengths, np.int64)
-        positions = np.arange(len(tokens)) + np.repeat(
-            np.array(field_starts, np.int64) - (np.cumsum(lengths) - lengths), lengths
+                at += length + 1
+            token_counts.append(sum(lengths[field : field + 1 + len(fields)]))
+            field += 1 + len(fields)
+        positions = np.arange(len(ids)) + np.repeat(
+            np.array(field_starts, np.int64) - (np.cumsum(counts) - counts), counts
         )
-        counts = np.array(token_counts, np.int64)
-        in_title = positions < np.repeat(np.array(title_lengths, np.int64), counts)
-        return self._texts(self._ids(tokens), positions, in_title, counts)
+        documents = np.array(token_counts, np.int64)
+        in_title = positions < np.repeat(np.array(title_lengths, np.int64), documents)
+        return self._texts(ids, positions, in_title, documents)
 
     def _texts(
         self, ids: np.ndarray, positions: np.ndarray, in_title: np.ndarray, counts: np.ndarray
@@ -262,9 +243,14 @@ class _Encoder:
         by_name = sorted(range(len(names)), key=names.__getitem__)
         width = len(names)
         self.fold_rank[present[by_name]] = np.arange(width)
-        keys = np.repeat(np.arange(len(counts)) * width, counts) + self.fold_rank[fold_ids]
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
+        ranks = self.fold_rank[fold_ids]
+        document = np.repeat(np.arange(len(counts)), counts)
+        if width <= 65536 and len(counts) <= 65536:  # two radix sorts on 16 bits: linear
+            order = np.argsort(ranks.astype(np.uint16), kind="stable")
+            order = order[np.argsort(document[order].astype(np.uint16), kind="stable")]
+        else:
+            order = np.argsort(document * width + ranks, kind="stable")
+        keys = (document * width + ranks)[order]
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         hits = np.diff(np.append(starts, total))
         places = positions[order]
