@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -146,6 +147,7 @@ class _Encoder:
     the bytes every terms text is cut from: the number codes, the form codes, tab, newline."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.start_over()
 
     def start_over(self) -> None:
@@ -191,8 +193,9 @@ class _Encoder:
 
     def encode(self, texts: Sequence[SearchText]) -> list[str]:
         found: list[str] = []
-        for start in range(0, len(texts), BATCH):
-            found += self._batch(texts[start : start + BATCH])
+        with self.lock:  # the tables are shared by every thread (serve builds on its own)
+            for start in range(0, len(texts), BATCH):
+                found += self._batch(texts[start : start + BATCH])
         return found
 
     def _batch(self, texts: Sequence[SearchText]) -> list[str]:
