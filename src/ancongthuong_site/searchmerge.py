@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .searchpairs import PairRows, PairSource, pairs
-from .searchterms import count_numbers, form_code, number_codes
+from .searchterms import Numbered, count_numbers, form_code, number_codes
 from .searchtexts import Blob, MemoryTexts, Texts
 from .vietnamese import VN_TZ
 
@@ -231,7 +231,7 @@ class _Postings:
     """
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.ids: dict[str, int] = Numbered(self._syllable)  # by first sight
         self.names: list[str] = []
         self.pending: list[tuple[int, str]] = []
         self.entries: list[list[np.ndarray]] = []  # per syllable number, its pieces
@@ -254,21 +254,17 @@ class _Postings:
         }
 
     def _syllable(self, name: str) -> int:
-        self.ids[name] = len(self.names)
         self.names.append(name)
         for pieces in (self.entries, self.titles, self.places, self.forms):
             pieces.append([])
-        return self.ids[name]
+        return len(self.names) - 1
 
     def _file(self) -> None:
         if not self.pending:
             return
         halves = [terms.partition("\0") for _, terms in self.pending]
         names = "\n".join(half[0] for half in halves).split("\n")
-        ids = self.ids
-        for name in set(names).difference(ids):
-            self._syllable(name)
-        syllable = np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
+        syllable = np.fromiter(map(self.ids.__getitem__, names), np.int64, len(names))
         counts = [half[0].count("\n") + 1 for half in halves]
         entry = np.repeat(np.array([n for n, _ in self.pending], np.int32), counts)
         text = "\n".join(half[2] for half in halves) + "\n"

@@ -151,7 +151,7 @@ class _Encoder:
         self.start_over()
 
     def start_over(self) -> None:
-        self.ids: dict[str, int] = _Numbered(self._token_id)
+        self.ids: dict[str, int] = Numbered(self._token_id)
         self.cutter = Cutter(self.ids)
         self.fold_ids: dict[str, int] = {}
         self.folds: list[str] = []
@@ -294,15 +294,15 @@ class _Encoder:
         return found
 
 
-class _Numbered(dict):
-    """token → its number, given on first sight by `number` (never forgotten)."""
+class Numbered(dict):
+    """key → its number, given on first sight by `number` (never forgotten)."""
 
     def __init__(self, number: Callable[[str], int]) -> None:
         super().__init__()
         self.number = number
 
-    def __missing__(self, token: str) -> int:
-        value = self[token] = self.number(token)
+    def __missing__(self, key: str) -> int:
+        value = self[key] = self.number(key)
         return value
 
 
