@@ -37,19 +37,13 @@
 
   window.ancongthuongSearch = { fold: fold, syllables: syllables, formCode: formCode };
 
+  // The page runs this script in its head, before its body is parsed and laid out: the
+  // first search asks at once for the files its results need, and the page's elements are
+  // reached once they exist (`ready`).
   var script = document.currentScript;
   var base = script && script.getAttribute("data-index");
-  var form = document.querySelector("form.search-page");
-  var input = document.getElementById("q");
-  var status = document.getElementById("search-status");
-  var list = document.getElementById("search-results");
-  var pager = document.getElementById("search-pager");
-  if (!base || !form || !input || !list) return;
-  var selects = {
-    loai: document.getElementById("search-type"),
-    "chuyen-muc": document.getElementById("search-category"),
-    nam: document.getElementById("search-year"),
-  };
+  if (!base) return;
+  var form, input, status, list, pager, selects;
 
   var cache = {};
   function getJSON(url) {
@@ -62,12 +56,16 @@
     return cache[url];
   }
 
-  var metaPromise = getJSON(base + "meta.json");
-  // Where each syllable's shard is, written into the page by the build: the shards are
-  // asked for while the page is still being laid out, not after meta.json (needed only
-  // for the filters) has arrived.
+  // What each entry is and which years there are, for the filters: fetched while the page
+  // is parsed (the page preloads it), read only once the results are shown or a filter
+  // is asked for.
+  function readMeta() {
+    return getJSON(base + "meta.json");
+  }
+  // Where each syllable's shard is, written into the page by the build (before this
+  // script): the shards are asked for before the page is laid out.
   var lookup = document.getElementById("search-lookup");
-  var lookupPromise = lookup ? Promise.resolve(JSON.parse(lookup.textContent)) : metaPromise;
+  var lookupPromise = lookup ? Promise.resolve(JSON.parse(lookup.textContent)) : readMeta();
 
   // The file holding `key`: the last of `firsts` (sorted) that is <= key, in `folder`.
   function shardOf(firsts, folder, key) {
@@ -81,46 +79,75 @@
   }
 
   // The numbers of a text of codes (searchterms.number_code): base 32, most significant
-  // digit first, the last digit of each number from FINAL, the others from CONTINUED.
+  // digit first, the last digit of each number from FINAL, the others from CONTINUED. A
+  // text may hold groups separated by spaces: `decode` reads one, from `from`, into `out`
+  // (each number added to the one before it when `running`: gaps become places) and says
+  // how many it read. Plain loops over character codes, nothing made per number: a page's
+  // first search runs before the engine has optimised any of this.
   var FINAL = "0123456789abcdefghijklmnopqrstuv", CONTINUED = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@$&*+-";
   var DIGIT = new Int8Array(128);
   for (var d = 0; d < 32; d++) {
     DIGIT[FINAL.charCodeAt(d)] = d;
     DIGIT[CONTINUED.charCodeAt(d)] = 32 + d;
   }
-  function numbers(text) {
-    var out = [], value = 0;
-    for (var i = 0; i < text.length; i++) {
-      var digit = DIGIT[text.charCodeAt(i)];
+  function decode(text, from, out, running) {
+    var count = 0, value = 0, total = 0;
+    for (var i = from; i < text.length; i++) {
+      var char = text.charCodeAt(i);
+      if (char === 32) break;
+      var digit = DIGIT[char];
       if (digit >= 32) { value = value * 32 + digit - 32; continue; }
-      out.push(value * 32 + digit);
+      value = value * 32 + digit;
+      total = running ? total + value : value;
+      out[count++] = total;
       value = 0;
     }
-    return out;
+    return count;
   }
 
-  // Postings of one syllable: its entry numbers (ascending), and per entry the title
-  // count, the positions' codes and the forms; the positions are read only for the
-  // entries that hold every syllable (see row). No object per entry: a common syllable
-  // is held by thousands.
+  // Postings of one syllable: its entry numbers (ascending) and per entry the title count;
+  // positions and forms stay in their texts (one group per entry) and are read only for
+  // the entries that hold every syllable, by a cursor that only moves on (`seek`). No
+  // object per entry: a common syllable is held by thousands.
   function postings(entry) {
-    var gaps = numbers(entry.doc), docs = new Int32Array(gaps.length), doc = 0;
-    for (var i = 0; i < gaps.length; i++) { doc += gaps[i]; docs[i] = doc; }
-    return { docs: docs, titles: numbers(entry.title), places: entry.pos.split(" "),
-      forms: entry.form.split(" ") };
+    var docs = new Int32Array(entry.doc.length), titles = new Int32Array(entry.title.length);
+    var count = decode(entry.doc, 0, docs, true);
+    decode(entry.title, 0, titles, false);
+    return { docs: docs.subarray(0, count), titles: titles, pos: entry.pos, form: entry.form,
+      entry: 0, posAt: 0, formAt: 0, spots: new Int32Array(64), size: 0, formSize: 0 };
   }
 
-  function row(list, i) {
-    var positions = numbers(list.places[i]), at = 0;
-    for (var j = 0; j < positions.length; j++) { at += positions[j]; positions[j] = at; }
-    return { title: list.titles[i], forms: list.forms[i], positions: positions };
+  // Moves a list's cursor on to its entry `n`: `spots` (the first `size`) are then that
+  // entry's positions, its forms `formSize` characters from `formAt`.
+  function seek(list, n) {
+    while (list.entry < n) {
+      list.posAt = list.pos.indexOf(" ", list.posAt) + 1;
+      list.formAt = list.form.indexOf(" ", list.formAt) + 1;
+      list.entry++;
+    }
+    var end = list.pos.indexOf(" ", list.posAt);
+    if (end < 0) end = list.pos.length;
+    if (end - list.posAt > list.spots.length) list.spots = new Int32Array(end - list.posAt);
+    list.size = decode(list.pos, list.posAt, list.spots, true);
+    end = list.form.indexOf(" ", list.formAt);
+    list.formSize = (end < 0 ? list.form.length : end) - list.formAt;
+  }
+
+  // Whether hit `k` of a list's current entry is spelt as `word` was typed (any spelling
+  // when it was typed without marks).
+  function spelt(list, k, word) {
+    if (!word.accented) return true;
+    var at = list.formAt + (list.formSize === 2 ? 0 : k * 2);  // two: every hit alike
+    return list.form.charCodeAt(at) === word.first && list.form.charCodeAt(at + 1) === word.second;
   }
 
   // Every entry holding all syllables, scored: phrase, exact spelling, in the title.
   function match(words, found) {
     var lists = words.map(function (word) { return found[word.folded]; });
+    if (lists.length === 1) return matchOne(words[0], lists[0]);
     var rarest = lists.reduce(function (a, b) { return a.docs.length <= b.docs.length ? a : b; });
-    var hits = [], at = lists.map(function () { return 0; });
+    var hits = [], phrases = 0, first = lists[0];
+    var at = new Int32Array(lists.length), next = new Int32Array(lists.length);
     for (var r = 0; r < rarest.docs.length; r++) {
       var doc = rarest.docs[r], held = true;
       // Entry numbers ascend in every list: each list's walk only moves on.
@@ -131,44 +158,72 @@
         held = n < docs.length && docs[n] === doc;
       }
       if (!held) continue;
-      var rows = lists.map(function (list, i) { return row(list, at[i]); });
-      var best = { phrase: 0, exact: 0, title: 0 };
-      var spots = rows.map(function (one) { return one.positions; }), first = spots[0];
-      var next = rows.map(function () { return 0; });  // per syllable: where its walk stands
-      for (var k = 0; k < first.length; k++) {
-        var start = first[k], whole = true;
+      for (i = 0; i < lists.length; i++) seek(lists[i], at[i]);
+      var phrase = 0, exact = 0, title = 0;
+      next.fill(0);  // per syllable: where its walk stands
+      for (var k = 0; k < first.size; k++) {
+        var start = first.spots[k], whole = true;
         next[0] = k;
         // Positions ascend: each syllable's walk only moves on (no set, no search).
-        for (var w = 1; w < rows.length && whole; w++) {
-          var spot = spots[w];
-          while (next[w] < spot.length && spot[next[w]] < start + w) next[w]++;
-          whole = next[w] < spot.length && spot[next[w]] === start + w;
+        for (var w = 1; w < lists.length && whole; w++) {
+          var list = lists[w];
+          while (next[w] < list.size && list.spots[next[w]] < start + w) next[w]++;
+          whole = next[w] < list.size && list.spots[next[w]] === start + w;
         }
         if (!whole) continue;
-        var exact = 1;
-        for (var v = 0; v < rows.length; v++) {
-          var forms = rows[v].forms;  // two characters: every hit is spelt alike
-          var code = forms.length === 2 ? forms : forms.substr(next[v] * 2, 2);
-          if (words[v].accented && code !== words[v].code) exact = 0;
+        var same = 1;
+        for (var v = 0; v < lists.length && same; v++) same = spelt(lists[v], next[v], words[v]) ? 1 : 0;
+        var inTitle = k < first.titles[at[0]] ? 1 : 0;
+        if (!phrase || same > exact || (same === exact && inTitle > title)) {
+          phrase = 1;
+          exact = same;
+          title = inTitle;
         }
-        var title = k < rows[0].title ? 1 : 0;
-        if (exact > best.exact || (exact === best.exact && title > best.title) || !best.phrase) {
-          best = { phrase: 1, exact: exact, title: title, start: start };
-        }
+        // The title's places come first: once an exact phrase stands in it, or past it,
+        // no later place ranks the entry higher.
+        if (exact && (title || !inTitle)) break;
       }
-      if (!best.phrase) best.title = rows.every(function (one) { return one.title > 0; }) ? 1 : 0;
-      best.doc = doc;
-      hits.push(best);
+      if (!phrase) {
+        title = 1;
+        for (i = 0; i < lists.length; i++) if (!lists[i].titles[at[i]]) title = 0;
+      }
+      phrases += phrase;
+      hits.push({ phrase: phrase, exact: exact, title: title, doc: doc });
     }
-    var phrases = hits.filter(function (hit) { return hit.phrase; });
-    var chosen = phrases.length || words.length === 1 ? phrases : hits;
-    return { hits: ranked(chosen), loose: !phrases.length && hits.length > 0 };
+    var chosen = phrases ? hits.filter(function (hit) { return hit.phrase; }) : hits;
+    return { hits: ranked(chosen), loose: !phrases && hits.length > 0 };
   }
 
+  // One syllable: every entry holding it is a hit, found without reading a position: only
+  // which of its hits are spelt as typed, and which stand in the title (the first ones).
+  function matchOne(word, list) {
+    var hits = [];
+    for (var n = 0; n < list.docs.length; n++) {
+      if (n) list.formAt = list.form.indexOf(" ", list.formAt) + 1;
+      var end = list.form.indexOf(" ", list.formAt);
+      list.formSize = (end < 0 ? list.form.length : end) - list.formAt;
+      var inTitle = list.titles[n], exact = 0, title = 0;
+      var count = list.formSize > 2 ? list.formSize / 2 : 1;  // two: every hit alike
+      for (var k = 0; k < count && !exact; k++) {
+        if (spelt(list, k, word)) {
+          exact = 1;
+          title = k < inTitle || (count === 1 && inTitle > 0) ? 1 : 0;
+        }
+      }
+      if (!exact) title = inTitle > 0 ? 1 : 0;
+      hits.push({ phrase: 1, exact: exact, title: title, doc: list.docs[n] });
+    }
+    return { hits: ranked(hits), loose: false };
+  }
+
+  // Hits in ascending entry order, ranked: exact spelling first, then in the title, then
+  // the newest (the highest number). Four buckets: no comparison sort.
   function ranked(hits) {
-    return hits.sort(function (a, b) {
-      return b.exact - a.exact || b.title - a.title || b.doc - a.doc;
-    });
+    var buckets = [[], [], [], []];
+    for (var i = hits.length - 1; i >= 0; i--) {
+      buckets[(hits[i].exact > 0 ? 0 : 2) + (hits[i].title > 0 ? 0 : 1)].push(hits[i]);
+    }
+    return buckets[0].concat(buckets[1], buckets[2], buckets[3]);
   }
 
   // Two heavy syllables side by side: every entry where they stand so, from the pair's
@@ -257,7 +312,9 @@
   function find(meta, query, usePairs) {
     var words = syllables(query).slice(0, 12).map(function (word) {
       var folded = fold(word);
-      return { folded: folded, accented: folded !== word, code: formCode(word), text: word };
+      var code = formCode(word);
+      return { folded: folded, accented: folded !== word, code: code, text: word,
+        first: code.charCodeAt(0), second: code.charCodeAt(1) };
     });
     if (!words.length) return Promise.resolve({ words: words, hits: [], loose: false });
     var heavy = (meta.pairs && meta.pairs.syllables) || [];
@@ -316,68 +373,100 @@
     });
   };
 
-  var run = 0;
-  function search(state, moveFocus) {
-    var mine = ++run;
-    input.value = state.q;
-    list.textContent = "";
-    pager.hidden = true;
-    var filled = metaPromise.then(function (meta) {
-      if (mine === run) fillFilters(meta, state);
-      return meta;
-    });
-    filled.catch(function () { /* told below, if the results need it */ });
-    return lookupPromise.then(function (places) {
-      var found = syllables(state.q).length ? find(places, state.q, true) : null;
-      if (!found) {
-        status.textContent = state.q.trim() ? "Từ khóa không có chữ hay số nào để tìm." : "";
-        return filled;
-      }
-      status.textContent = "Đang tìm…";
-      return found.then(function (result) {
-        if (mine !== run) return;
-        if (!filtered(state)) {
-          return show(places, state, result.words, result.hits, result.loose, mine, moveFocus);
-        }
-        return filled.then(function (meta) {  // filters read each entry's type, category, year
-          if (mine !== run) return;
-          var hits = result.hits.filter(keep(meta, state));
-          return show(places, state, result.words, hits, result.loose, mine, moveFocus);
-        });
+  // The entries of the newest `chunk` entries: asked for with the shards, since ranking
+  // puts the newest first among equals (most first pages are among them).
+  function newest(places) {
+    if (!places.count) return;
+    var last = Math.floor((places.count - 1) / places.chunk);
+    for (var n = Math.floor(Math.max(0, places.count - places.chunk) / places.chunk); n <= last; n++) {
+      getJSON(base + "d/" + n + ".json").catch(function () { /* asked for again if needed */ });
+    }
+  }
+
+  // What a state shows: the ranked hits (filtered), the page of them asked for, and the
+  // entries of that page; null when the query has no syllable. Needs no element of the page.
+  function results(places, state) {
+    if (!syllables(state.q).length) return Promise.resolve(null);
+    var found = find(places, state.q, true);
+    newest(places);
+    return found.then(function (result) {
+      if (!filtered(state)) return result;
+      return readMeta().then(function (data) {  // filters read each entry's type, category, year
+        return { words: result.words, loose: result.loose, hits: result.hits.filter(keep(data, state)) };
       });
-    }).catch(function () {
-      if (mine === run) status.textContent = "Không tải được chỉ mục tìm kiếm. Vui lòng thử lại sau.";
+    }).then(function (result) {
+      var pages = Math.max(1, Math.ceil(result.hits.length / PER_PAGE));
+      var page = Math.min(state.trang, pages);
+      var shown = result.hits.slice((page - 1) * PER_PAGE, page * PER_PAGE);
+      var chunks = {};
+      shown.forEach(function (hit) { chunks[Math.floor(hit.doc / places.chunk)] = true; });
+      var numbers = Object.keys(chunks);
+      return Promise.all(numbers.map(function (n) { return getJSON(base + "d/" + n + ".json"); }))
+        .then(function (loaded) {
+          var docs = {};
+          numbers.forEach(function (n, i) { docs[n] = loaded[i].docs; });
+          result.page = page;
+          result.pages = pages;
+          result.shown = shown.map(function (hit) {
+            return { hit: hit, doc: docs[Math.floor(hit.doc / places.chunk)][hit.doc % places.chunk] };
+          });
+          return result;
+        });
     });
   }
 
-  function show(meta, state, words, hits, loose, mine, moveFocus) {
-    var pages = Math.max(1, Math.ceil(hits.length / PER_PAGE));
-    var page = Math.min(state.trang, pages);
-    var shown = hits.slice((page - 1) * PER_PAGE, page * PER_PAGE);
-    var chunks = {};
-    shown.forEach(function (hit) { chunks[Math.floor(hit.doc / meta.chunk)] = true; });
-    var numbers = Object.keys(chunks);
-    return Promise.all(numbers.map(function (n) { return getJSON(base + "d/" + n + ".json"); }))
-      .then(function (loaded) {
-        if (mine !== run) return;
-        var docs = {};
-        numbers.forEach(function (n, i) { docs[n] = loaded[i].docs; });
-        var quoted = "“" + state.q.trim() + "”";
-        if (!hits.length) {
-          status.textContent = "Không tìm thấy kết quả nào cho " + quoted + ".";
-        } else {
-          status.textContent = "Tìm thấy " + hits.length.toLocaleString("vi-VN") + " kết quả cho " +
-            quoted + (loose ? " (không trang nào có nguyên cụm từ; đây là các trang có đủ các từ)" : "") +
-            (pages > 1 ? ", trang " + page + "/" + pages : "") + ".";
-        }
-        shown.forEach(function (hit) {
-          var doc = docs[Math.floor(hit.doc / meta.chunk)][hit.doc % meta.chunk];
-          list.appendChild(item(doc, words, hit));
-        });
-        list.start = (page - 1) * PER_PAGE + 1;
-        renderPager(state, page, pages);
-        if (moveFocus) list.focus();
+  var run = 0;
+  function search(state, moveFocus) {
+    var mine = ++run;
+    var found = lookupPromise.then(function (places) { return results(places, state); });
+    found.catch(function () { /* told below */ });
+    return ready.then(function (usable) {
+      if (!usable || mine !== run) return;
+      input.value = state.q;
+      list.textContent = "";
+      pager.hidden = true;
+      var filled = found.catch(function () { /* told below */ }).then(readMeta).then(function (data) {
+        if (mine === run) fillFilters(data, state);
       });
+      filled.catch(function () { /* told below, if the results need it */ });
+      if (syllables(state.q).length) status.textContent = "Đang tìm…";
+      return found.then(function (result) {
+        if (mine !== run) return;
+        if (!result) {
+          status.textContent = state.q.trim() ? "Từ khóa không có chữ hay số nào để tìm." : "";
+          return filled;
+        }
+        show(state, result, moveFocus);
+      }).catch(function () {
+        if (mine === run) status.textContent = "Không tải được chỉ mục tìm kiếm. Vui lòng thử lại sau.";
+      });
+    });
+  }
+
+  function show(state, result, moveFocus) {
+    var hits = result.hits, page = result.page, pages = result.pages;
+    var quoted = "“" + state.q.trim() + "”";
+    if (!hits.length) {
+      status.textContent = "Không tìm thấy kết quả nào cho " + quoted + ".";
+    } else {
+      status.textContent = "Tìm thấy " + hits.length.toLocaleString("vi-VN") + " kết quả cho " +
+        quoted + (result.loose ? " (không trang nào có nguyên cụm từ; đây là các trang có đủ các từ)" : "") +
+        (pages > 1 ? ", trang " + page + "/" + pages : "") + ".";
+    }
+    var snippets = result.shown.map(function (one) {
+      var li = item(one.doc, result.words, one.hit);
+      list.appendChild(li);
+      return { target: li.querySelector(".snippet"), url: one.doc.url, hit: one.hit };
+    });
+    list.start = (page - 1) * PER_PAGE + 1;
+    renderPager(state, page, pages);
+    if (moveFocus) list.focus();
+    // The snippets (ten pages fetched and parsed) are asked for once the results are drawn.
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        snippets.forEach(function (one) { fillSnippet(one.target, one.url, result.words, one.hit); });
+      }, 0);
+    });
   }
 
   function item(doc, words, hit) {
@@ -397,7 +486,6 @@
     var snippet = document.createElement("p");
     snippet.className = "snippet";
     li.appendChild(snippet);
-    fillSnippet(snippet, doc.url, words, hit);
     return li;
   }
 
@@ -514,22 +602,41 @@
     search(state, moveFocus);
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var state = { q: input.value, trang: 1 };
-    Object.keys(selects).forEach(function (key) { state[key] = selects[key] ? selects[key].value : ""; });
-    go(state, false);
-  });
-  Object.keys(selects).forEach(function (key) {
-    if (!selects[key]) return;
-    selects[key].addEventListener("change", function () {
-      var state = readState();
-      state.q = input.value;
-      state[key] = selects[key].value;
-      state.trang = 1;
+  // The page's elements once it is parsed ("interactive": before the deferred scripts and
+  // DOMContentLoaded, which can wait behind the page's first layout).
+  var ready = new Promise(function (resolve) {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("readystatechange", resolve, { once: true });
+  }).then(function () {
+    form = document.querySelector("form.search-page");
+    input = document.getElementById("q");
+    status = document.getElementById("search-status");
+    list = document.getElementById("search-results");
+    pager = document.getElementById("search-pager");
+    if (!form || !input || !status || !list || !pager) return false;
+    selects = {
+      loai: document.getElementById("search-type"),
+      "chuyen-muc": document.getElementById("search-category"),
+      nam: document.getElementById("search-year"),
+    };
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var state = { q: input.value, trang: 1 };
+      Object.keys(selects).forEach(function (key) { state[key] = selects[key] ? selects[key].value : ""; });
       go(state, false);
     });
+    Object.keys(selects).forEach(function (key) {
+      if (!selects[key]) return;
+      selects[key].addEventListener("change", function () {
+        var state = readState();
+        state.q = input.value;
+        state[key] = selects[key].value;
+        state.trang = 1;
+        go(state, false);
+      });
+    });
+    window.addEventListener("popstate", function () { search(readState(), false); });
+    return true;
   });
-  window.addEventListener("popstate", function () { search(readState(), false); });
   search(readState(), false);
 })();
