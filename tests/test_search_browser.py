@@ -270,9 +270,15 @@ def test_the_page_finds_its_shards_without_waiting_for_meta(page, served: str, s
     # The page names where each shard is: with meta.json never answered, results still
     # come (only the filters, which need it, stay empty).
     root, _ = site
-    lookup = html(root / "_site/tim-kiem/index.html").css_first("script#search-lookup")
+    head = html(root / "_site/tim-kiem/index.html").css_first("head")
+    lookup = head.css_first("script#search-lookup")
     meta = json.loads((root / "_site/tim-kiem/chi-muc/meta.json").read_text("utf-8"))
     assert json.loads(lookup.text()) == {k: meta[k] for k in ("chunk", "count", "shards", "pairs")}
+    # The script runs in the head, after the lookup, before the body is parsed and laid out.
+    scripts = [node.attributes for node in head.css("script")]
+    searching = next(i for i, a in enumerate(scripts) if "search.js" in (a.get("src") or ""))
+    assert scripts.index(lookup.attributes) < searching
+    assert not {"defer", "async"} & set(scripts[searching])
     fresh = page.context.browser.new_page()
     fresh.route("**/chi-muc/meta.json", lambda route: None)  # held: never answered
     fresh.goto(served + "tim-kiem/?q=Nguyễn+Minh+Hùng", wait_until="domcontentloaded")

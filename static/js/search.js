@@ -235,8 +235,9 @@
       doc += entry.doc[i];
       var forms = entry.form[i], best = { phrase: 1, exact: -1, title: 0, doc: doc };
       for (var k = 0; k < forms.length; k += 4) {
-        var exact = (!words[0].accented || forms.substr(k, 2) === words[0].code) &&
-          (!words[1].accented || forms.substr(k + 2, 2) === words[1].code) ? 1 : 0;
+        var exact = (!words[0].accented || (forms.charCodeAt(k) === words[0].first &&
+          forms.charCodeAt(k + 1) === words[0].second)) && (!words[1].accented ||
+          (forms.charCodeAt(k + 2) === words[1].first && forms.charCodeAt(k + 3) === words[1].second)) ? 1 : 0;
         var title = k / 4 < entry.title[i] ? 1 : 0;
         if (exact > best.exact || (exact === best.exact && title > best.title)) {
           best.exact = exact;
@@ -346,10 +347,41 @@
         var entry = shards[i].syllables[name];
         found[name] = entry ? postings(entry) : postings({ doc: "", title: "", pos: "", form: "" });
       });
+      askTitled(meta, words.map(function (word) { return found[word.folded]; }));
       var result = match(words, found);
       result.words = words;
       return result;
     });
+  }
+
+  // The entries most likely shown first: those holding every syllable in their title, the
+  // newest first (ranking puts them ahead). Their d/ chunks are asked for before the
+  // positions are matched, and arrive meanwhile.
+  function askTitled(meta, lists) {
+    var rarest = lists.reduce(function (a, b) { return a.docs.length <= b.docs.length ? a : b; });
+    for (var r = rarest.docs.length - 1, asked = 0; r >= 0 && asked < PER_PAGE; r--) {
+      var doc = rarest.docs[r], titled = rarest.titles[r] > 0;
+      for (var i = 0; i < lists.length && titled; i++) {
+        var n = indexOf(lists[i].docs, doc);
+        titled = n >= 0 && lists[i].titles[n] > 0;
+      }
+      if (!titled) continue;
+      asked++;
+      getJSON(base + "d/" + Math.floor(doc / meta.chunk) + ".json").catch(function () {
+        /* asked for again if shown */
+      });
+    }
+  }
+
+  // Where `value` stands in the ascending `values`, or -1.
+  function indexOf(values, value) {
+    var low = 0, high = values.length - 1;
+    while (low <= high) {
+      var middle = (low + high) >> 1;
+      if (values[middle] === value) return middle;
+      if (values[middle] < value) low = middle + 1; else high = middle - 1;
+    }
+    return -1;
   }
 
   // For the browser tests: every hit of a query, ranked, with its url; `pairs` false
