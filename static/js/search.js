@@ -56,9 +56,8 @@
     return cache[url];
   }
 
-  // What each entry is and which years there are, for the filters: fetched while the page
-  // is parsed (the page preloads it), read only once the results are shown or a filter
-  // is asked for.
+  // What each entry is and which years there are, for the filters (the page preloads it;
+  // the results never wait for it).
   function readMeta() {
     return getJSON(base + "meta.json");
   }
@@ -457,7 +456,9 @@
       input.value = state.q;
       list.textContent = "";
       pager.hidden = true;
-      var filled = found.catch(function () { /* told below */ }).then(readMeta).then(function (data) {
+      // Filled as soon as read, mostly before the results: shown after them, the filters
+      // would push them down.
+      var filled = readMeta().then(function (data) {
         if (mine === run) fillFilters(data, state);
       });
       filled.catch(function () { /* told below, if the results need it */ });
