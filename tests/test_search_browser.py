@@ -23,7 +23,7 @@ from ancongthuong_site.build import BuildOptions, BuildResult, build
 from ancongthuong_site.models import ArticleMeta
 from ancongthuong_site.searchterms import form_code
 from ancongthuong_site.searchtokens import syllables
-from ancongthuong_site.vietnamese import fold
+from ancongthuong_site.vietnamese import fold, vi_key
 from conftest import CHROMIUM, EPOCH, LAUNCH_ARGS, article, corpus_site, html, write_tree
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -206,6 +206,12 @@ def test_folding_and_form_codes_agree_with_python(page, texts) -> None:  # type:
         assert folded == fold(sample), repr(sample)
         assert cut == syllables(sample), repr(sample)
         assert code == form_code(sample), repr(sample)
+    # The category filter's order: the script's port of vi_key sorts as Python does.
+    spread = tokens[:: max(1, len(tokens) // 400)]  # tokens are sorted by code point
+    names = spread + [token.capitalize() for token in spread[::4]]
+    names += ["Ăn", "Ân", "đi", "Đi", "Hoạt động Đảng - Đoàn thể", "10 năm", "2 năm", "Ý kiến"]
+    ordered = page.evaluate("n => n.slice().sort(window.ancongthuongSearch.viCompare)", names)
+    assert ordered == sorted(names, key=vi_key)
 
 
 def test_two_heavy_syllables_are_read_from_pair_postings(page, served: str) -> None:  # type: ignore[no-untyped-def]
@@ -242,6 +248,9 @@ def test_the_page_pages_filters_and_keeps_state_in_the_url(page, served: str) ->
     page.wait_for_function(
         "t => document.querySelector('#search-results h2 a')?.innerText === t", arg=first_page[0]
     )
+    # The categories are listed in Vietnamese order.
+    categories = page.locator("#search-category option").all_inner_texts()[1:]
+    assert categories and categories == sorted(categories, key=vi_key)
     # A year filter narrows the results and is kept in the URL.
     page.select_option("#search-year", "2024")
     page.wait_for_url("**nam=2024**")
