@@ -87,19 +87,22 @@ class Cutter:
         if not len(chars) or chars.max() > 0xFFFF:  # none, or beyond the tables (emoji…)
             return self._cut_one_by_one(ready)
         may_start, may_go_on, letter_codes = _tables()
-        goes_on = may_go_on[chars]
+        index = chars.astype(np.intp)  # converted once for both lookups
+        starts, goes_on = may_start[index], may_go_on[index]
         # A run of characters a token may go on with holds one token: from its first
         # character a token may start with to the run's end (marks before it are skipped).
-        run_starts = goes_on & ~np.concatenate(([False], goes_on[:-1]))
-        run_of = np.cumsum(run_starts) - 1
+        after_run = np.concatenate(([False], goes_on[:-1]))
+        begins = np.flatnonzero(starts & ~after_run)
         run_ends = np.flatnonzero(goes_on & ~np.concatenate((goes_on[1:], [False]))) + 1
-        candidates = np.flatnonzero(may_start[chars])
-        if not len(candidates):
+        marked = np.flatnonzero(goes_on & ~after_run & ~starts)  # rare: NFD marks first
+        start_at = np.flatnonzero(starts) if len(marked) else marked
+        if len(start_at):
+            first = start_at[np.minimum(np.searchsorted(start_at, marked), len(start_at) - 1)]
+            inside = (first > marked) & (first < run_ends[np.searchsorted(run_ends, marked)])
+            begins = np.union1d(begins, first[inside])
+        if not len(begins):
             return np.zeros(0, np.int64), np.zeros(len(texts), np.int64)
-        runs = run_of[candidates]
-        first = np.concatenate(([True], runs[1:] != runs[:-1]))
-        begins = candidates[first]
-        ends = run_ends[runs[first]]
+        ends = run_ends[np.searchsorted(run_ends, begins, side="right")]
         text_starts = np.cumsum([0, *(len(text) + 1 for text in ready[:-1])])
         counts = np.bincount(
             np.searchsorted(text_starts, begins, side="right") - 1, minlength=len(texts)
