@@ -500,11 +500,12 @@
       input.value = state.q;
       list.textContent = "";
       pager.hidden = true;
-      // Filled as soon as read, mostly before the results: shown after them, the filters
-      // would push them down.
-      var filled = readMeta().then(function (data) {
-        if (mine === run) fillFilters(data, state);
-      });
+      // Filled with the results, in the same frame (one layout, and filters shown after the
+      // results would push them down); when meta.json comes later, as soon as it comes.
+      var filled = Promise.all([readMeta(), found.catch(function () { /* told below */ })])
+        .then(function (both) {
+          if (mine === run) fillFilters(both[0], state);
+        });
       filled.catch(function () { /* told below, if the results need it */ });
       if (syllables(state.q).length) status.textContent = "Đang tìm…";
       return found.then(function (result) {
