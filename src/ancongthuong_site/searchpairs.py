@@ -81,7 +81,8 @@ def pairs(sources: dict[str, PairSource], only: Iterable[int] | None = None) -> 
         entry, position, syllable, spelling, in_title = (
             column[kept] for column in (entry, position, syllable, spelling, in_title)
         )
-    order = np.lexsort((position, entry))
+    # Each (entry, position) is one hit: one sort of a combined number orders them.
+    order = np.argsort(entry * (int(position.max()) + 1) + position)
     entry, position, syllable, spelling, in_title = (
         column[order] for column in (entry, position, syllable, spelling, in_title)
     )
