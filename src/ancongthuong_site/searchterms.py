@@ -36,6 +36,8 @@ from .vietnamese import fold
 
 _TAG = re.compile(r"<[^>]*>")
 _CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+# The 4096 form codes, by `form_index`: two characters of the alphabet, low bits first.
+_FORM_CODES = [_CODE_ALPHABET[i & 63] + _CODE_ALPHABET[i >> 6] for i in range(4096)]
 
 
 class _Memo(dict):
@@ -63,8 +65,7 @@ def form_code(form: str) -> str:
     Spellings of one folded syllable are a handful, so two of them sharing a code (1 in
     4096) only costs ranking, never a result.
     """
-    index = form_index(form)
-    return _CODE_ALPHABET[index & 63] + _CODE_ALPHABET[index >> 6]
+    return _FORM_CODES[form_index(form)]
 
 
 def form_index(form: str) -> int:
@@ -165,7 +166,7 @@ class _Encoder:
         0 … size - 1 (their unit is the number itself), the 4096 form codes, tab, newline,
         and the end of a document's rows."""
         codes = [number_code(value) for value in range(size)]
-        forms = [_CODE_ALPHABET[i & 63] + _CODE_ALPHABET[i >> 6] for i in range(4096)]
+        forms = _FORM_CODES
         pieces = [*codes, *forms, "\t", "\n", _END]
         self.form_at = size
         self.tab = size + len(forms)
