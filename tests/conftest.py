@@ -235,6 +235,21 @@ def read_index(files: dict[str, str]) -> tuple[dict, dict[str, dict[str, dict]]]
     return meta, postings
 
 
+def read_terms_rows(terms: str) -> dict[str, dict]:
+    """An entry's terms as the merge reads them: {syllable: {title, positions, forms}}."""
+    if not terms:
+        return {}
+    names, rows = terms.split("\0")
+    found = {}
+    for name, row in zip(names.split("\n"), rows.split("\n"), strict=True):
+        title, places, forms = row.split("\t")
+        gaps = read_numbers(places)
+        positions = [sum(gaps[: i + 1]) for i in range(len(gaps))]
+        found[name] = {"title": read_numbers(title)[0], "positions": positions, "forms": forms}
+    assert list(found) == sorted(found)  # syllables in order
+    return found
+
+
 def built_index_files(root: Path) -> dict[str, str]:
     base = root / SEARCH_INDEX
     return {p.relative_to(base).as_posix(): p.read_text("utf-8") for p in base.rglob("*.json")}

@@ -29,7 +29,7 @@ from ancongthuong_site.searchterms import (
 from ancongthuong_site.searchtexts import DamagedText
 from ancongthuong_site.searchtokens import syllables
 from ancongthuong_site.vietnamese import fold
-from conftest import article, built_index_files, read_index, write_tree
+from conftest import article, built_index_files, read_index, read_terms_rows, write_tree
 
 
 def test_every_field_is_indexed_with_positions_and_spellings(make_site) -> None:
@@ -221,6 +221,42 @@ def test_heavy_syllables_side_by_side_have_pair_postings() -> None:
         assert found[f"{first} {second}"] == expected
     assert "/c/" not in found["cong thuong"]  # both syllables, never side by side
     assert found["cong thuong"]["/a/"][0] == 1  # "Công Thương" in the title, listed first
+
+
+def test_the_merge_files_every_entry_s_rows_under_their_syllables() -> None:
+    # Syllables of any length (the merge knows those of at most eight bytes by a number
+    # they make, longer ones by name), spelt outside Vietnamese too, in more entries than
+    # the merge files at once: each syllable's postings are exactly its rows in the
+    # entries' terms.
+    rng = random.Random(7)
+    words = ["Đảng", "ủy", "a", "nghiêng", "abcdefgh", "abcdefghi", "chuyểnđổisố", "straße"]
+    words += ["日本語", "日本", "ñandú", "12345678", "123456789", "Ðiện", "x1", "ǅemal"]
+    texts = [
+        (
+            " ".join(rng.choices(words, k=rng.randrange(0, 5))),
+            ("", " ".join(rng.choices(words, k=rng.randrange(0, 60)))),
+        )
+        for _ in range(300)
+    ]
+    entries = [
+        SearchEntry(
+            "article",
+            f"/bai/{n}/",
+            title,
+            dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n),
+            "",
+            "Tin",
+            encode_terms(title, fields),
+        )
+        for n, (title, fields) in enumerate(texts)
+    ]
+    _, postings = read_index(build_search_index(entries))
+    expected: dict[str, dict[str, dict]] = {}
+    for entry in entries:
+        for syllable, row in read_terms_rows(entry.terms).items():  # type: ignore[arg-type]
+            expected.setdefault(syllable, {})[entry.url] = row
+    assert {"chuyendoiso", "abcdefghi", "日本語", "nandu", "dien"} <= set(expected)
+    assert postings == expected
 
 
 def read_pairs(files: dict[str, str], meta: dict) -> dict[str, dict[str, tuple[int, str]]]:

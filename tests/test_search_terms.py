@@ -8,13 +8,14 @@ from hypothesis import strategies as st
 
 from ancongthuong_site.searchterms import (
     FIELDS_START,
+    Numbered,
     encode_many,
     encode_terms,
     form_code,
-    read_numbers,
 )
-from ancongthuong_site.searchtokens import syllables
+from ancongthuong_site.searchtokens import Cutter, syllables
 from ancongthuong_site.vietnamese import fold
+from conftest import read_terms_rows
 
 # Syllables, look-alikes, NFD and marks with no precomposed form, words longer than the
 # numpy cut's keys, letters outside Vietnamese, and any character of the first plane (a
@@ -22,6 +23,7 @@ from ancongthuong_site.vietnamese import fold
 WORDS = [
     *("Đảng", "đang", "ủy", "uỷ", "ĐẢNG", "Ðảng", "hoà", "hòa", "xuất", "khẩu", "2024", "a"),
     *("nghiêng", "Nguye\u0302\u0303n", "q\u0301", "\u0301an", "chuyểnđổisố", "straße", "x_y"),
+    *("congnghe", "congnghệ1", "\u0301\u0300", "x\u0301\u0300y"),  # 8 and 9 characters
     "a\u036fb\u0300",
 ]
 text = st.lists(
@@ -36,21 +38,11 @@ document = st.tuples(text, st.lists(text, max_size=4).map(tuple))
 
 def read_terms(terms: str) -> dict[str, tuple[int, list[int], list[str]]]:
     """syllable → (hits in the title, positions, spelling code of each hit)."""
-    if not terms:
-        return {}
-    names, rows = terms.split("\0")
     found = {}
-    for name, row in zip(names.split("\n"), rows.split("\n"), strict=True):
-        title, places, forms = row.split("\t")
-        gaps = read_numbers(places)
-        positions = [sum(gaps[: i + 1]) for i in range(len(gaps))]
-        codes = [forms[i : i + 2] for i in range(0, len(forms), 2)]
-        found[name] = (
-            read_numbers(title)[0],
-            positions,
-            codes * len(gaps) if len(codes) == 1 else codes,
-        )
-    assert list(found) == sorted(found)  # syllables in order
+    for name, row in read_terms_rows(terms).items():
+        codes = [row["forms"][i : i + 2] for i in range(0, len(row["forms"]), 2)]
+        hits = len(row["positions"])
+        found[name] = (row["title"], row["positions"], codes * hits if len(codes) == 1 else codes)
     return found
 
 
@@ -95,3 +87,19 @@ def test_positions_far_into_a_long_text_are_written_whole() -> None:
     found = read_terms(encode_terms("Tiêu đề", ("", body)))
     assert found["cuoi"][1] == [FIELDS_START + 1 + 70_000]
     assert found["mot"][1][-1] == FIELDS_START + 1 + 69_999
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(text, max_size=20), st.lists(text, max_size=20))
+def test_tokens_whose_keys_share_a_slot_are_told_apart(first, second) -> None:  # type: ignore[no-untyped-def]
+    # Two slots: nearly every key finds its slot taken by another and is looked up apart,
+    # across two chunks (the second reads what the first remembered).
+    numbered: Numbered = Numbered(lambda token: len(numbered))
+    cutter = Cutter(numbered, slot_bits=1)
+    for texts in (first, second):
+        numbers, counts = cutter.cut(texts)
+        spelling = {number: token for token, number in numbered.items()}
+        assert [spelling[n] for n in numbers.tolist()] == [
+            word for one in texts for word in syllables(one)
+        ]
+        assert counts.tolist() == [len(syllables(one)) for one in texts]

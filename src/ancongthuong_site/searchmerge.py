@@ -50,6 +50,7 @@ import numpy as np
 from .searchpairs import PairRows, PairSource, pairs
 from .searchterms import Numbered, count_numbers, form_code, number_codes
 from .searchtexts import Blob, MemoryTexts, Texts
+from .searchtokens import KEY_LENGTH, KEY_MASKS, KeyTable
 from .vietnamese import VN_TZ
 
 # Entries per d/<n>.json: ten results of a page touch two to four files, fetched in one round
@@ -232,6 +233,9 @@ class _Postings:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = Numbered(self._syllable)  # by first sight
+        self.by_key = KeyTable(
+            lambda key: self.ids[key.to_bytes(8, "little").strip(b"\0").decode()]
+        )
         self.names: list[str] = []
         self.pending: list[tuple[int, str]] = []
         self.entries: list[list[np.ndarray]] = []  # per syllable number, its pieces
@@ -253,6 +257,24 @@ class _Postings:
             for name, parts in zip(self.names, self.entries, strict=True)
         }
 
+    def _numbered(self, names: bytes) -> np.ndarray:
+        """The number of each syllable of a text of names split by newlines: a name of at
+        most eight bytes is known by the number they make (see searchtokens.KeyTable)."""
+        data = np.frombuffer(names + bytes(KEY_LENGTH), np.uint8)
+        starts = np.flatnonzero(data[: len(names)] == 10) + 1
+        lengths = np.diff(starts, prepend=0, append=len(names) + 1) - 1
+        starts = np.concatenate(([0], starts))
+        eights = np.ndarray((len(names),), "<u8", buffer=data, strides=(1,))
+        long = lengths > KEY_LENGTH
+        keys = eights[starts] & KEY_MASKS[np.minimum(lengths, KEY_LENGTH)]
+        if not long.any():
+            return self.by_key.numbers(keys)
+        numbers = np.empty(len(starts), np.int64)
+        numbers[~long] = self.by_key.numbers(keys[~long])
+        spans = zip(starts[long].tolist(), (starts + lengths)[long].tolist(), strict=True)
+        numbers[long] = [self.ids[names[a:b].decode()] for a, b in spans]
+        return numbers
+
     def _syllable(self, name: str) -> int:
         self.names.append(name)
         for pieces in (self.entries, self.titles, self.places, self.forms):
@@ -263,8 +285,7 @@ class _Postings:
         if not self.pending:
             return
         halves = [terms.partition("\0") for _, terms in self.pending]
-        names = "\n".join(half[0] for half in halves).split("\n")
-        syllable = np.fromiter(map(self.ids.__getitem__, names), np.int64, len(names))
+        syllable = self._numbered("\n".join(half[0] for half in halves).encode())
         counts = [half[0].count("\n") + 1 for half in halves]
         entry = np.repeat(np.array([n for n, _ in self.pending], np.int32), counts)
         text = "\n".join(half[2] for half in halves) + "\n"
@@ -312,9 +333,16 @@ class _Postings:
 
 def _gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> bytes:
     """The bytes of data[start:start + length] for each range, one after another."""
-    total = int(lengths.sum())
-    offsets = np.cumsum(lengths) - lengths
-    return data[np.repeat(starts - offsets, lengths) + np.arange(total)].tobytes()
+    kept = lengths > 0
+    starts, lengths = starts[kept], lengths[kept]
+    if not len(starts):
+        return b""
+    # Where each byte is taken from, as steps from the one before: 1 within a range, a
+    # jump at the start of the next (a cumulative sum is far cheaper than a repeat).
+    steps = np.ones(int(lengths.sum()), np.int64)
+    steps[0] = starts[0]
+    steps[np.cumsum(lengths[:-1])] = starts[1:] - starts[:-1] - lengths[:-1] + 1
+    return data[np.cumsum(steps)].tobytes()
 
 
 def shard_members(counts: dict[str, int], heavy: int) -> Iterator[list[str]]:

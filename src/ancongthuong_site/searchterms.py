@@ -162,9 +162,9 @@ class _Encoder:
         self._grow_numbers(4096)
 
     def _grow_numbers(self, size: int) -> None:
-        """The pieces terms are cut from, each in 8 bytes padded with NULs: the number codes
-        0 … size - 1 (their unit is the number itself), the 4096 form codes, tab, newline,
-        and the end of a document's rows."""
+        """The pieces terms are cut from, each padded with NULs to a unit of 4 bytes (8 once
+        a number's code is longer): the number codes 0 … size - 1 (their unit is the number
+        itself), the 4096 form codes, tab, newline, and the end of a document's rows."""
         codes = [number_code(value) for value in range(size)]
         forms = _FORM_CODES
         pieces = [*codes, *forms, "\t", "\n", _END]
@@ -172,8 +172,9 @@ class _Encoder:
         self.tab = size + len(forms)
         self.newline = self.tab + 1
         self.end = self.tab + 2
+        width = 4 if len(codes[-1]) <= 4 else 8
         self.units = np.frombuffer(
-            b"".join(piece.encode().ljust(8, b"\0") for piece in pieces), np.uint64
+            b"".join(piece.encode().ljust(width, b"\0") for piece in pieces), f"<u{width}"
         )
 
     def _token_id(self, token: str) -> int:
@@ -255,35 +256,61 @@ class _Encoder:
         else:
             order = np.argsort(document * width + ranks, kind="stable")
         keys = (document * width + ranks)[order]
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        row_starts = np.empty(total, bool)  # whether a hit is its row's first
+        row_starts[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=row_starts[1:])
+        starts = np.flatnonzero(row_starts)
         hits = np.diff(np.append(starts, total))
         places = positions[order]
         gaps = np.diff(places, prepend=0)
         gaps[starts] = places[starts]  # a row's first position is written whole
-        titles = np.add.reduceat(in_title[order], starts, dtype=np.int64)
+        rows = len(starts)
+        titles = np.bincount(
+            np.searchsorted(starts, np.flatnonzero(in_title[order]), side="right") - 1,
+            minlength=rows,
+        )
         forms = self.form_at + self.token_form[ids[order]]
-        alike = np.logical_and.reduceat(forms == np.repeat(forms[starts], hits), starts)
+        # Rows whose hits are not all spelt alike (rare) write a form code per hit.
+        changes = np.flatnonzero(forms[1:] != forms[:-1]) + 1
+        changes = changes[~row_starts[changes]]
+        is_mixed = np.zeros(len(starts), bool)
+        is_mixed[np.searchsorted(starts, changes, side="right") - 1] = True
+        mixed = np.flatnonzero(is_mixed)
         rows_of = np.bincount(keys[starts] // width, minlength=len(counts))
         # A row is pieces: title, tab, a code per hit, tab, one form code (or one per hit
         # when spellings differ), newline, or the end of the document after its last row.
-        pieces = 5 + hits + np.where(alike, 0, hits - 1)
+        pieces = 5 + hits
+        pieces[mixed] += hits[mixed] - 1
         first_piece = np.cumsum(pieces) - pieces
-        at = np.full(int(pieces[-1] + first_piece[-1]), self.newline, np.int64)
-        at[first_piece] = titles
-        at[first_piece + 1] = self.tab
-        hit_piece = np.repeat(first_piece + 2 - starts, hits) + np.arange(total)
-        at[hit_piece] = gaps
-        at[first_piece + 2 + hits] = self.tab
-        at[(first_piece + 3 + hits)[alike]] = forms[starts[alike]]
-        mixed = np.repeat(~alike, hits)
-        if mixed.any():
-            at[(hit_piece + 1 + hits.repeat(hits))[mixed]] = forms[mixed]
+        after_hits = first_piece + 2 + hits
+        at = np.empty(int(pieces[-1] + first_piece[-1]), np.int64)
+        is_hit = np.ones(len(at), bool)
+        for place, value in ((first_piece, titles), (first_piece + 1, self.tab)):
+            at[place] = value
+            is_hit[place] = False
+        is_hit[after_hits] = False
+        at[after_hits] = self.tab
+        form_piece = after_hits + 1
+        is_hit[form_piece] = False
+        at[form_piece] = forms[starts]
+        row_ends = first_piece + pieces - 1
+        is_hit[row_ends] = False
+        at[row_ends] = self.newline
+        if len(mixed):
+            mixed_hits = hits[mixed]
+            within = np.arange(int(mixed_hits.sum())) - np.repeat(
+                np.cumsum(mixed_hits) - mixed_hits, mixed_hits
+            )
+            form_places = np.repeat(form_piece[mixed], mixed_hits) + within
+            is_hit[form_places] = False
+            at[form_places] = forms[np.repeat(starts[mixed], mixed_hits) + within]
+        at[is_hit] = gaps
         last_rows = np.cumsum(rows_of)[rows_of > 0] - 1
-        at[(first_piece + pieces - 1)[last_rows]] = self.end
+        at[row_ends[last_rows]] = self.end
         text = self.units[at].tobytes().translate(None, b"\0").decode("ascii")
         bodies = iter(text.split(_END))
-        ranked = list(map(names.__getitem__, by_name))
-        syllable_names = list(map(ranked.__getitem__, (keys[starts] % width).tolist()))
+        ranked = np.array(list(map(names.__getitem__, by_name)), object)
+        syllable_names = ranked[keys[starts] % width].tolist()
         found = []
         row = 0
         for count in rows_of.tolist():

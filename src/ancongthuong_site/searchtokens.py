@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,8 +37,8 @@ def syllables(text: str) -> list[str]:
     return TOKEN.findall(prepared(text))
 
 
-# Letters and digits a Vietnamese token is made of, each with a 7-bit code: a token of at
-# most KEY_LENGTH of them is known by one 64-bit number, found for all tokens at once.
+# Letters and digits a Vietnamese token is made of, each with a code below 0x80: a token of
+# at most KEY_LENGTH of them is known by the 64-bit number its codes' bytes make.
 _LETTERS = "".join(
     sorted(
         {
@@ -51,92 +51,123 @@ _LETTERS = "".join(
         }
     )
 )
-KEY_LENGTH = 9  # 9 × 7 bits
-assert len(_LETTERS) < 128
+KEY_LENGTH = 8  # bytes of a 64-bit key
+_OTHER = 0x80  # the class of any other letter or digit: a token may start with it
+_MARK = 0x81  # the class of a combining mark: a token may go on with it, not start with it
+assert len(_LETTERS) < _OTHER
+# The key of a token of n characters keeps the n low bytes of the 8 read from its start.
+KEY_MASKS = np.array([(1 << 8 * n) - 1 for n in range(KEY_LENGTH)] + [2**64 - 1], np.uint64)
+_NOT_LETTERS = np.uint64(0x8080808080808080)  # a byte of _OTHER or _MARK: not a key
+
+SLOT_BITS = 18
+_HASH = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / the golden ratio, odd
+
+
+class KeyTable:
+    """Numbers of nonzero 64-bit keys, found for many keys at once: an open table of
+    2**slot_bits slots by Fibonacci hashing (a worker sees some 30,000 tokens, a merge
+    some 20,000 syllables), and a dictionary for the keys whose slot another key holds.
+    `number_of` numbers a key on first sight."""
+
+    def __init__(self, number_of: Callable[[int], int], slot_bits: int = SLOT_BITS) -> None:
+        self.number_of = number_of
+        self.by_key: dict[int, int] = {}
+        self.slot_keys = np.zeros(1 << slot_bits, np.uint64)  # 0: a free slot
+        self.slot_numbers = np.zeros(1 << slot_bits, np.int64)
+        self.shift = np.uint64(64 - slot_bits)
+
+    def numbers(self, keys: np.ndarray) -> np.ndarray:
+        slots = (keys * _HASH) >> self.shift
+        numbers = self.slot_numbers[slots]
+        missed = np.flatnonzero(self.slot_keys[slots] != keys)
+        if len(missed):
+            new = np.unique(keys[missed])
+            by_key = self.by_key
+            for key in set(new.tolist()).difference(by_key):
+                by_key[key] = self.number_of(key)
+            found = np.fromiter(map(by_key.__getitem__, new.tolist()), np.int64, len(new))
+            numbers[missed] = found[np.searchsorted(new, keys[missed])]
+            new_slots = (new * _HASH) >> self.shift
+            free = self.slot_keys[new_slots] == 0
+            self.slot_keys[new_slots[free]] = new[free]
+            self.slot_numbers[new_slots[free]] = found[free]
+        return numbers
 
 
 @functools.cache
-def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every character of the Basic Multilingual Plane: may a token start with it, may
-    a token go on with it (as TOKEN says), and its letter code (0: not one of _LETTERS)."""
-    starts = np.fromiter((chr(c).isalnum() for c in range(0x10000)), bool, 0x10000)
-    goes_on = starts.copy()
-    goes_on[0x300:0x370] = True
-    codes = np.zeros(0x10000, np.uint64)
-    for number, letter in enumerate(_LETTERS, start=1):
-        codes[ord(letter)] = number
-    return starts, goes_on, codes
+def _classes() -> np.ndarray:
+    """The class of every character of the Basic Multilingual Plane: 0 if no token holds
+    it, its code if it is one of _LETTERS, else _OTHER or _MARK (as TOKEN says)."""
+    classes = np.zeros(0x10000, np.uint8)
+    classes[0x300:0x370] = _MARK
+    classes[np.fromiter((chr(c).isalnum() for c in range(0x10000)), bool, 0x10000)] = _OTHER
+    for code, letter in enumerate(_LETTERS, start=1):
+        classes[ord(letter)] = code
+    return classes
 
 
 class Cutter:
     """Cuts texts into tokens and numbers them through `ids` (a mapping that numbers a
-    token on first sight), remembering which number each short token's key has."""
+    token on first sight), remembering in a KeyTable which number each short token has."""
 
-    def __init__(self, ids: Mapping[str, int]) -> None:
+    def __init__(self, ids: Mapping[str, int], slot_bits: int = SLOT_BITS) -> None:
         self.ids = ids
-        self.by_key: dict[int, int] = {}
+        self.known = KeyTable(lambda key: ids[_spelt(key)], slot_bits)
 
     def cut(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The number of every token of the texts, in order, and how many each text has."""
-        ready = [prepared(text) for text in texts]
-        joined = "\n".join(ready)  # a newline is never in a token
+        joined = "\0".join(texts)  # NUL is never in a token, nor changed by `prepared`
+        ready = None
+        if joined.count("\0") == len(texts) - 1:  # the texts hold none: prepared at once
+            joined = prepared(joined)
+        else:
+            ready = [prepared(text) for text in texts]
+            joined = "\n".join(ready)
         try:
-            chars = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
+            encoded = joined.encode("utf-16-le")
         except UnicodeEncodeError:  # a lone surrogate: cut as the rule says
-            return self._cut_one_by_one(ready)
-        if not len(chars) or chars.max() > 0xFFFF:  # none, or beyond the tables (emoji…)
-            return self._cut_one_by_one(ready)
-        may_start, may_go_on, letter_codes = _tables()
-        index = chars.astype(np.intp)  # converted once for both lookups
-        starts, goes_on = may_start[index], may_go_on[index]
-        # A run of characters a token may go on with holds one token: from its first
-        # character a token may start with to the run's end (marks before it are skipped).
-        after_run = np.concatenate(([False], goes_on[:-1]))
-        begins = np.flatnonzero(starts & ~after_run)
-        run_ends = np.flatnonzero(goes_on & ~np.concatenate((goes_on[1:], [False]))) + 1
-        marked = np.flatnonzero(goes_on & ~after_run & ~starts)  # rare: NFD marks first
-        start_at = np.flatnonzero(starts) if len(marked) else marked
-        if len(start_at):
-            first = start_at[np.minimum(np.searchsorted(start_at, marked), len(start_at) - 1)]
-            inside = (first > marked) & (first < run_ends[np.searchsorted(run_ends, marked)])
-            begins = np.union1d(begins, first[inside])
+            return self._cut_one_by_one(joined.split("\0") if ready is None else ready)
+        if not texts or len(encoded) != 2 * len(joined):  # none, or beyond the plane (emoji…)
+            return self._cut_one_by_one(joined.split("\0") if ready is None else ready)
+        chars = np.frombuffer(encoded, np.uint16)
+        size = len(joined)
+        # A byte of class before the text and eight after it: runs begin and end inside, and
+        # a key may be read from any character.
+        classes = np.zeros(size + 1 + KEY_LENGTH, np.uint8)
+        classes[1 : size + 1] = _classes()[chars]
+        in_token = classes[: size + 2] != 0
+        # Runs of characters a token may hold begin and end alternately where that changes.
+        edges = np.flatnonzero(in_token[1:] != in_token[:-1])
+        begins, ends = edges[0::2], edges[1::2]
+        marked = classes[begins + 1] == _MARK  # rare: a run that begins with NFD marks
+        if marked.any():
+            begins, ends = _after_marks(classes[1 : size + 1], begins, ends, marked)
         if not len(begins):
             return np.zeros(0, np.int64), np.zeros(len(texts), np.int64)
-        ends = run_ends[np.searchsorted(run_ends, begins, side="right")]
-        text_starts = np.cumsum([0, *(len(text) + 1 for text in ready[:-1])])
-        counts = np.bincount(
-            np.searchsorted(text_starts, begins, side="right") - 1, minlength=len(texts)
-        )
-        return self._numbers(joined, chars, begins, ends, letter_codes), counts
+        if ready is None:
+            text_starts = np.flatnonzero(chars == 0) + 1
+        else:
+            text_starts = np.cumsum([len(text) + 1 for text in ready[:-1]])
+        counts = np.diff(np.searchsorted(begins, text_starts), prepend=0, append=len(begins))
+        return self._numbers(joined, classes, begins, ends), counts
 
     def _numbers(
-        self,
-        joined: str,
-        chars: np.ndarray,
-        begins: np.ndarray,
-        ends: np.ndarray,
-        letter_codes: np.ndarray,
+        self, joined: str, classes: np.ndarray, begins: np.ndarray, ends: np.ndarray
     ) -> np.ndarray:
         lengths = ends - begins
-        keys = np.zeros(len(begins), np.uint64)
-        unknown = lengths > KEY_LENGTH
-        last = len(chars) - 1
-        for place in range(KEY_LENGTH):
-            inside = place < lengths
-            code = letter_codes[chars[np.minimum(begins + place, last)]] * inside
-            unknown |= inside & (code == 0)
-            keys |= code << np.uint64(7 * place)
-        numbers = np.empty(len(begins), np.int64)
-        known = ~unknown
-        present, where = np.unique(keys[known], return_inverse=True)
-        by_key = self.by_key
-        for key in set(present.tolist()).difference(by_key):
-            by_key[key] = self.ids[_spelt(key)]
-        numbers[known] = np.fromiter(map(by_key.__getitem__, present.tolist()), np.int64)[where]
+        # Eight bytes of classes from every character: read in place, unaligned.
+        eights = np.ndarray(
+            (len(classes) - KEY_LENGTH,), "<u8", buffer=classes, offset=1, strides=(1,)
+        )
+        keys = eights[begins] & KEY_MASKS[np.minimum(lengths, KEY_LENGTH)]
+        unknown = (lengths > KEY_LENGTH) | (keys & _NOT_LETTERS != 0)
         if unknown.any():
+            numbers = np.empty(len(keys), np.int64)
+            numbers[~unknown] = self.known.numbers(keys[~unknown])
             spans = zip(begins[unknown].tolist(), ends[unknown].tolist(), strict=True)
             numbers[unknown] = [self.ids[joined[a:b]] for a, b in spans]
-        return numbers
+            return numbers
+        return self.known.numbers(keys)
 
     def _cut_one_by_one(self, ready: list[str]) -> tuple[np.ndarray, np.ndarray]:
         cuts = [TOKEN.findall(text) for text in ready]
@@ -145,10 +176,26 @@ class Cutter:
         return numbers, np.array([len(cut) for cut in cuts], np.int64)
 
 
+def _after_marks(
+    classes: np.ndarray, begins: np.ndarray, ends: np.ndarray, marked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens of runs some of which begin with marks: such a run's token begins at its
+    first character a token may start with; a run of marks alone holds none."""
+    may_start = np.flatnonzero((classes != 0) & (classes != _MARK))
+    after = np.searchsorted(may_start, begins[marked])
+    first = may_start[np.minimum(after, len(may_start) - 1)] if len(may_start) else after
+    holds = (after < len(may_start)) & (first < ends[marked])
+    begins = begins.copy()
+    begins[np.flatnonzero(marked)[holds]] = first[holds]
+    kept = ~marked
+    kept[np.flatnonzero(marked)[holds]] = True
+    return begins[kept], ends[kept]
+
+
 def _spelt(key: int) -> str:
     """The token a key stands for."""
     letters = []
     while key:
-        letters.append(_LETTERS[(key & 127) - 1])
-        key >>= 7
+        letters.append(_LETTERS[(key & 255) - 1])
+        key >>= 8
     return "".join(letters)
