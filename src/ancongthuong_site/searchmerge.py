@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .searchpairs import PairRows, PairSource, pairs
-from .searchterms import Numbered, count_numbers, form_code, number_codes
+from .searchterms import Numbered, codes_of, count_numbers, form_code
 from .searchtexts import Blob, MemoryTexts, Texts
 from .searchtokens import KEY_LENGTH, KEY_MASKS, KeyTable
 from .vietnamese import VN_TZ
@@ -243,6 +243,7 @@ class _Postings:
         self.places: list[list[bytes]] = []
         self.forms: list[list[bytes]] = []
         self.numbers: dict[str, np.ndarray] = {}  # by syllable, once every entry is added
+        self.scratch = np.empty(0, np.int64)  # see `_gather`
 
     def add(self, number: int, terms: str) -> None:
         if terms:
@@ -310,7 +311,7 @@ class _Postings:
             (self.forms, seconds + 1, ends[order] + 1, b"\n"),
         ):
             lengths = end - begin
-            gathered = _gather(data, begin, lengths)
+            gathered, self.scratch = _gather(data, begin, lengths, self.scratch)
             if after:
                 gathered = gathered.replace(after, b" ")
             at = [0, *np.cumsum(lengths)[np.array(bounds[1:]) - 1].tolist()]
@@ -331,18 +332,26 @@ class _Postings:
         return self.numbers[syllable], titles, places[:-1], forms[:-1]
 
 
-def _gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> bytes:
-    """The bytes of data[start:start + length] for each range, one after another."""
+def _gather(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, scratch: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """The bytes of data[start:start + length] for each range, one after another; and the
+    scratch array given (the next call's), grown if it was too short. The same memory is
+    used again: a fresh array of that size costs more in page faults than in work."""
     kept = lengths > 0
     starts, lengths = starts[kept], lengths[kept]
-    if not len(starts):
-        return b""
+    total = int(lengths.sum())
+    if not total:
+        return b"", scratch
+    if len(scratch) < total:
+        scratch = np.empty(2 * total, np.int64)
     # Where each byte is taken from, as steps from the one before: 1 within a range, a
     # jump at the start of the next (a cumulative sum is far cheaper than a repeat).
-    steps = np.ones(int(lengths.sum()), np.int64)
+    steps = scratch[:total]
+    steps.fill(1)
     steps[0] = starts[0]
     steps[np.cumsum(lengths[:-1])] = starts[1:] - starts[:-1] - lengths[:-1] + 1
-    return data[np.cumsum(steps)].tobytes()
+    return data[np.cumsum(steps, out=steps)].tobytes(), scratch
 
 
 def shard_members(counts: dict[str, int], heavy: int) -> Iterator[list[str]]:
@@ -363,9 +372,8 @@ def shard_members(counts: dict[str, int], heavy: int) -> Iterator[list[str]]:
 def _syllable_json(
     syllable: str, numbers: np.ndarray, titles: str, positions: str, forms: str
 ) -> str:
-    gaps = np.diff(numbers, prepend=0).tolist()
     return (
-        f'"{syllable}":{{"doc":"{number_codes(gaps)}","title":"{titles}",'
+        f'"{syllable}":{{"doc":"{codes_of(np.diff(numbers, prepend=0))}","title":"{titles}",'
         f'"pos":"{positions}","form":"{forms}"}}'
     )
 

@@ -24,6 +24,7 @@ few C loops instead of cutting every line in Python)
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import threading
@@ -123,6 +124,37 @@ def number_codes(values: Iterable[int]) -> str:
     return "".join(map(_numbers.__getitem__, values))
 
 
+SHORT_CODES = 1 << 20  # the numbers whose code has at most four characters
+
+
+@functools.cache
+def code_table(size: int) -> np.ndarray:
+    """The codes of 0 … size - 1 (at most SHORT_CODES), a row of four bytes each, NULs
+    after the code: made at once, where a memo would make each number's in Python."""
+    assert size <= SHORT_CODES
+    values = np.arange(size)
+    lengths = 1 + (values >= 1 << 5) + (values >= 1 << 10) + (values >= 1 << 15)
+    final = np.frombuffer(FINAL_DIGITS.encode(), np.uint8)
+    continued = np.frombuffer(CONTINUED_DIGITS.encode(), np.uint8)
+    table = np.zeros((size, 4), np.uint8)
+    for place in range(4):
+        after = lengths - 1 - place  # the digits after this one
+        digit = (values >> 5 * np.maximum(after, 0)) & 31
+        table[:, place] = np.where(after == 0, final[digit], continued[digit]) * (after >= 0)
+    return table
+
+
+def codes_of(values: np.ndarray) -> str:
+    """`number_codes` of an array of numbers, at once."""
+    if not len(values):
+        return ""
+    largest = int(values.max())
+    if largest >= SHORT_CODES:
+        return number_codes(values.tolist())
+    table = code_table(max(4096, 1 << largest.bit_length()))
+    return table[values].tobytes().translate(None, b"\0").decode("ascii")
+
+
 FIELDS_START = 64  # where the fields after a title of fewer syllables begin
 
 # A document's title and its other texts, as the parser hands them to `encode_many`.
@@ -165,16 +197,20 @@ class _Encoder:
         """The pieces terms are cut from, each padded with NULs to a unit of 4 bytes (8 once
         a number's code is longer): the number codes 0 … size - 1 (their unit is the number
         itself), the 4096 form codes, tab, newline, and the end of a document's rows."""
-        codes = [number_code(value) for value in range(size)]
-        forms = _FORM_CODES
-        pieces = [*codes, *forms, "\t", "\n", _END]
         self.form_at = size
-        self.tab = size + len(forms)
+        self.tab = size + len(_FORM_CODES)
         self.newline = self.tab + 1
         self.end = self.tab + 2
-        width = 4 if len(codes[-1]) <= 4 else 8
+        others = [*_FORM_CODES, "\t", "\n", _END]
+        if size <= SHORT_CODES:
+            rows = np.frombuffer(
+                b"".join(piece.encode().ljust(4, b"\0") for piece in others), "<u4"
+            )
+            self.units = np.concatenate((code_table(size).view("<u4").ravel(), rows))
+            return
+        pieces = [*(number_code(value) for value in range(size)), *others]
         self.units = np.frombuffer(
-            b"".join(piece.encode().ljust(width, b"\0") for piece in pieces), f"<u{width}"
+            b"".join(piece.encode().ljust(8, b"\0") for piece in pieces), "<u8"
         )
 
     def _token_id(self, token: str) -> int:
