@@ -8,6 +8,7 @@ import logging
 import random
 import shutil
 
+import numpy as np
 import pytest
 
 from ancongthuong_site import searchindex
@@ -21,6 +22,7 @@ from ancongthuong_site.searchindex import (
 )
 from ancongthuong_site.searchstate import PackedTexts
 from ancongthuong_site.searchterms import (
+    codes_of,
     encode_terms,
     form_code,
     number_codes,
@@ -125,6 +127,11 @@ def test_number_codes_follow_one_another_and_read_back() -> None:
     assert read_numbers(text) == values
     assert len(number_codes([31])) == 1 and len(number_codes([32])) == 2
     assert '"' not in text and "\\" not in text and " " not in text
+    # Made for an array at once, from a table: the same codes, past the table's end too.
+    edges = [(1 << bits) + step for bits in (5, 10, 15, 20) for step in (-1, 0, 1)]
+    many = np.array([*range(2000), *edges, *values], np.int64)
+    assert codes_of(many) == number_codes(many.tolist())
+    assert read_numbers(codes_of(many)) == many.tolist()
 
 
 def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) -> None:
