@@ -128,10 +128,10 @@ def test_number_codes_follow_one_another_and_read_back() -> None:
     assert len(number_codes([31])) == 1 and len(number_codes([32])) == 2
     assert '"' not in text and "\\" not in text and " " not in text
     # Made for an array at once, from a table: the same codes, past the table's end too.
-    edges = [(1 << bits) + step for bits in (5, 10, 15, 20) for step in (-1, 0, 1)]
-    many = np.array([*range(2000), *edges, *values], np.int64)
-    assert codes_of(many) == number_codes(many.tolist())
-    assert read_numbers(codes_of(many)) == many.tolist()
+    edges = [(1 << bits) + step for bits in (5, 10, 15) for step in (-1, 0, 1)]
+    for many in ([*range(2000), *edges, (1 << 20) - 1], [*edges, 1 << 20, *values]):
+        assert codes_of(np.array(many, np.int64)) == number_codes(many)
+        assert read_numbers(codes_of(np.array(many, np.int64))) == many
 
 
 def test_the_index_is_deterministic_and_entries_keep_their_numbers(make_site) -> None:
