@@ -345,14 +345,19 @@ class _Encoder:
         at[row_ends[last_rows]] = self.end
         text = self.units[at].tobytes().translate(None, b"\0").decode("ascii")
         bodies = iter(text.split(_END))
-        ranked = np.array(list(map(names.__getitem__, by_name)), object)
-        syllable_names = ranked[keys[starts] % width].tolist()
+        # Every row's syllable, a line each, in one string; each document's lines cut from it.
+        ranked = [names[rank] for rank in by_name]
+        row_ranks = keys[starts] % width
+        lines = "\n".join(np.array(ranked, object)[row_ranks].tolist()) + "\n"
+        line_ends = np.cumsum(np.fromiter(map(len, ranked), np.int64, width)[row_ranks] + 1)
+        cuts = iter(line_ends[last_rows].tolist())
         found = []
-        row = 0
+        start = 0
         for count in rows_of.tolist():
             if count:
-                found.append("\n".join(syllable_names[row : row + count]) + "\0" + next(bodies))
-                row += count
+                end = next(cuts)
+                found.append(lines[start : end - 1] + "\0" + next(bodies))
+                start = end
             else:
                 found.append("")
         return found
