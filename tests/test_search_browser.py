@@ -52,12 +52,27 @@ EXTRA = {
         date="2024-06-14",
         body=unicodedata.normalize("NFD", "Sáng nay, Đảng ủy Sở họp mặt kỷ niệm ngày thành lập."),
     ),
+    # The query only in the summary, only in the byline: their snippets come from there.
+    "content/2024/06/tom-tat.md": article(
+        title="Hội nghị giao ban tháng sáu",
+        date="2024-06-16",
+        summary="Sở làm việc với hợp tác xã trồng dưa lưới Kim Hoàng Hậu về tiêu thụ.",
+        body="Nội dung chi tiết sẽ được cập nhật sau.",
+    ),
+    "content/2024/06/tac-gia.md": article(
+        title="Tập huấn nghiệp vụ văn thư",
+        date="2024-06-18",
+        author="Tạ Diệu Linh",
+        body="Lớp tập huấn diễn ra trong hai ngày tại hội trường Sở.",
+    ),
     "content/van-ban/2024/123-qd-sct.md": (
         '---\ntitle: "Ban hành quy chế làm việc"\nnumber: "123/QĐ-SCT"\ntype: "Quyết định"\n'
         'issuer: "Sở Công Thương An Giang"\nissued: "2024-06-20"\n---\nToàn văn quy chế.\n'
     ),
 }
 DOCUMENT = "/van-ban/123-qd-sct/"
+IN_SUMMARY = "/2024/06/tom-tat/"
+IN_BYLINE = "/2024/06/tac-gia/"
 
 
 @pytest.fixture(scope="module")
@@ -263,6 +278,29 @@ def test_the_page_pages_filters_and_keeps_state_in_the_url(page, served: str) ->
     marks = page.locator("#search-results .snippet mark").all_inner_texts()
     assert {fold(mark) for mark in marks} == {"cong thuong"}
     assert page.locator("#search-status").get_attribute("aria-live") == "polite"
+
+
+def test_snippets_come_from_the_part_holding_the_query(page, served: str, texts) -> None:  # type: ignore[no-untyped-def]
+    # Found by its summary, its author or a document's number (not in their bodies), a
+    # result's snippet is the passage of the page that holds the query, marked.
+    for query, url in (
+        ("Kim Hoàng Hậu", IN_SUMMARY),
+        ("Tạ Diệu Linh", IN_BYLINE),
+        ("123/QĐ-SCT", DOCUMENT),
+    ):
+        assert holding(texts, query) == {url}
+        assert not holding({url: texts[url][-1:]}, query)  # not in the body
+        page.goto(served + "tim-kiem/?q=" + query)
+        first = page.locator("#search-results > li").first
+        first.locator(".snippet mark").first.wait_for()
+        assert first.locator("h2 a").get_attribute("href") == url
+        marks = first.locator(".snippet mark").all_inner_texts()
+        assert {fold(mark) for mark in marks} == {fold(query)}, query
+    # Found by its title only, a result shows the start of its body, nothing marked.
+    page.goto(served + "tim-kiem/?q=giao+ban+tháng+sáu")
+    result = page.locator("#search-results > li", has=page.locator(f'h2 a[href="{IN_SUMMARY}"]'))
+    result.locator(".snippet").filter(has_text="Nội dung chi tiết").wait_for()
+    assert result.locator(".snippet mark").count() == 0
 
 
 def test_without_javascript_the_page_offers_archive_and_categories(site) -> None:  # type: ignore[no-untyped-def]

@@ -610,27 +610,62 @@
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  // The snippet comes from the page itself (fetched only for the results shown): the
-  // passage around the first place where the query's syllables stand in order.
+  // The parts of a result's page a snippet can come from, in order: the body first (it
+  // says most), then what search also reads there: the summary, a document's fields
+  // (its number, issuer, signer), the author and the tags.
+  var SNIPPET_PARTS = ["article .body", "article .lede", "article .document-fields",
+    "article .author", "article .tags"];
+
+  // A part's text; a document's fields as "name: value" rows (their elements hold no
+  // space between them).
+  function partText(node) {
+    var rows = node.tagName === "DL" ? node.querySelectorAll("div") : [];
+    var text = rows.length ? Array.prototype.map.call(rows, function (row) {
+      return Array.prototype.map.call(row.children, function (cell) {
+        return cell.textContent;
+      }).join(": ");
+    }).join(" · ") : node.textContent;
+    return text.replace(/\s+/g, " ").trim();
+  }
+
+  // The passage of `text` around the first place where the query's syllables stand in
+  // order (or its first syllable, for a result holding them apart); null if none does,
+  // unless `always` (then the text's start).
+  function passage(text, words, phrase, always) {
+    var tokens = tokensOf(text);
+    if (!tokens.length) return null;
+    var found = phrase ? phrases(tokens, words) : [];
+    if (!found.length) {
+      tokens.some(function (t, i) {
+        return t.folded === words[0].folded && found.push([i, i]);
+      });
+    }
+    if (!found.length && !always) return null;
+    var at = found.length ? found[0][0] : 0;
+    var from = Math.max(0, at - 12), to = Math.min(tokens.length, at + 24);
+    var end = to < tokens.length ? tokens[to].at : text.length;
+    return (from > 0 ? "… " : "") + text.slice(tokens[from].at, end).trim() +
+      (to < tokens.length ? " …" : "");
+  }
+
+  // The snippet comes from the page itself (fetched only for the results shown): from the
+  // first part holding the query, or the start of the body when only the title does.
   function fillSnippet(target, url, words, hit) {
     fetch(url).then(function (response) { return response.ok ? response.text() : ""; })
       .then(function (html) {
         var page = new DOMParser().parseFromString(html, "text/html");
-        var body = page.querySelector("article .body") || page.querySelector("main");
-        var text = body ? body.textContent.replace(/\s+/g, " ").trim() : "";
-        var tokens = tokensOf(text);
-        if (!tokens.length) return;
-        var found = hit.phrase ? phrases(tokens, words) : [];
-        if (!found.length) {
-          tokens.some(function (t, i) {
-            return t.folded === words[0].folded && found.push([i, i]);
-          });
+        var texts = SNIPPET_PARTS.map(function (selector) {
+          var node = page.querySelector(selector);
+          return node ? partText(node) : "";
+        }).filter(Boolean);
+        if (!texts.length) {
+          var main = page.querySelector("main");
+          if (main) texts.push(partText(main));
         }
-        var at = found.length ? found[0][0] : 0;
-        var from = Math.max(0, at - 12), to = Math.min(tokens.length, at + 24);
-        var end = to < tokens.length ? tokens[to].at : text.length;
-        highlight(target, (from > 0 ? "… " : "") + text.slice(tokens[from].at, end).trim() +
-          (to < tokens.length ? " …" : ""), words, !hit.phrase);
+        var shown = null;
+        texts.some(function (text) { return (shown = passage(text, words, hit.phrase, false)); });
+        if (!shown && texts.length) shown = passage(texts[0], words, hit.phrase, true);
+        if (shown) highlight(target, shown, words, !hit.phrase);
       }).catch(function () { /* no snippet: the title and date are enough */ });
   }
 
