@@ -79,6 +79,9 @@ ORDER = [
     "importer",
     "docimport",
     "summary",
+    "cliout",
+    "cliserve",
+    "clicontent",
     "cli",
 ]
 ALWAYS_ALLOWED = {"__init__"}  # the version string
@@ -119,7 +122,7 @@ def test_imports_point_down(module: str) -> None:
 
 def test_only_cli_prints() -> None:
     for path in PACKAGE.glob("*.py"):
-        if path.stem in ("cli", "__main__"):
+        if path.stem.startswith("cli") or path.stem == "__main__":  # the command line
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [

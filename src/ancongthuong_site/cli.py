@@ -1,4 +1,5 @@
-"""The command line: the only module that prints and chooses exit codes.
+"""The command line: its parser, `build` and `check`. With `cliout`, `cliserve` and
+`clicontent` (the other commands), the only modules that print and choose exit codes.
 
 Exit codes: 0 success, 1 content/config/template errors, 2 usage error or refused request,
 70 internal error (a bug), 130/143 interrupted.
@@ -7,10 +8,8 @@ Exit codes: 0 success, 1 content/config/template errors, 2 usage error or refuse
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -21,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .clicontent import run_import, run_import_documents, run_new, run_new_portal_pages
+from .cliout import EXIT_BUG, EXIT_CONTENT, EXIT_OK, EXIT_USAGE, print_problems
+from .cliserve import run_serve
 from .config import load_config
 from .errors import (
     BuildFailed,
-    ContentError,
     Interrupted,
     Problem,
     RefusedError,
@@ -32,11 +33,10 @@ from .errors import (
     request_stop,
     stop_requested,
 )
-from .quick import clock, shortcut
-from .stages import BuildOptions, BuildResult, Session
+from .quick import shortcut
+from .stages import BuildOptions, BuildResult
 from .summary import scheduled_lines, summary
-from .vietnamese import VN_TZ, format_datetime, parse_date
-from .writer import guard_output
+from .vietnamese import format_datetime
 
 if TYPE_CHECKING:
     from .completeness import Item
@@ -47,9 +47,6 @@ def build(root: Path, options: BuildOptions) -> BuildResult:
     from .build import build as run
 
     return run(root, options)
-
-
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
 
 _MAIN_PID = os.getpid()
@@ -89,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except RefusedError as error:
-        _print_problems(error.problems)
+        print_problems(error.problems)
         return EXIT_USAGE
     except SiteError as error:
-        _print_problems(
+        print_problems(
             error.problems, output=args.command == "build", imported=args.command == "import"
         )
         return EXIT_CONTENT
@@ -110,19 +107,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-
-
-def _print_problems(
-    problems: list[Problem] | tuple[Problem, ...], *, output: bool = False, imported: bool = False
-) -> None:
-    for problem in problems:
-        print(problem.format(), file=sys.stderr)
-    summary = f"Có {len(problems)} lỗi."
-    if output:
-        summary += " Không ghi gì ra đầu ra; bản dựng trước vẫn giữ nguyên."
-    if imported:
-        summary += " Không nhập bài nào (cả lô, hoặc không bài nào); sửa rồi chạy lại cùng lệnh."
-    print(summary, file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -183,13 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--no-drafts", action="store_true", help="ẩn bài nháp và bài hẹn giờ")
     serve_cmd.add_argument("--jobs", type=_positive, default=None)
-    serve_cmd.set_defaults(func=_cmd_serve)
+    serve_cmd.set_defaults(func=run_serve)
 
     pages_cmd = commands.add_parser(
         "new-portal-pages", help="tạo trang khung cho các mục bắt buộc của cổng (không ghi đè)"
     )
     pages_cmd.add_argument("--root", type=Path, default=Path("."))
-    pages_cmd.set_defaults(func=_cmd_new_portal_pages)
+    pages_cmd.set_defaults(func=run_new_portal_pages)
 
     new_cmd = commands.add_parser("new", help="tạo bài viết mới")
     new_cmd.add_argument("title")
@@ -197,21 +181,21 @@ def _parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--source", default=None)
     new_cmd.add_argument("--date", default=None, help="YYYY-MM-DD [HH:MM] hoặc DD/MM/YYYY")
     new_cmd.add_argument("--root", type=Path, default=Path("."))
-    new_cmd.set_defaults(func=_cmd_new)
+    new_cmd.set_defaults(func=run_new)
 
     import_cmd = commands.add_parser("import", help="nhập bài xuất từ cổng thông tin cũ")
     import_cmd.add_argument("files", nargs="+", type=Path)
     import_cmd.add_argument("--category", required=True)
     import_cmd.add_argument("--date", default=None)
     import_cmd.add_argument("--root", type=Path, default=Path("."))
-    import_cmd.set_defaults(func=_cmd_import)
+    import_cmd.set_defaults(func=run_import)
 
     documents_cmd = commands.add_parser(
         "import-documents", help="nhập sổ văn bản từ bảng tính (CSV, UTF-8)"
     )
     documents_cmd.add_argument("file", type=Path)
     documents_cmd.add_argument("--root", type=Path, default=Path("."))
-    documents_cmd.set_defaults(func=_cmd_import_documents)
+    documents_cmd.set_defaults(func=run_import_documents)
     return parser
 
 
@@ -309,187 +293,3 @@ def _print_completeness(items: list[Item], *, strict: bool) -> list[Problem]:
         print("Cảnh báo (không phải lỗi; check --strict coi là lỗi):", file=sys.stderr)
         print("\n".join(problem.format() for problem in missing), file=sys.stderr)
     return missing
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
-    """Build (drafts and scheduled articles included), serve, rebuild and reload on change."""
-    from .serve import DevServer, changed_pages
-    from .servebuilds import ServeBuilds, remove_in_background
-    from .watch import Watcher
-
-    root: Path = args.root
-    load_config(root)  # a broken site.yaml is reported before anything starts
-    temp = Path(tempfile.mkdtemp(prefix="ancongthuong-serve-"))
-    out = args.out or temp / "site"
-    options = BuildOptions(
-        out=out,
-        drafts=not args.no_drafts,
-        future=not args.no_drafts,
-        jobs=args.jobs,
-        redirect_moved=False,
-        session=Session(),  # the parse cache and the plan stay in memory between saves
-    )
-    # A folder the builder refuses is never served, now or after any later refusal.
-    try:
-        out = guard_output(root, out)
-    except RefusedError:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    refused: list[RefusedError] = []
-    stop = threading.Event()
-    # The Host header must name this server (DNS rebinding); --allow-host adds names.
-    server = DevServer(
-        out, host=args.host, port=args.port, allowed_hosts=(args.host, *args.allow_host)
-    )
-
-    builds = ServeBuilds(root, options)
-
-    def announce(written: list[str]) -> None:
-        server.set_error(None, changed_pages(written))  # only those pages reload
-
-    def rebuild(changed: frozenset[str] = frozenset()) -> None:
-        started = time.perf_counter()
-        # A saved article alone, in memory, when the change stays inside it.
-        written = builds.local(changed, announce)
-        if written is None:
-            try:
-                written = builds.full().written
-            except RefusedError as error:
-                refused.append(error)
-                stop.set()
-                return
-            except SiteError as error:
-                _print_problems(error.problems)
-                server.set_error([p.format() for p in error.problems])
-                return
-            announce(list(written))
-        took = (time.perf_counter() - started) * 1000
-        print(
-            f"{'Đã dựng lại' if changed else 'Đã dựng'}: ghi {len(written)} tệp trong {took:.0f} ms"
-            + (f" ({', '.join(sorted(changed)[:3])})" if changed else ""),
-            flush=True,
-        )
-
-    rebuild()
-    if refused:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise refused[0]
-    try:
-        server.start()
-    except OSError as error:
-        shutil.rmtree(temp, ignore_errors=True)
-        print(
-            f"Không mở được cổng {args.port}: {error.strerror or error}. "
-            "Dùng --port để chọn cổng khác.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"Cảnh báo: máy chủ xem trước đang mở ra ngoài ({args.host}); "
-            "chỉ dùng trong mạng tin cậy.",
-            file=sys.stderr,
-        )
-    print(f"Xem trước tại {server.url} — Ctrl-C để dừng.", flush=True)
-    watcher = Watcher(root, rebuild, quiet=0.05, output_dir=_relative_name(root, out))
-    watcher.start()
-    try:
-        while not stop.wait(3600):
-            pass
-        raise refused[0]  # a later build was refused: stop serving at once
-    except KeyboardInterrupt:
-        print("Đã dừng máy chủ xem trước.", flush=True)
-        return EXIT_OK
-    finally:
-        watcher.stop()
-        server.shutdown()
-        builds.close()
-        remove_in_background(temp)  # tens of thousands of files: Ctrl-C returns at once
-
-
-def _relative_name(root: Path, out: Path) -> str:
-    try:
-        return out.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return "_site"
-
-
-def _cmd_new_portal_pages(args: argparse.Namespace) -> int:
-    from .scaffold import new_portal_pages
-
-    config = load_config(args.root)
-    written, kept = new_portal_pages(config.content_dir)
-    for path in written:
-        print(f"đã tạo {path.relative_to(args.root).as_posix()}")
-    for path in kept:
-        print(f"đã có, giữ nguyên {path.relative_to(args.root).as_posix()}")
-    print("Điền thông tin chính thức vào các trang trên; check cho biết mục nào còn thiếu.")
-    return EXIT_OK
-
-
-def _cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import new_article
-
-    config = load_config(args.root)
-    date = _date_arg(args.date)
-    path = new_article(
-        config.content_dir,
-        args.title,
-        args.category,
-        config.categories,
-        now=clock().astimezone(VN_TZ),
-        source=args.source,
-        date=date,
-    )
-    print(_shown(args.root, path))
-    return EXIT_OK
-
-
-def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_batch
-
-    config = load_config(args.root)
-    categories = config.categories
-    batch = import_batch(
-        args.files,
-        config.content_dir,
-        category=args.category,
-        categories=categories,
-        date=_date_arg(args.date),
-    )
-    for prepared, already in batch:
-        shown = _shown(args.root, prepared.target)
-        if already:
-            print(f"{prepared.source} → {shown} (đã nhập trước đó, giống hệt: bỏ qua)")
-            continue
-        print(f"{prepared.source} → {shown}")
-        for line in prepared.article.inferred:
-            print(f"    {line}")
-    return EXIT_OK
-
-
-def _cmd_import_documents(args: argparse.Namespace) -> int:
-    from .docimport import plan_import, write_all
-
-    config = load_config(args.root)
-    planned = plan_import(args.file, config)  # every row checked before anything is written
-    write_all(planned)
-    for item in planned:
-        print(f"{args.file.name}:{item.row_line} → {_shown(args.root, item.path)}")
-    print(f"Đã nhập {len(planned)} văn bản.")
-    return EXIT_OK
-
-
-def _shown(root: Path, path: Path) -> str:
-    return str(path.relative_to(root) if path.is_relative_to(root) else path)
-
-
-def _date_arg(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as error:
-        raise ContentError(
-            Problem("--date", 0, "E112", str(error), "dùng YYYY-MM-DD [HH:MM] hoặc DD/MM/YYYY")
-        ) from None
