@@ -233,9 +233,7 @@ class _Postings:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = Numbered(self._syllable)  # by first sight
-        self.by_key = KeyTable(
-            lambda key: self.ids[key.to_bytes(8, "little").strip(b"\0").decode()]
-        )
+        self.known = KeyTable(lambda key: self.ids[key.to_bytes(8, "little").strip(b"\0").decode()])
         self.names: list[str] = []
         self.pending: list[tuple[int, str]] = []
         self.entries: list[list[np.ndarray]] = []  # per syllable number, its pieces
@@ -269,9 +267,9 @@ class _Postings:
         long = lengths > KEY_LENGTH
         keys = eights[starts] & KEY_MASKS[np.minimum(lengths, KEY_LENGTH)]
         if not long.any():
-            return self.by_key.numbers(keys)
+            return self.known.numbers(keys)
         numbers = np.empty(len(starts), np.int64)
-        numbers[~long] = self.by_key.numbers(keys[~long])
+        numbers[~long] = self.known.numbers(keys[~long])
         spans = zip(starts[long].tolist(), (starts + lengths)[long].tolist(), strict=True)
         numbers[long] = [self.ids[names[a:b].decode()] for a, b in spans]
         return numbers
